@@ -1,0 +1,169 @@
+"""Value objects a probe run produces: the only thing that flows from `probes/` to storage and alerts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Category(StrEnum):
+    """Why a run failed: the closed set of DESIGN §3."""
+
+    TIMEOUT = "timeout"
+    DNS = "dns"
+    CONNECTION = "connection"
+    TLS = "tls"
+    AUTH = "auth"
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    CLIENT_ERROR = "client_error"
+    SCHEMA = "schema"
+    ASSERTION = "assertion"
+    SLOW = "slow"
+    CONFIG = "config"
+    INTERNAL = "internal"
+
+
+class RunStatus(StrEnum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    FAILED = "failed"
+
+
+class StepStatus(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(slots=True, frozen=True)
+class Failure:
+    """A classified failure: category (closed set), machine reason code, redacted human message."""
+
+    category: Category
+    reason: str
+    message: str
+
+
+@dataclass(slots=True)
+class PhaseTimings:
+    """Milliseconds spent in each phase of one HTTP exchange (None when the phase did not happen,
+    e.g. a reused connection has no connect or TLS phase)."""
+
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    ttfb_ms: float | None = None
+    transfer_ms: float | None = None
+
+
+@dataclass(slots=True)
+class RateLimit:
+    """Rate-limit headroom as the server reported it (X-RateLimit-*, RateLimit-*, Retry-After)."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_s: float | None = None
+    retry_after_s: float | None = None
+
+    @property
+    def headroom(self) -> float | None:
+        """remaining / limit in 0..1, when both are known."""
+        if self.limit and self.remaining is not None and self.limit > 0:
+            return max(0.0, min(1.0, self.remaining / self.limit))
+        return None
+
+    def is_empty(self) -> bool:
+        return (
+            self.limit is None
+            and self.remaining is None
+            and self.reset_s is None
+            and self.retry_after_s is None
+        )
+
+
+@dataclass(slots=True)
+class StepResult:
+    name: str
+    status: StepStatus
+    latency_ms: float | None = None
+    http_status: int | None = None
+    phases: PhaseTimings = field(default_factory=PhaseTimings)
+    rate_limit: RateLimit | None = None
+    failure: Failure | None = None
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    """One run of one probe (all attempts, all steps)."""
+
+    integration: str
+    probe: str
+    kind: str
+    status: RunStatus
+    started_at: datetime  # timezone-aware UTC
+    latency_ms: float
+    steps: list[StepResult] = field(default_factory=list)
+    failure: Failure | None = None
+    failed_step: str | None = None
+    attempts: int = 1
+    location: str = "local"
+    credential_ttl_s: float | None = None  # auth probe: lifetime of the fetched credential
+    cert_days_left: float | None = None  # tls probe (and https steps where known)
+    degraded_reason: str | None = None  # why an ok run was downgraded to degraded
+
+    @property
+    def category(self) -> Category | None:
+        return self.failure.category if self.failure else None
+
+    @property
+    def reason(self) -> str | None:
+        return self.failure.reason if self.failure else None
+
+    @property
+    def message(self) -> str | None:
+        return self.failure.message if self.failure else None
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The tightest rate-limit headroom seen on any step of this run."""
+        seen = [s.rate_limit for s in self.steps if s.rate_limit and not s.rate_limit.is_empty()]
+        if not seen:
+            return None
+        return min(seen, key=lambda r: r.headroom if r.headroom is not None else 2.0)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `seamwatch once --json` shape (stable, documented in the README)."""
+        return {
+            "integration": self.integration,
+            "probe": self.probe,
+            "kind": self.kind,
+            "status": str(self.status),
+            "category": str(self.category) if self.category else None,
+            "reason": self.reason,
+            "message": self.message,
+            "failed_step": self.failed_step,
+            "latency_ms": round(self.latency_ms, 3),
+            "started_at": self.started_at.isoformat(),
+            "attempts": self.attempts,
+            "location": self.location,
+            "degraded_reason": self.degraded_reason,
+            "credential_ttl_s": self.credential_ttl_s,
+            "cert_days_left": self.cert_days_left,
+            "steps": [
+                {
+                    "name": s.name,
+                    "status": str(s.status),
+                    "http_status": s.http_status,
+                    "latency_ms": None if s.latency_ms is None else round(s.latency_ms, 3),
+                    "phases": asdict(s.phases),
+                    "rate_limit": None if s.rate_limit is None else asdict(s.rate_limit),
+                    "category": str(s.failure.category) if s.failure else None,
+                    "reason": s.failure.reason if s.failure else None,
+                    "message": s.failure.message if s.failure else None,
+                }
+                for s in self.steps
+            ],
+        }
