@@ -96,6 +96,18 @@ class StepResult:
 
 
 @dataclass(slots=True)
+class Attempt:
+    """What one attempt of one probe kind returns to the engine (which adds retries, the deadline,
+    the degraded rules and timing around it)."""
+
+    steps: list[StepResult] = field(default_factory=list)
+    failure: Failure | None = None
+    failed_step: str | None = None
+    credential_ttl_s: float | None = None
+    cert_days_left: float | None = None
+
+
+@dataclass(slots=True)
 class ProbeResult:
     """One run of one probe (all attempts, all steps)."""
 

@@ -204,8 +204,6 @@ class HttpProbe(ProbeCommon):
     steps: list[Step] = Field(min_length=1)
     max_body: ByteSize = Field(1024 * 1024, description="bytes of a response body read at most")
     follow_redirects: bool = True
-    max_redirects: int = Field(5, ge=0, le=30)
-    verify_tls: bool = True
 
     @model_validator(mode="after")
     def _unique_steps(self) -> HttpProbe:
