@@ -1,0 +1,170 @@
+"""Runs one probe once: dispatch by kind, the run's deadline, retries with backoff, and the rules
+that turn a passing run into `degraded`.
+
+A run's `latency_ms` is the duration of its last attempt (what the integration cost this time),
+not the wall time including retry backoff; `attempts` says how many there were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus
+from probes.runtime import IntegrationRuntime
+from probes.spec import AnyProbe, AuthProbe, HttpProbe, TcpProbe, TlsProbe
+from seamwatch.types import format_duration
+
+log = logging.getLogger(__name__)
+
+# Failures a retry cannot fix: the probe as written is wrong, or seamwatch is.
+_NOT_RETRYABLE = frozenset({Category.CONFIG, Category.INTERNAL})
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RunPolicy:
+    timeout_s: float
+    retries: int
+    degraded_latency_s: float | None = None
+    min_rate_limit_headroom: float | None = None
+    backoff_base_s: float = 1.0
+
+    @classmethod
+    def for_probe(cls, probe: AnyProbe) -> RunPolicy:
+        return cls(
+            timeout_s=probe.timeout,
+            retries=probe.retries,
+            degraded_latency_s=probe.alerts.degraded_latency,
+            min_rate_limit_headroom=probe.alerts.min_rate_limit_headroom,
+        )
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based): 1s, 2s, 4s…"""
+        return float(self.backoff_base_s * (2 ** (attempt - 1)))
+
+
+async def _attempt_once(rt: IntegrationRuntime, probe: AnyProbe) -> Attempt:
+    # Imported here: each kind's module pulls in its own dependencies (jsonschema, ssl…).
+    if isinstance(probe, HttpProbe):
+        from probes.http_probe import run_http_attempt
+
+        return await run_http_attempt(rt, probe)
+    if isinstance(probe, AuthProbe):
+        from probes.auth_probe import run_auth_attempt
+
+        return await run_auth_attempt(rt)
+    if isinstance(probe, TlsProbe):
+        from probes.tls_probe import run_tls_attempt
+
+        return await run_tls_attempt(probe, rt.base_dir)
+    if isinstance(probe, TcpProbe):
+        from probes.tcp_probe import run_tcp_attempt
+
+        return await run_tcp_attempt(probe)
+    raise TypeError(f"no runner for probe kind {type(probe).__name__}")
+
+
+async def _guarded_attempt(rt: IntegrationRuntime, probe: AnyProbe) -> Attempt:
+    """One attempt whose unexpected exceptions become classified failures, never crashes."""
+    from probes.classify import classify_exception
+
+    try:
+        return await _attempt_once(rt, probe)
+    except (asyncio.CancelledError, TimeoutError):
+        raise
+    except Exception as exc:  # a transport error that escaped, or a bug
+        failure = classify_exception(exc)
+        if failure.category is Category.INTERNAL:
+            log.warning(
+                "probe %s/%s raised %s", rt.spec.name, probe.name, type(exc).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
+        return Attempt(failure=_redacted(rt, failure))
+
+
+def _redacted(rt: IntegrationRuntime, failure: Failure) -> Failure:
+    message = rt.redactor.redact(failure.message) or ""
+    if message == failure.message:
+        return failure
+    return Failure(failure.category, failure.reason, message)
+
+
+def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int,
+                     latency_ms: float, result: ProbeResult) -> str | None:
+    if attempts > 1:
+        return f"passed on attempt {attempts}"
+    if policy.degraded_latency_s is not None and latency_ms > policy.degraded_latency_s * 1000:
+        return f"slower than {format_duration(policy.degraded_latency_s)} ({latency_ms:.0f}ms)"
+    if policy.min_rate_limit_headroom is not None:
+        rate_limit = result.rate_limit
+        headroom = rate_limit.headroom if rate_limit else None
+        if headroom is not None and headroom < policy.min_rate_limit_headroom:
+            return f"rate-limit headroom {headroom:.0%} under {policy.min_rate_limit_headroom:.0%}"
+    return None
+
+
+async def run_probe(
+    rt: IntegrationRuntime,
+    probe: AnyProbe,
+    *,
+    location: str = "local",
+    policy: RunPolicy | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> ProbeResult:
+    """Run `probe` once (with its retries) within its timeout and return the recorded result."""
+    policy = policy or RunPolicy.for_probe(probe)
+    started_at = datetime.now(UTC)
+    attempts = 0
+    attempt = Attempt()
+    attempt_started = time.perf_counter()
+    try:
+        async with asyncio.timeout(policy.timeout_s):
+            while True:
+                attempts += 1
+                attempt_started = time.perf_counter()
+                attempt = await _guarded_attempt(rt, probe)
+                failure = attempt.failure
+                if failure is None or failure.category in _NOT_RETRYABLE:
+                    break
+                if attempts > policy.retries:
+                    break
+                await sleep(policy.backoff(attempts))
+    except TimeoutError:
+        attempt = Attempt(
+            steps=attempt.steps if attempt.failure is not None else [],
+            failure=Failure(
+                Category.TIMEOUT,
+                "deadline",
+                f"run exceeded its {format_duration(policy.timeout_s)} timeout "
+                f"(attempt {attempts})",
+            ),
+            failed_step=attempt.failed_step,
+        )
+    latency_ms = (time.perf_counter() - attempt_started) * 1000.0
+    result = ProbeResult(
+        integration=rt.spec.name,
+        probe=probe.name,
+        kind=probe.type,
+        status=RunStatus.FAILED if attempt.failure else RunStatus.OK,
+        started_at=started_at,
+        latency_ms=latency_ms,
+        steps=attempt.steps,
+        failure=attempt.failure,
+        failed_step=attempt.failed_step,
+        attempts=attempts,
+        location=location,
+        credential_ttl_s=attempt.credential_ttl_s,
+        cert_days_left=attempt.cert_days_left,
+    )
+    if result.failure is None:
+        reason = _degraded_reason(policy, attempt, attempts, latency_ms, result)
+        if reason:
+            result.status = RunStatus.DEGRADED
+            result.degraded_reason = reason
+    return result

@@ -1,0 +1,5 @@
+import sys
+
+from seamwatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""The `seamwatch` command line (DESIGN §5). Every user-facing error is one line and a documented
+exit code: 0 ok, 1 a probe failed / an alert is firing, 2 invalid config or usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from probes.redact import Redactor
+from seamwatch.config import (
+    Config,
+    ConfigError,
+    config_json_schema,
+    load_config,
+    resolve_config_path,
+    summarize,
+)
+from seamwatch.errors import UserError
+from seamwatch.logs import setup_logging
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seamwatch", description="Integration health monitor: probes, history, alerts.",
+    )
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("-c", "--config", metavar="FILE",
+                       help="config file (default: $SEAMWATCH_CONFIG or ./seamwatch.yaml)")
+        return p
+
+    with_config(sub.add_parser("check", help="validate the config file"))
+    sub.add_parser("schema", help="print the config file's JSON Schema (for editors)")
+    once = with_config(sub.add_parser("once", help="run probes now, store and print results"))
+    once.add_argument("--probe", action="append", default=[], metavar="INTEGRATION/PROBE",
+                      help="run only this probe (repeatable; INTEGRATION alone runs all of it)")
+    once.add_argument("--json", action="store_true", help="print results as JSON")
+    once.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    once.add_argument("--no-store", action="store_true", help="do not record the results")
+    with_config(sub.add_parser("serve", help="run probes on schedule until SIGTERM/SIGINT"))
+    status = with_config(sub.add_parser("status", help="each probe's state and recent figures"))
+    status.add_argument("--json", action="store_true", help="print as JSON")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(resolve_config_path(args.config))
+
+
+def _secrets_redactor(config: Config | None = None) -> Redactor:
+    return Redactor(config.secrets if config else ())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _load(args)
+    print(f"{config.path}: ok")
+    print(summarize(config))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(config_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    from seamwatch.once import run_once, select_entries
+    from seamwatch.report import results_json, results_junit, results_table
+
+    config = _load(args)
+    redactor = _secrets_redactor(config)
+    setup_logging(redactor, args.log_level if args.log_level != "INFO" else "WARNING")
+    entries = select_entries(config, args.probe)
+    results = asyncio.run(run_once(config, entries, redactor, store_results=not args.no_store))
+    print(results_json(results) if args.json else results_table(results))
+    if args.junit:
+        Path(args.junit).write_bytes(results_junit(results))
+    return EXIT_FAILED if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from seamwatch.service import serve
+
+    config_path = resolve_config_path(args.config)
+    config = load_config(config_path)
+    redactor = _secrets_redactor(config)
+    setup_logging(redactor, args.log_level)
+    asyncio.run(serve(config_path, redactor))
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from seamwatch.status import print_status
+
+    config = _load(args)
+    return print_status(config, as_json=args.json)
+
+
+COMMANDS = {
+    "check": cmd_check, "schema": cmd_schema, "once": cmd_once, "serve": cmd_serve,
+    "status": cmd_status,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    except UserError as exc:
+        print(f"seamwatch: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

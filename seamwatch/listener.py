@@ -1,0 +1,88 @@
+"""The small HTTP listener of `serve`: /healthz and /metrics (Prometheus text format)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from seamwatch.errors import UserError
+
+
+class ListenAddressInUse(UserError):
+    exit_code = 2
+
+
+def parse_listen(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def bind_socket(address: str) -> socket.socket:
+    """Bind now, so a port in use is a clear error before anything starts."""
+    host, port = parse_listen(address)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ListenAddressInUse(
+            f"cannot listen on {address}: {exc.strerror}; set `runner.listen` to another "
+            "host:port (or `listen: null` to run without the listener)"
+        ) from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def build_app(registry: Any, health: Callable[[], dict[str, Any]]) -> Starlette:
+    async def healthz(request: Request) -> Response:
+        report = health()
+        return JSONResponse(report, status_code=200 if report.get("ok") else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics)])
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve` owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Listener:
+    def __init__(self, app: Starlette, sock: socket.socket) -> None:
+        self.sock = sock
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        self._server = _QuietServer(config)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def address(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._server.serve(sockets=[self.sock]))
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, timeout=5)
+        self.sock.close()

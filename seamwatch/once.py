@@ -1,0 +1,67 @@
+"""`seamwatch once`: run the chosen probes now, store their results, report them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from probes.engine import run_probe
+from probes.redact import Redactor
+from probes.result import ProbeResult
+from seamwatch.config import Config, ProbeEntry
+from seamwatch.errors import UserError
+from seamwatch.runtimes import RuntimePool
+from seamwatch.service import catalog_rows
+from storage.catalog import sync_catalog
+from storage.engine import open_store
+from storage.writer import ResultWriter
+
+
+class UnknownProbe(UserError):
+    exit_code = 2
+
+
+def select_entries(config: Config, selectors: Sequence[str]) -> list[ProbeEntry]:
+    """`integration/probe`, or `integration` (all its probes), or `integration/*`."""
+    if not selectors:
+        return list(config.entries)
+    chosen: list[ProbeEntry] = []
+    for selector in selectors:
+        integration, _, probe = selector.partition("/")
+        matches = [
+            e for e in config.entries
+            if e.integration.name == integration and probe in ("", "*", e.probe.name)
+        ]
+        if not matches:
+            known = ", ".join(e.key for e in config.entries)
+            raise UnknownProbe(f"--probe {selector}: no such probe (known: {known})")
+        chosen.extend(m for m in matches if m not in chosen)
+    return chosen
+
+
+async def run_once(config: Config, entries: Sequence[ProbeEntry], redactor: Redactor,
+                   *, store_results: bool = True) -> list[ProbeResult]:
+    pool = RuntimePool(redactor)
+    await pool.apply(config)
+    semaphore = asyncio.Semaphore(config.runner.concurrency)
+
+    async def one(entry: ProbeEntry) -> ProbeResult:
+        async with semaphore:
+            return await run_probe(pool[entry.integration.name], entry.probe,
+                                   location=config.runner.location)
+
+    try:
+        results = list(await asyncio.gather(*(one(e) for e in entries)))
+    finally:
+        await pool.aclose()
+    if store_results:
+        store = open_store(config.storage_url)
+        try:
+            writer = ResultWriter(store, sync_catalog(store, catalog_rows(config)))
+            await writer.start()
+            for result in results:
+                writer.submit(result)
+            await writer.close()
+        finally:
+            store.close()
+    return results

@@ -1,0 +1,77 @@
+"""Builds and keeps one IntegrationRuntime per integration (client, credentials, redactor), and
+rebuilds only the integrations whose config changed on reload."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from probes.redact import Redactor
+from probes.runtime import IntegrationRuntime
+from probes.spec import IntegrationSpec
+
+if TYPE_CHECKING:
+    from seamwatch.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def _integration_timeout(config: Config, name: str) -> float:
+    timeouts = [e.probe.timeout for e in config.entries if e.integration.name == name]
+    return max(timeouts, default=10.0)
+
+
+def build_runtime(config: Config, integration: IntegrationSpec,
+                  redactor: Redactor) -> IntegrationRuntime:
+    from probes.auth import build_provider
+    from probes.client import build_client
+
+    state_dir = config.base_dir / config.runner.state_dir
+    return IntegrationRuntime(
+        spec=integration,
+        client=build_client(
+            integration,
+            config.base_dir,
+            max_connections=config.runner.concurrency,
+            timeout_s=_integration_timeout(config, integration.name),
+        ),
+        credentials=build_provider(
+            integration.auth, integration=integration.name, redactor=redactor,
+            state_dir=state_dir,
+        ),
+        redactor=redactor,
+        base_dir=config.base_dir,
+    )
+
+
+class RuntimePool:
+    """The integration runtimes of the running config."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._runtimes: dict[str, IntegrationRuntime] = {}
+
+    def __getitem__(self, integration: str) -> IntegrationRuntime:
+        return self._runtimes[integration]
+
+    async def apply(self, config: Config) -> None:
+        """Make the pool match `config`: keep unchanged integrations (their warm connections and
+        cached credentials), rebuild changed ones, close removed ones."""
+        for secret in config.secrets:
+            self.redactor.add(secret)
+        wanted = {i.name: i for i in config.integrations}
+        stale: list[IntegrationRuntime] = []
+        for name, runtime in list(self._runtimes.items()):
+            if name not in wanted or runtime.spec != wanted[name] \
+                    or runtime.base_dir != config.base_dir:
+                stale.append(self._runtimes.pop(name))
+        for name, spec in wanted.items():
+            if name not in self._runtimes:
+                self._runtimes[name] = build_runtime(config, spec, self.redactor)
+        for runtime in stale:
+            await runtime.aclose()
+
+    async def aclose(self) -> None:
+        for runtime in self._runtimes.values():
+            await runtime.aclose()
+        self._runtimes.clear()

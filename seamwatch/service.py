@@ -1,0 +1,167 @@
+"""`seamwatch serve`: the long-running process. Wires config → runtimes → scheduler → engine →
+writer (→ alerts), reloads the config when the file changes, and stops gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from probes.engine import run_probe
+from probes.redact import Redactor
+from seamwatch.config import Config, ConfigError, ProbeEntry, load_config
+from seamwatch.configwatch import ConfigWatcher
+from seamwatch.listener import Listener, bind_socket, build_app
+from seamwatch.metrics import ServeMetrics
+from seamwatch.runtimes import RuntimePool
+from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
+from storage.catalog import sync_catalog
+from storage.engine import Store, open_store
+from storage.writer import ResultWriter
+
+log = logging.getLogger("seamwatch.serve")
+
+
+def catalog_rows(config: Config) -> list[tuple[str, str, str, dict[str, Any]]]:
+    return [
+        (e.integration.name, e.probe.name, e.probe.type,
+         {"description": e.integration.description, "tags": e.integration.tags})
+        for e in config.entries
+    ]
+
+
+class SeamwatchService:
+    def __init__(self, config: Config, redactor: Redactor, *, reload_interval_s: float = 2.0):
+        self.config = config
+        self.redactor = redactor
+        self.metrics = ServeMetrics()
+        self.store: Store = open_store(config.storage_url)
+        self.pool = RuntimePool(redactor)
+        self.scheduler = ProbeScheduler(self._run_scheduled)
+        self.writer = ResultWriter(
+            self.store, sync_catalog(self.store, catalog_rows(config)),
+            batch_size=config.storage.batch_size, flush_interval=config.storage.flush_interval,
+        )
+        self._entries: dict[str, ProbeEntry] = {e.key: e for e in config.entries}
+        self._semaphore = asyncio.Semaphore(config.runner.concurrency)
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._stopping = asyncio.Event()
+        self._watcher = ConfigWatcher(config.path, reload_interval_s)
+        self._listener: Listener | None = None
+        self.started_monotonic = time.monotonic()
+        self.last_reload_error: str | None = None
+        if config.runner.listen:
+            sock = bind_socket(config.runner.listen)
+            self._listener = Listener(build_app(self.metrics.registry, self.health), sock)
+
+    # ------------------------------------------------------------------ running probes
+    async def _run_scheduled(self, key: str, scheduled: datetime) -> None:
+        entry = self._entries.get(key)
+        if entry is None or self._stopping.is_set():
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            async with self._semaphore:
+                lag = (datetime.now(UTC) - scheduled).total_seconds()
+                self.metrics.start_lag.observe(max(0.0, lag))
+                result = await run_probe(
+                    self.pool[entry.integration.name], entry.probe,
+                    location=self.config.runner.location,
+                )
+            self.writer.submit(result)
+            self.metrics.record(result)
+            if result.failure:
+                log.info("%s %s %s: %s", key, result.status, result.category, result.message)
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    # ------------------------------------------------------------------ config reload
+    async def _apply(self, config: Config) -> None:
+        await self.pool.apply(config)
+        self.writer.update_probe_ids(sync_catalog(self.store, catalog_rows(config)))
+        self._entries = {e.key: e for e in config.entries}
+        self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in config.entries)
+        self.config = config
+
+    async def _reload(self) -> None:
+        try:
+            config = await asyncio.to_thread(load_config, self.config.path)
+        except ConfigError as exc:
+            self.metrics.config_reload_errors.inc()
+            self.last_reload_error = str(exc)
+            for problem in exc.problems:
+                log.error("config not reloaded: %s", problem)
+            log.error("keeping the previous config (%d probes)", len(self._entries))
+            return
+        if config.storage_url != self.config.storage_url:
+            log.warning("storage.url changed: restart seamwatch to switch databases")
+        await self._apply(config)
+        self.last_reload_error = None
+        log.info("config reloaded: %d integrations, %d probes",
+                 len(config.integrations), len(config.entries))
+
+    # ------------------------------------------------------------------ lifecycle
+    def health(self) -> dict[str, Any]:
+        return {
+            "ok": not self._stopping.is_set(),
+            "probes": len(self._entries),
+            "in_flight": len(self._inflight),
+            "writer_backlog": self.writer.backlog,
+            "written": self.writer.stats.written,
+            "missed_runs": self.scheduler.missed,
+            "config_error": self.last_reload_error,
+            "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
+        }
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        await self.writer.start()
+        await self.pool.apply(self.config)
+        self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in self.config.entries)
+        self.scheduler.start()
+        if self._listener:
+            self._listener.start()
+        log.info("serving %d probes of %d integrations%s", len(self._entries),
+                 len(self.config.integrations),
+                 f"; listening on http://{self._listener.address}" if self._listener else "")
+        watch = asyncio.create_task(self._watch_config())
+        try:
+            await self._stopping.wait()
+        finally:
+            watch.cancel()
+            await self._shutdown()
+
+    async def _watch_config(self) -> None:
+        async for _ in self._watcher.changes():
+            await self._reload()
+
+    async def _shutdown(self) -> None:
+        log.info("stopping: waiting for %d runs in flight", len(self._inflight))
+        self.scheduler.shutdown()
+        if self._inflight:
+            bound = max((e.probe.timeout for e in self._entries.values()), default=10.0) + 2.0
+            await asyncio.wait(set(self._inflight), timeout=bound)
+        await self.writer.close()
+        if self._listener:
+            await self._listener.stop()
+        await self.pool.aclose()
+        self.store.close()
+        log.info("stopped; %d runs written", self.writer.stats.written)
+
+
+async def serve(config_path: Path, redactor: Redactor) -> None:
+    config = load_config(config_path)
+    service = SeamwatchService(config, redactor)
+    await service.run()
