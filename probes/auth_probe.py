@@ -1,0 +1,31 @@
+"""The `auth` probe: one attempt fetches a fresh credential and reports the exchange.
+
+The step is named `token` for OAuth2 grants (a real exchange with the token endpoint, with its
+latency, HTTP status, phase timings and rate-limit headers) and `credential` for static types (no
+network call). `credential_ttl_s` is the credential's lifetime as of now: `expires_in`, or what is
+left until a JWT's `exp`; None when unknown. The fetched credential also becomes the provider's
+current one, so the auth probe keeps the cache warm for the operation probes.
+"""
+
+from __future__ import annotations
+
+from probes.auth.base import AuthError
+from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+from probes.runtime import IntegrationRuntime
+
+
+async def run_auth_attempt(rt: IntegrationRuntime) -> Attempt:
+    if rt.credentials is None:
+        failure = Failure(Category.CONFIG, "no_auth", "the integration has no auth block")
+        step = StepResult("credential", StepStatus.FAILED, failure=failure)
+        return Attempt(steps=[step], failure=failure, failed_step=step.name)
+    try:
+        credential, step = await rt.credentials.fetch_fresh(rt.client)
+    except AuthError as exc:
+        failure = exc.failure
+        step = exc.step or StepResult("token", StepStatus.FAILED, failure=failure)
+        if step.failure is None:
+            step.failure = failure
+            step.status = StepStatus.FAILED
+        return Attempt(steps=[step], failure=failure, failed_step=step.name)
+    return Attempt(steps=[step], credential_ttl_s=credential.lifetime_s)
