@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,8 @@ class SeamwatchService:
         self._listener: Listener | None = None
         self.started_monotonic = time.monotonic()
         self.last_reload_error: str | None = None
+        # Called with (probe key, start lag seconds) for every run; benchmarks and tests use it.
+        self.lag_observer: Callable[[str, float], None] | None = None
         if config.runner.listen:
             sock = bind_socket(config.runner.listen)
             self._listener = Listener(build_app(self.metrics.registry, self.health), sock)
@@ -70,6 +73,8 @@ class SeamwatchService:
             async with self._semaphore:
                 lag = (datetime.now(UTC) - scheduled).total_seconds()
                 self.metrics.start_lag.observe(max(0.0, lag))
+                if self.lag_observer is not None:
+                    self.lag_observer(key, lag)
                 result = await run_probe(
                     self.pool[entry.integration.name], entry.probe,
                     location=self.config.runner.location,

@@ -1,0 +1,136 @@
+"""Engine overhead: CPU seconds per 1,000 one-step probe runs, against a bare httpx.AsyncClient
+loop making the same requests in the same run (DESIGN §6 target: ratio ≤ 1.5), and the same for
+the whole `seamwatch serve` process (scheduler, engine, writer, metrics)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.targets import cpu_seconds, target_processes
+
+REQUESTS = 3000
+CONCURRENCY = 10
+
+
+async def _bare_loop(url: str, n: int) -> float:
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+    async with httpx.AsyncClient(base_url=url) as client:
+
+        async def one() -> None:
+            async with semaphore:
+                response = await client.get("/v1/charges", params={"limit": 1})
+                response.json()
+
+        await one()  # warm-up outside the measurement
+        start = cpu_seconds()
+        await asyncio.gather(*(one() for _ in range(n)))
+        return cpu_seconds() - start
+
+
+def _write_config(folder: Path, url: str, probes: int, interval: str) -> Path:
+    lines = [
+        f"storage: {{url: 'sqlite:///{folder}/bench.db'}}",
+        "runner: {listen: null, concurrency: 100}",
+        "integrations:",
+        "  - name: target",
+        f"    base_url: {url}",
+        "    probes:",
+    ]
+    for i in range(probes):
+        lines += [
+            f"      - name: p{i}",
+            f"        interval: {interval}",
+            "        retries: 0",
+            "        steps:",
+            "          - {name: list, path: /v1/charges, params: {limit: 1},"
+            " expect: {status: 200, json: {$.data: {type: array}}}}",
+        ]
+    path = folder / "seamwatch.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def _engine_loop(config_path: Path, n: int) -> float:
+    from probes.engine import run_probe
+    from probes.redact import Redactor
+    from seamwatch.config import load_config
+    from seamwatch.runtimes import RuntimePool
+
+    config = load_config(config_path)
+    entry = config.entries[0]
+    pool = RuntimePool(Redactor(config.secrets))
+    await pool.apply(config)
+    runtime = pool[entry.integration.name]
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def one() -> None:
+        async with semaphore:
+            result = await run_probe(runtime, entry.probe)
+            if result.failure:
+                raise RuntimeError(f"bench probe failed: {result.message}")
+
+    await one()
+    start = cpu_seconds()
+    await asyncio.gather(*(one() for _ in range(n)))
+    elapsed = cpu_seconds() - start
+    await pool.aclose()
+    return elapsed
+
+
+def _serve_cpu_per_run(folder: Path, url: str, seconds: float = 30.0) -> tuple[float, int]:
+    """Run `seamwatch serve` with 50 probes at 1 s; CPU-s of the process per 1,000 runs."""
+    import sqlite3
+
+    (folder / "serve").mkdir()
+    config = _write_config(folder / "serve", url, probes=50, interval="1s")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seamwatch", "serve", "-c", str(config)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    ps = psutil.Process(proc.pid)
+    time.sleep(5)  # start-up (imports, migrations) is not per-run cost
+    cpu0 = sum(ps.cpu_times()[:2])
+    db = sqlite3.connect(folder / "serve" / "bench.db")
+    runs0 = db.execute("select count(*) from runs").fetchone()[0]
+    time.sleep(seconds)
+    cpu1 = sum(ps.cpu_times()[:2])
+    runs1 = db.execute("select count(*) from runs").fetchone()[0]
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    runs = runs1 - runs0
+    return (cpu1 - cpu0) / max(runs, 1) * 1000, runs
+
+
+def main() -> dict[str, Any]:
+    os.environ.setdefault("SEAMWATCH_LOG_LEVEL", "WARNING")
+    with target_processes(1) as (url,), tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        config_path = _write_config(folder, url, probes=1, interval="60s")
+        bare = asyncio.run(_bare_loop(url, REQUESTS)) / REQUESTS * 1000
+        engine = asyncio.run(_engine_loop(config_path, REQUESTS)) / REQUESTS * 1000
+        serve, serve_runs = _serve_cpu_per_run(folder, url)
+    figures = {"bare_cpu_s_per_1000": bare, "engine_cpu_s_per_1000": engine,
+               "engine_ratio": engine / bare, "serve_cpu_s_per_1000": serve,
+               "serve_ratio": serve / bare}
+    print(f"bare httpx loop: {bare:.2f} CPU-s / 1,000 requests")
+    print(f"engine: {engine:.2f} CPU-s / 1,000 one-step runs  (ratio {engine / bare:.2f}, "
+          "target ≤ 1.5)")
+    print(f"serve process: {serve:.2f} CPU-s / 1,000 runs over {serve_runs} runs  "
+          f"(ratio {serve / bare:.2f}, target ≤ 1.5; Uptime Kuma 9.3 → "
+          f"{serve / 9.3:.2f}×, target ≤ 0.25)")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
