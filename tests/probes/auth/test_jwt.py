@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import base64
+import json
+
+from probes.auth.jwt import jwt_exp, looks_like_jwt, unverified_payload
+from tests.support.oauth_app import make_jwt
+
+
+def test_exp_from_signed_and_unsigned_tokens() -> None:
+    assert jwt_exp(make_jwt({"exp": 1_800_000_000})) == 1_800_000_000.0
+    assert jwt_exp(make_jwt({"exp": 1_800_000_000.5}, key=None)) == 1_800_000_000.5
+    assert unverified_payload(make_jwt({"sub": "a"})) == {"sub": "a"}
+
+
+def test_not_a_jwt_or_no_usable_exp() -> None:
+    assert jwt_exp("opaque-token") is None
+    assert jwt_exp("a.b.c") is None
+    assert not looks_like_jwt("")
+    assert jwt_exp(make_jwt({"sub": "x"})) is None
+    assert jwt_exp(make_jwt({"exp": "tomorrow"})) is None
+    assert jwt_exp(make_jwt({"exp": True})) is None
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).decode().rstrip("=")
+    assert jwt_exp(f"{header}.!!!.") is None
+    assert jwt_exp(f"{header}.{header}") is None  # two parts
