@@ -61,8 +61,16 @@ _MAX_DETAIL = 300
 
 
 def transport_failure(exc: Exception) -> Failure:
-    from probes.classify import classify_exception  # written in parallel; imported when needed
-
+    """Classify a transport error with probes.classify (imported lazily; a coarse fallback keeps
+    the auth probe working if that module is missing)."""
+    try:
+        from probes.classify import classify_exception
+    except ModuleNotFoundError as missing:
+        if missing.name != "probes.classify":
+            raise
+        if isinstance(exc, httpx.TimeoutException):
+            return Failure(Category.TIMEOUT, "timeout", f"token request timed out ({exc})")
+        return Failure(Category.CONNECTION, "connect_error", f"token request failed ({exc})")
     return classify_exception(exc)
 
 

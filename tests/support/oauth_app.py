@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 Mode = Literal[
     "ok", "rate_limited", "server_error", "unavailable_retry_after", "non_json",
-    "no_access_token", "echo_error", "bad_expires_in",
+    "no_access_token", "echo_error", "bad_expires_in", "huge_body",
 ]
 
 
@@ -136,6 +136,8 @@ class OAuthServer:
             return PlainTextResponse("maintenance", 503, headers={"Retry-After": "30"})
         if self.mode == "server_error":
             return PlainTextResponse("internal error", 500)
+        if self.mode == "huge_body":
+            return JSONResponse({"access_token": "x" * (512 * 1024), "token_type": "Bearer"})
         if self.mode == "non_json":
             return PlainTextResponse("<html>login page</html>", 200)
         if self.mode == "echo_error":

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,7 @@ async def test_server_starts_rejecting_the_client(
         ("non_json", Category.SCHEMA, "invalid_token_response"),
         ("no_access_token", Category.SCHEMA, "invalid_token_response"),
         ("bad_expires_in", Category.SCHEMA, "invalid_token_response"),
+        ("huge_body", Category.SCHEMA, "invalid_token_response"),
         ("server_error", Category.SERVER_ERROR, "token_http_500"),
         ("rate_limited", Category.RATE_LIMITED, "token_http_429"),
         ("unavailable_retry_after", Category.RATE_LIMITED, "token_http_503"),
@@ -151,6 +153,23 @@ async def test_refused_connection_is_classified(make: Make, cc: dict[str, Any]) 
         err = await _fresh_error(provider, plain)
     assert err.failure.category is Category.CONNECTION
     assert err.step is not None and err.step.http_status is None
+
+
+async def test_transport_fallback_without_the_classifier(
+    make: Make, cc: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "probes.classify", None)
+    provider = make({**cc, "token_url": f"http://127.0.0.1:{free_port()}/oauth/token"})
+    async with httpx.AsyncClient(timeout=5.0) as plain:
+        err = await _fresh_error(provider, plain)
+    assert (err.failure.category, err.failure.reason) == (Category.CONNECTION, "connect_error")
+
+
+async def test_malformed_token_url_is_a_config_failure(
+    make: Make, cc: dict[str, Any], client: httpx.AsyncClient,
+) -> None:
+    err = await _fresh_error(make({**cc, "token_url": "http://[::1/oauth/token"}), client)
+    assert (err.failure.category, err.failure.reason) == (Category.CONFIG, "invalid_token_url")
 
 
 async def test_token_endpoint_over_tls(
