@@ -1,0 +1,208 @@
+"""Checks the models cannot make alone, run on the (substituted) data so they report even when
+other parts of the file are invalid: unique names, files beside the config, cron expressions,
+integration references, e-mail addresses and URLs."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jsonschema.exceptions import SchemaError
+from jsonschema.validators import validator_for
+
+from seamwatch.configerrors import DataPath
+from seamwatch.configmessages import Issue
+
+_EMAIL = re.compile(
+    r"^[^@\s<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
+
+
+def _mappings(node: Any, key: str, path: DataPath) -> Iterator[tuple[DataPath, dict[str, Any]]]:
+    """The mapping items of the list at `node[key]`, with their paths."""
+    items = node.get(key) if isinstance(node, dict) else None
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield (*path, key, index), item
+
+
+def integrations(data: Any) -> Iterator[tuple[DataPath, dict[str, Any]]]:
+    return _mappings(data, "integrations", ())
+
+
+def probes(data: Any) -> Iterator[tuple[DataPath, dict[str, Any], dict[str, Any]]]:
+    for ipath, integration in integrations(data):
+        for ppath, probe in _mappings(integration, "probes", ipath):
+            yield ppath, probe, integration
+
+
+def steps(data: Any) -> Iterator[tuple[DataPath, dict[str, Any], dict[str, Any]]]:
+    for ppath, probe, integration in probes(data):
+        for spath, step in _mappings(probe, "steps", ppath):
+            yield spath, step, integration
+
+
+def _unique(items: list[tuple[DataPath, dict[str, Any]]], what: str) -> list[Issue]:
+    issues: list[Issue] = []
+    first: dict[str, DataPath] = {}
+    for path, item in items:
+        name = item.get("name")
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            issues.append(Issue((*path, "name"), f"duplicate {what} name `{name}`"))
+        else:
+            first[name] = path
+    return issues
+
+
+def check_names(data: Any) -> list[Issue]:
+    issues = _unique(list(integrations(data)), "integration")
+    issues += _unique(list(_mappings(data, "maintenance", ())), "maintenance window")
+    for ipath, integration in integrations(data):
+        probe_items = list(_mappings(integration, "probes", ipath))
+        issues += _unique(probe_items, "probe")
+        if integration.get("auth") is not None:
+            issues += [
+                Issue((*path, "name"), "probe name `auth` is reserved for the integration's "
+                      "auth probe; choose another name")
+                for path, probe in probe_items if probe.get("name") == "auth"
+            ]
+        for ppath, probe in probe_items:
+            issues += _unique(list(_mappings(probe, "steps", ppath)), "step")
+    return issues
+
+
+def _check_file(base_dir: Path, path: DataPath, value: Any, what: str) -> list[Issue]:
+    if not isinstance(value, str) or not value:
+        return []
+    target = base_dir / value
+    if not target.exists():
+        return [Issue(path, f"{what} {value} not found (looked for {target})")]
+    try:
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return [Issue(path, f"cannot read {what} {value}: {reason}")]
+    if what != "schema file":
+        return []
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as error:
+        return [Issue(path, f"schema file {value} is not valid JSON: {error}")]
+    try:
+        validator_for(schema).check_schema(schema)
+    except SchemaError as error:
+        return [Issue(path, f"schema file {value} is not a valid JSON Schema: {error.message}")]
+    return []
+
+
+def check_files(data: Any, base_dir: Path) -> list[Issue]:
+    issues: list[Issue] = []
+    for ipath, integration in integrations(data):
+        issues += _check_file(base_dir, (*ipath, "ca_file"), integration.get("ca_file"), "CA file")
+    for ppath, probe, _ in probes(data):
+        issues += _check_file(base_dir, (*ppath, "ca_file"), probe.get("ca_file"), "CA file")
+    for spath, step, _ in steps(data):
+        expect = step.get("expect")
+        if isinstance(expect, dict):
+            issues += _check_file(
+                base_dir, (*spath, "expect", "schema"), expect.get("schema"), "schema file")
+    return issues
+
+
+def check_maintenance(data: Any) -> list[Issue]:
+    from apscheduler.triggers.cron import CronTrigger
+
+    defined = {i.get("name") for _, i in integrations(data)}
+    issues: list[Issue] = []
+    for mpath, window in _mappings(data, "maintenance", ()):
+        zone = window.get("timezone", "UTC")
+        if isinstance(zone, str):
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                issues.append(Issue((*mpath, "timezone"), f"unknown time zone `{zone}`"))
+        cron = window.get("cron")
+        if isinstance(cron, str):
+            try:
+                CronTrigger.from_crontab(cron, timezone="UTC")
+            except ValueError as error:
+                issues.append(Issue((*mpath, "cron"), f"invalid cron expression {cron!r}: {error}"
+                                    "; expected five fields: minute hour day month weekday"))
+        names = window.get("integrations")
+        if isinstance(names, list):
+            for index, name in enumerate(names):
+                if isinstance(name, str) and name not in defined:
+                    issues.append(Issue((*mpath, "integrations", index),
+                                        f"no integration named `{name}`"))
+    return issues
+
+
+def _address_issues(path: DataPath, value: Any, display_name_ok: bool) -> list[Issue]:
+    if not isinstance(value, str):
+        return []
+    address = parseaddr(value)[1] if display_name_ok else value.strip()
+    if _EMAIL.match(address or ""):
+        return []
+    return [Issue(path, f"{value!r} is not an e-mail address (expected name@example.com)")]
+
+
+def check_emails(data: Any) -> list[Issue]:
+    issues: list[Issue] = []
+    scopes: list[tuple[DataPath, Any]] = []
+    email = data.get("email") if isinstance(data, dict) else None
+    if isinstance(email, dict):
+        scopes.append((("email",), email))
+        issues += _address_issues(("email", "from"), email.get("from"), True)
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    if isinstance(defaults, dict):
+        scopes.append((("defaults", "alerts"), defaults.get("alerts")))
+    scopes += [((*p, "alerts"), i.get("alerts")) for p, i in integrations(data)]
+    scopes += [((*p, "alerts"), probe.get("alerts")) for p, probe, _ in probes(data)]
+    for path, scope in scopes:
+        recipients = scope.get("to") if isinstance(scope, dict) else None
+        if isinstance(recipients, list):
+            for index, address in enumerate(recipients):
+                issues += _address_issues((*path, "to", index), address, True)
+    return issues
+
+
+def _url_issue(path: DataPath, value: Any) -> list[Issue]:
+    if not isinstance(value, str) or value.lstrip().startswith("{{"):
+        return []
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https"):
+        return [Issue(path, f"expected an http:// or https:// URL, got {value!r}")]
+    if not parts.hostname:
+        return [Issue(path, f"the URL {value!r} has no host")]
+    return []
+
+
+def check_urls(data: Any) -> list[Issue]:
+    issues: list[Issue] = []
+    for ipath, integration in integrations(data):
+        issues += _url_issue((*ipath, "base_url"), integration.get("base_url"))
+        auth = integration.get("auth")
+        if isinstance(auth, dict):
+            issues += _url_issue((*ipath, "auth", "token_url"), auth.get("token_url"))
+    for spath, step, integration in steps(data):
+        issues += _url_issue((*spath, "url"), step.get("url"))
+        if isinstance(step.get("path"), str) and not integration.get("base_url"):
+            issues.append(Issue((*spath, "path"), "`path` needs `base_url` on the integration; "
+                                "set base_url there or give this step a full `url`"))
+    return issues
+
+
+def run_checks(data: Any, base_dir: Path) -> list[Issue]:
+    return [
+        *check_names(data), *check_files(data, base_dir), *check_maintenance(data),
+        *check_emails(data), *check_urls(data),
+    ]

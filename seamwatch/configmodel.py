@@ -1,0 +1,77 @@
+"""The whole config file as one pydantic model, composed from each part's spec, and its JSON Schema
+(`seamwatch schema`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alerts.spec import EmailSpec, MaintenanceSpec
+from probes.spec import IntegrationSpec, ProbeDefaults
+from storage.spec import StorageSpec
+
+_LISTEN = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+)):(?P<port>\d{1,5})$")
+LISTEN_HINT = "expected host:port such as 127.0.0.1:9465 or [::1]:9465"
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`"127.0.0.1:9465"` -> ("127.0.0.1", 9465); port 0 picks a free port."""
+    found = _LISTEN.match(value.strip())
+    if found is None:
+        raise ValueError(f"{LISTEN_HINT}, got {value!r}")
+    port = int(found.group("port"))
+    if port > 65535:
+        raise ValueError(f"port {port} is outside 0-65535")
+    return found.group("v6") or found.group("host"), port
+
+
+class RunnerSpec(BaseModel):
+    """`runner:` — this process: the label on its results, its concurrency and its listener."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location: str = Field("local", min_length=1, description="label stored on every result")
+    concurrency: int = Field(100, ge=1, description="probe runs in flight at once")
+    listen: str | None = Field(
+        "127.0.0.1:9465",
+        description="host:port for heartbeats, /metrics and /healthz; null to disable",
+        json_schema_extra={"examples": ["127.0.0.1:9465", "[::1]:9465"]},
+    )
+    state_dir: str = Field(
+        ".seamwatch", description="folder for rotated refresh tokens, relative to the config file"
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
+
+
+class ConfigFile(BaseModel):
+    """The top level of `seamwatch.yaml`."""
+
+    model_config = ConfigDict(
+        extra="forbid", title="seamwatch configuration", populate_by_name=True
+    )
+
+    version: Literal[1] | None = Field(None, description="config format version")
+    storage: StorageSpec = Field(default_factory=StorageSpec)
+    runner: RunnerSpec = Field(default_factory=RunnerSpec)
+    defaults: ProbeDefaults = Field(default_factory=ProbeDefaults)
+    email: EmailSpec | None = None
+    maintenance: list[MaintenanceSpec] = Field(default_factory=list)
+    integrations: list[IntegrationSpec] = Field(min_length=1)
+
+
+def config_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of the config file, for editors and `seamwatch schema`."""
+    schema = ConfigFile.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://seamwatch.dev/schema/seamwatch.json",
+        **schema,
+    }

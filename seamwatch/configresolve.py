@@ -1,0 +1,163 @@
+"""From the validated file to what the rest of seamwatch runs: one ProbeEntry per enabled probe with
+its inherited settings resolved, the synthetic `auth` probes, the absolute storage URL and the set
+of secret values to redact."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel, SecretStr
+
+from alerts.spec import AlertPolicy
+from probes.redact import is_secret_header
+from probes.spec import AnyProbe, AuthProbe, IntegrationSpec, ProbeDefaults
+from seamwatch.configerrors import DataPath
+
+_INHERITED = ("interval", "timeout", "retries", "max_body")
+_SECRET_KEY = re.compile(r"(password|passwd|secret|token|api[-_]?key|credential)", re.IGNORECASE)
+_SQLITE = re.compile(r"^(?P<dialect>sqlite[^:]*):///(?P<path>[^?]*)(?P<query>\?.*)?$")
+
+
+@dataclass(frozen=True)
+class ProbeEntry:
+    """One scheduled probe: its integration and the probe with every inherited value resolved."""
+
+    integration: IntegrationSpec
+    probe: AnyProbe
+
+    @property
+    def key(self) -> str:
+        return f"{self.integration.name}/{self.probe.name}"
+
+
+def merge_alerts(*levels: AlertPolicy) -> AlertPolicy:
+    """Later levels override earlier ones, key by key, for the keys each level sets."""
+    values: dict[str, Any] = {}
+    for level in levels:
+        values.update({key: getattr(level, key) for key in level.model_fields_set})
+    return AlertPolicy.model_construct(_fields_set=set(values), **values)
+
+
+def _inherited(
+    key: str, probe: BaseModel | None, levels: tuple[BaseModel, ...], builtin: Any
+) -> Any:
+    if probe is not None and key in probe.model_fields_set:
+        return getattr(probe, key)
+    for level in levels:
+        value = getattr(level, key, None)
+        if value is not None:
+            return value
+    return builtin
+
+
+def _resolve_probe(
+    probe: AnyProbe, integration: IntegrationSpec, defaults: ProbeDefaults
+) -> AnyProbe:
+    levels = (integration, defaults)
+    update: dict[str, Any] = {
+        key: _inherited(key, probe, levels, getattr(probe, key))
+        for key in _INHERITED if key in type(probe).model_fields
+    }
+    update["alerts"] = merge_alerts(defaults.alerts, integration.alerts, probe.alerts)
+    return probe.model_copy(update=update)
+
+
+def auth_probe(integration: IntegrationSpec, defaults: ProbeDefaults) -> AuthProbe:
+    """The synthetic `auth` probe: the integration-level schedule, retries and alerts."""
+    fields = AuthProbe.model_fields
+    values = {
+        key: _inherited(key, None, (integration, defaults), fields[key].default)
+        for key in ("interval", "timeout", "retries")
+    }
+    alerts = merge_alerts(defaults.alerts, integration.alerts)
+    return AuthProbe.model_construct(
+        _fields_set={"name", *values}, name="auth", alerts=alerts, **values
+    )
+
+
+def build_entries(integrations: list[IntegrationSpec], defaults: ProbeDefaults) -> list[ProbeEntry]:
+    """Enabled probes in file order, each integration's auth probe first."""
+    entries: list[ProbeEntry] = []
+    for integration in integrations:
+        if integration.has_auth:
+            entries.append(ProbeEntry(integration, auth_probe(integration, defaults)))
+        entries += [
+            ProbeEntry(integration, _resolve_probe(probe, integration, defaults))
+            for probe in integration.probes if probe.enabled
+        ]
+    return entries
+
+
+def absolute_storage_url(url: str, base_dir: Path) -> str:
+    """`sqlite:///var/x.db` -> `sqlite:////etc/seamwatch/var/x.db` (relative to the config)."""
+    found = _SQLITE.match(url)
+    if found is None:
+        return url
+    path = found.group("path")
+    if not path or path.startswith((":memory:", "/", "file:")):
+        return url
+    absolute = os.path.normpath(base_dir / path)
+    return f"{found.group('dialect')}:///{absolute}{found.group('query') or ''}"
+
+
+def _model_secrets(node: Any) -> Iterator[str]:
+    """Every SecretStr value anywhere in a validated model tree."""
+    if isinstance(node, SecretStr):
+        yield node.get_secret_value()
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _model_secrets(getattr(node, name))
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _model_secrets(item)
+    elif isinstance(node, dict):
+        for item in node.values():
+            yield from _model_secrets(item)
+
+
+def data_secrets(data: Any, substituted: set[DataPath]) -> set[str]:
+    """Secret values found in the raw data: credential-named keys, headers named like credentials
+    or filled from `${…}`, and `${…}` values under credential-like keys; plus the password in
+    `storage.url`."""
+    found: set[str] = set()
+
+    def walk(node: Any, path: DataPath) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, (*path, index))
+        elif isinstance(node, str) and node and path and isinstance(path[-1], str) \
+                and "save" not in path:
+            key, parent = path[-1], path[-2] if len(path) > 1 else None
+            is_header = parent == "headers"
+            if (
+                (_SECRET_KEY.search(key) and not key.endswith(("_url", "_file", "_dir")))
+                or (parent == "auth" and key == "value")
+                or (is_header and (is_secret_header(key) or path in substituted))
+                or (path in substituted and _SECRET_KEY.search(key))
+            ):
+                found.add(node)
+
+    walk(data, ())
+    storage = data.get("storage") if isinstance(data, dict) else None
+    url = storage.get("url") if isinstance(storage, dict) else None
+    if isinstance(url, str):
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            password = None
+        if password:
+            found |= {password, unquote(password)}
+    return found
+
+
+def collect_secrets(model: BaseModel, data: Any, substituted: set[DataPath]) -> frozenset[str]:
+    return frozenset(s for s in {*_model_secrets(model), *data_secrets(data, substituted)} if s)
