@@ -37,6 +37,9 @@ class SmtpSpec(StrictModel):
     username: str | None = None
     password: Secret | None = None
     timeout: Duration = 10.0
+    ca_file: str | None = Field(
+        None, description="PEM file of CA certificates to trust instead of the system store"
+    )
 
 
 class EmailSpec(StrictModel):

@@ -1,0 +1,188 @@
+"""Fixtures for alert tests: real SMTP servers on loopback (aiosmtpd), a controllable clock, a
+migrated SQLite store, config stand-ins shaped like seamwatch.config's."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from alerts.spec import AlertPolicy, EmailSpec, MaintenanceSpec, SmtpSpec
+from probes.redact import Redactor
+from probes.result import Category, Failure, ProbeResult, RunStatus, StepResult, StepStatus
+from storage.engine import open_store
+from tests.support.servers import free_port
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+USER, PASSWORD = "mailer", "canary-smtp-Pa55word-7f3a"
+
+
+class Clock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+class Collector:
+    """aiosmtpd handler keeping every accepted message."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = message_from_bytes(envelope.original_content or envelope.content,
+                                 policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+    @property
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for _, m in self.messages]
+
+
+def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = data is not None and data.login == USER.encode() and data.password == PASSWORD.encode()
+    return AuthResult(success=ok, handled=False)
+
+
+@dataclass
+class SmtpServer:
+    controller: Controller
+    collector: Collector
+    port: int
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def start_smtp(port: int | None = None, **kwargs: Any) -> SmtpServer:
+    collector = Collector()
+    port = port or free_port()
+    controller = Controller(collector, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    return SmtpServer(controller, collector, port)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = start_smtp()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Tls:
+    ca: trustme.CA
+    ca_file: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+        return ctx
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    ca = trustme.CA()
+    path = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return Tls(ca, path)
+
+
+def email_spec(port: int, **overrides: Any) -> EmailSpec:
+    smtp: dict[str, Any] = {"host": "127.0.0.1", "port": port, "security": "none", "timeout": "5s"}
+    smtp.update(overrides.pop("smtp", {}))
+    data: dict[str, Any] = {
+        "smtp": SmtpSpec.model_validate(smtp), "from": "seamwatch <alerts@example.test>",
+        "to": ["oncall@example.test"], "dashboard_url": "http://localhost:8501",
+        "group_wait": "0", "repeat_interval": "4h",
+    }
+    data.update(overrides)
+    return EmailSpec.model_validate(data)
+
+
+# -- config stand-ins (the shape seamwatch.config.Config exposes) ----------------------------
+
+
+@dataclass
+class Integ:
+    name: str
+
+
+@dataclass
+class Prb:
+    name: str
+    alerts: AlertPolicy = field(default_factory=AlertPolicy)
+
+
+@dataclass
+class Entry:
+    integration: Integ
+    probe: Prb
+
+    @property
+    def key(self) -> str:
+        return f"{self.integration.name}/{self.probe.name}"
+
+
+@dataclass
+class Cfg:
+    email: EmailSpec | None
+    entries: list[Entry] = field(default_factory=list)
+    maintenance: list[MaintenanceSpec] = field(default_factory=list)
+
+
+def make_config(email: EmailSpec | None, probes: dict[str, dict[str, Any]] | list[str],
+                maintenance: list[MaintenanceSpec] | None = None) -> Cfg:
+    items = probes.items() if isinstance(probes, dict) else ((k, {}) for k in probes)
+    entries = []
+    for key, policy_kwargs in items:
+        integration, probe = key.split("/")
+        entries.append(Entry(Integ(integration), Prb(probe, AlertPolicy(**policy_kwargs))))
+    return Cfg(email, entries, maintenance or [])
+
+
+def result(key: str, status: str, at: datetime, *, category: str = "timeout",
+           reason: str = "connect_timeout", message: str = "connect timed out after 10s",
+           latency_ms: float = 120.0, http_status: int | None = None) -> ProbeResult:
+    integration, probe = key.split("/")
+    failure = None
+    steps = []
+    if status == "failed":
+        failure = Failure(Category(category), reason, message)
+        steps = [StepResult("list", StepStatus.FAILED, latency_ms, http_status, failure=failure)]
+    return ProbeResult(
+        integration, probe, "http", RunStatus(status), at, latency_ms, steps, failure,
+        "list" if failure else None,
+        degraded_reason="latency 2.5s over degraded_latency 2s" if status == "degraded" else None,
+    )
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    store = open_store(f"sqlite:///{tmp_path / 'seamwatch.db'}")
+    yield store.engine
+    store.close()
+
+
+@pytest.fixture
+def redactor() -> Redactor:
+    return Redactor([PASSWORD])
