@@ -149,7 +149,7 @@ class TokenGrant:
             failure = Failure(Category.SCHEMA, "invalid_token_response",
                               f"token endpoint answered HTTP {exchange.status} but the body {what}")
             raise self._fail(failure, exchange, exchange.latency_ms)
-        self.redactor.add(token)
+        self.redactor.add_transient(token)
         try:
             expires_at = _expiry(payload, token, obtained_at)
         except ValueError:
@@ -257,7 +257,7 @@ class RefreshTokenGrant(TokenGrant):
         credential, step, payload = await self._exchange(client, form)
         rotated = payload.get("refresh_token")
         if isinstance(rotated, str) and rotated and rotated != self._refresh_token:
-            self.redactor.add(rotated)
+            self.redactor.add_transient(rotated)
             self._refresh_token = rotated
             if self.state is not None:
                 try:
