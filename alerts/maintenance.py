@@ -1,7 +1,8 @@
 """Maintenance windows: `cron` gives each window's start, `duration` its length.
 
-A window is open at `now` when the cron expression fired at some time `t` with
-`now - duration < t <= now`; it then stays open until the latest such `t` plus `duration`.
+`cron` has crontab(5) semantics (see alerts/cron.py). A window is open at `now` when the cron
+expression fired at some time `t` with `now - duration < t <= now`; it then stays open until the
+latest such `t` plus `duration`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
-
+from alerts.cron import crontab_trigger
 from alerts.spec import MaintenanceSpec
 
 _MAX_FIRES = 100_000  # a "* * * * * *"-like cron over a long duration stops being meaningful
@@ -29,7 +29,7 @@ class MaintenanceCalendar:
 
     def __init__(self, specs: Sequence[MaintenanceSpec]) -> None:
         self._windows = [
-            (spec, CronTrigger.from_crontab(spec.cron, timezone=spec.timezone)) for spec in specs
+            (spec, crontab_trigger(spec.cron, spec.timezone)) for spec in specs
         ]
 
     def __bool__(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from seamwatch.types import Duration, Secret
 
@@ -59,3 +59,23 @@ class MaintenanceSpec(StrictModel):
     duration: Duration
     integrations: list[str] | None = Field(None, description="omit for every integration")
     timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from alerts.cron import crontab_trigger
+
+        crontab_trigger(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                             "Europe/Berlin)") from None
+        return value

@@ -58,7 +58,9 @@ class Collector:
         return [str(m["Subject"]) for _, m in self.messages]
 
 
-def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+def authenticator(
+    server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+) -> AuthResult:
     ok = data is not None and data.login == USER.encode() and data.password == PASSWORD.encode()
     return AuthResult(success=ok, handled=False)
 

@@ -144,5 +144,5 @@ async def test_timeout(redactor: Redactor) -> None:
 
 
 async def test_empty_recipients(redactor: Redactor) -> None:
-    with pytest.raises(EmailDeliveryError, match="email.to is empty"):
+    with pytest.raises(EmailDeliveryError, match=r"email\.to is empty"):
         await send_test_email(email_spec(1, to=[]), redactor)

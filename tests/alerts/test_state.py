@@ -1,0 +1,122 @@
+"""The pure state machine, table-driven: a sequence of run statuses -> states and emails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alerts.spec import AlertPolicy
+from alerts.state import AlertState, NotifyRules, ProbeState, apply_run, is_due, reconcile
+from tests.alerts.conftest import T0, result
+
+F, O, D = "failed", "ok", "degraded"  # noqa: E741
+CASES = [
+    # (policy, runs, states after each run, emails after each run ('' = none))
+    ({}, [F, F, F], "pending pending firing", ". . firing"),
+    ({}, [F, F, O, F, F], "pending pending ok pending pending", ". . . . ."),
+    ({}, [F, F, F, F, O, O], "pending pending firing firing firing ok",
+     ". . firing . . resolved"),
+    ({}, [F, F, F, O, F, O, O], "pending pending firing firing firing firing ok",
+     ". . firing . . . resolved"),
+    ({"failure_threshold": 1, "recovery_threshold": 1}, [F, O], "firing ok", "firing resolved"),
+    ({"failure_threshold": 1}, [F, D, D], "firing firing ok", "firing . resolved"),
+    ({}, [D, D, D, O, O], "ok ok degraded degraded ok", ". . . . ."),
+    ({"notify_degraded": True}, [D, D, D, D, O, O], "ok ok degraded degraded degraded ok",
+     ". . degraded . . resolved"),
+    ({"notify_degraded": True}, [D, D, D, F, F, F], "ok ok degraded pending pending firing",
+     ". . degraded . . firing"),
+    ({"notify_degraded": True, "failure_threshold": 1}, [D, O], "degraded degraded",
+     "degraded ."),
+]
+
+
+@pytest.mark.parametrize(("policy_kwargs", "runs", "states", "emails"), CASES)
+def test_sequences(policy_kwargs: dict[str, object], runs: list[str], states: str,
+                   emails: str) -> None:
+    policy = AlertPolicy.model_validate(policy_kwargs)
+    rules = NotifyRules(send_resolved=True, repeat_interval=0)
+    st = ProbeState("payments", "list-charges")
+    got_states, got_emails = [], []
+    for i, status in enumerate(runs):
+        at = T0 + timedelta(seconds=30 * i)
+        apply_run(st, result("payments/list-charges", status, at), policy)
+        got_states.append(str(st.state))
+        kind = reconcile(st, policy, rules, at)
+        got_emails.append(str(kind) if kind else ".")
+    assert " ".join(got_states) == states
+    assert " ".join(got_emails) == emails
+
+
+def test_transition_reasons_and_incident_duration() -> None:
+    policy = AlertPolicy(failure_threshold=2, recovery_threshold=1)
+    st = ProbeState("payments", "list-charges")
+    first = apply_run(st, result("payments/list-charges", F, T0), policy)
+    assert first is not None and (first.from_state, first.to_state) == ("ok", "pending")
+    assert first.reason == "1 failed run(s) in a row (timeout: connect_timeout)"
+    assert first.run_started_at == T0
+    fired = apply_run(st, result("payments/list-charges", F, T0 + timedelta(minutes=1)), policy)
+    assert fired is not None and fired.to_state == "firing"
+    assert apply_run(st, result("payments/list-charges", F, T0 + timedelta(minutes=2)),
+                     policy) is None
+    back = apply_run(st, result("payments/list-charges", O, T0 + timedelta(minutes=12)), policy)
+    assert back is not None and back.reason == "1 good run(s) in a row, incident lasted 12m"
+    assert st.recent[-1]["status"] == "ok" and len(st.recent) == 4
+
+
+def test_send_resolved_false_still_clears_the_notification() -> None:
+    policy = AlertPolicy(failure_threshold=1, recovery_threshold=1)
+    rules = NotifyRules(send_resolved=False, repeat_interval=0)
+    st = ProbeState("a", "b")
+    apply_run(st, result("a/b", F, T0), policy)
+    assert reconcile(st, policy, rules, T0) == "firing"
+    apply_run(st, result("a/b", O, T0), policy)
+    assert reconcile(st, policy, rules, T0) is None
+    assert st.notified is None
+
+
+def test_reminders_every_repeat_interval() -> None:
+    policy = AlertPolicy(failure_threshold=1)
+    rules = NotifyRules(repeat_interval=3600)
+    st = ProbeState("a", "b")
+    apply_run(st, result("a/b", F, T0), policy)
+    assert reconcile(st, policy, rules, T0) == "firing"
+    assert not is_due(st, rules, T0 + timedelta(minutes=59))
+    assert reconcile(st, policy, rules, T0 + timedelta(minutes=59)) is None
+    assert is_due(st, rules, T0 + timedelta(hours=1))
+    assert reconcile(st, policy, rules, T0 + timedelta(hours=1)) == "reminder"
+    assert reconcile(st, policy, rules, T0 + timedelta(hours=1, minutes=30)) is None
+    assert reconcile(st, policy, rules, T0 + timedelta(hours=2)) == "reminder"
+
+
+def test_flapping_sends_one_pair_per_window_and_releases_a_held_firing() -> None:
+    policy = AlertPolicy(failure_threshold=1, recovery_threshold=1)
+    rules = NotifyRules(repeat_interval=3600)
+    st = ProbeState("a", "b")
+    emails = []
+    at = T0
+    for _ in range(20):  # fail/ok every minute for 40 minutes
+        for status in (F, O):
+            apply_run(st, result("a/b", status, at), policy)
+            kind = reconcile(st, policy, rules, at)
+            if kind:
+                emails.append(str(kind))
+            at += timedelta(minutes=1)
+    assert emails == ["firing", "resolved"]
+    assert st.state == AlertState.OK and st.flaps == 20  # reset when a FIRING is queued
+    apply_run(st, result("a/b", F, at), policy)  # failing when the window has passed
+    assert reconcile(st, policy, rules, at) is None  # still inside the hour
+    at = T0 + timedelta(hours=1)
+    assert is_due(st, rules, at)
+    assert reconcile(st, policy, rules, at) == "firing"
+
+
+def test_silenced_state_records_the_underlying_transition() -> None:
+    policy = AlertPolicy(failure_threshold=1)
+    st = ProbeState("a", "b", silenced_by="nightly")
+    tr = apply_run(st, result("a/b", F, T0), policy)
+    assert tr is not None
+    assert (tr.from_state, tr.to_state, tr.condition) == ("silenced", "silenced", "firing")
+    assert tr.reason.startswith("ok → firing during maintenance 'nightly'")
+    assert reconcile(st, policy, NotifyRules(), T0) is None
+    assert st.state == AlertState.SILENCED and st.condition == AlertState.FIRING
