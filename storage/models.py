@@ -1,0 +1,151 @@
+"""Tables (SQLModel). Times are integer epoch milliseconds (UTC, `*_ms`), latencies integer
+microseconds (`*_us`), statuses and categories small integer codes (`storage.codes`).
+
+`runs` is clustered on (probe_id, started_ms, id) — WITHOUT ROWID in SQLite — so a probe's time
+range is one contiguous b-tree range and no secondary index is needed. Run ids are assigned by the
+writer (a counter row in SQLite, a sequence in PostgreSQL) so steps can be written in the same
+executemany without RETURNING; `run_steps` is clustered on (run_id, idx).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Sequence,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+# PostgreSQL sequence for run ids (SQLite uses the id_counters row instead).
+RUN_ID_SEQUENCE = Sequence("run_id_seq", metadata=SQLModel.metadata)
+
+
+class Integration(SQLModel, table=True):
+    __tablename__ = "integrations"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    retired_ms: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class Probe(SQLModel, table=True):
+    __tablename__ = "probes"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "name", name="uq_probes_integration_name"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("integrations.id"), nullable=False)
+    )
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    retired_ms: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class Location(SQLModel, table=True):
+    """Runner location labels (`runner.location`), referenced by a small id from every run."""
+
+    __tablename__ = "locations"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+
+
+class IdCounter(SQLModel, table=True):
+    """Next free id per name (SQLite run ids; allocated under the write lock of the batch)."""
+
+    __tablename__ = "id_counters"
+    name: str = Field(sa_column=Column(String(32), primary_key=True))
+    value: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "runs"
+    __table_args__ = (
+        PrimaryKeyConstraint("probe_id", "started_ms", "id", name="pk_runs"),
+        {"sqlite_with_rowid": False},
+    )
+    probe_id: int = Field(sa_column=Column(Integer, ForeignKey("probes.id"), nullable=False))
+    started_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    id: int = Field(sa_column=Column(BigInteger, nullable=False, autoincrement=False))
+    status: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    latency_us: int = Field(sa_column=Column(Integer, nullable=False))
+    attempts: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    location_id: int = Field(sa_column=Column(Integer, nullable=False))
+    category: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    reason: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    failed_step: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    degraded_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    credential_ttl_s: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    cert_days_left: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+
+
+class RunStep(SQLModel, table=True):
+    __tablename__ = "run_steps"
+    __table_args__ = (
+        PrimaryKeyConstraint("run_id", "idx", name="pk_run_steps"),
+        {"sqlite_with_rowid": False},
+    )
+    run_id: int = Field(sa_column=Column(BigInteger, nullable=False, autoincrement=False))
+    idx: int = Field(sa_column=Column(SmallInteger, nullable=False, autoincrement=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    status: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    http_status: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    latency_us: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    dns_us: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    connect_us: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    tls_us: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    ttfb_us: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    transfer_us: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    rl_limit: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    rl_remaining: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    rl_reset_s: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    rl_retry_after_s: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    category: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    reason: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class RunRollupHourly(SQLModel, table=True):
+    """One probe-hour of runs that raw retention removed. `histogram` maps a latency bucket index
+    (`storage.retention.BUCKET_BOUNDS_US`) to a count; `categories` a category name to a count."""
+
+    __tablename__ = "run_rollups_hourly"
+    __table_args__ = (PrimaryKeyConstraint("probe_id", "hour_ms", name="pk_run_rollups_hourly"),)
+    probe_id: int = Field(sa_column=Column(Integer, ForeignKey("probes.id"), nullable=False))
+    hour_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    count: int = Field(sa_column=Column(Integer, nullable=False))
+    ok: int = Field(sa_column=Column(Integer, nullable=False))
+    degraded: int = Field(sa_column=Column(Integer, nullable=False))
+    failed: int = Field(sa_column=Column(Integer, nullable=False))
+    latency_sum_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    latency_min_us: int = Field(sa_column=Column(Integer, nullable=False))
+    latency_max_us: int = Field(sa_column=Column(Integer, nullable=False))
+    histogram: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    categories: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+metadata: MetaData = SQLModel.metadata
+integrations_t = metadata.tables["integrations"]
+probes_t = metadata.tables["probes"]
+locations_t = metadata.tables["locations"]
+id_counters_t = metadata.tables["id_counters"]
+runs_t = metadata.tables["runs"]
+run_steps_t = metadata.tables["run_steps"]
+rollups_t = metadata.tables["run_rollups_hourly"]
