@@ -1,6 +1,7 @@
 """Checks the models cannot make alone, run on the (substituted) data so they report even when
 other parts of the file are invalid: unique names, files beside the config, cron expressions,
-integration references, e-mail addresses and URLs."""
+integration references, e-mail addresses and URLs.
+Cron expressions and time zones are validated by alerts/spec.py's MaintenanceSpec itself."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
@@ -119,24 +119,10 @@ def check_files(data: Any, base_dir: Path) -> list[Issue]:
 
 
 def check_maintenance(data: Any) -> list[Issue]:
-    from apscheduler.triggers.cron import CronTrigger
-
+    """Windows must name defined integrations (cron and time zone are checked by the model)."""
     defined = {i.get("name") for _, i in integrations(data)}
     issues: list[Issue] = []
     for mpath, window in _mappings(data, "maintenance", ()):
-        zone = window.get("timezone", "UTC")
-        if isinstance(zone, str):
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                issues.append(Issue((*mpath, "timezone"), f"unknown time zone `{zone}`"))
-        cron = window.get("cron")
-        if isinstance(cron, str):
-            try:
-                CronTrigger.from_crontab(cron, timezone="UTC")
-            except ValueError as error:
-                issues.append(Issue((*mpath, "cron"), f"invalid cron expression {cron!r}: {error}"
-                                    "; expected five fields: minute hour day month weekday"))
         names = window.get("integrations")
         if isinstance(names, list):
             for index, name in enumerate(names):

@@ -16,12 +16,16 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from probes.spec import NAME_PATTERN, PROBE_KINDS
+from probes.spec import NAME_PATTERN, PROBE_KINDS, AuthSpec
 from seamwatch.configerrors import DataPath
 from seamwatch.configwalk import MISSING, Walk, child, is_model, member_for, strip_type
 from seamwatch.types import format_duration
 from seamwatch.yamlconf import Anchor
 
+AUTH_TYPES: tuple[str, ...] = tuple(
+    get_args(member.model_fields["type"].annotation)[0]
+    for member in get_args(get_args(AuthSpec)[0])
+)
 # Model-level messages about names that configchecks.py reports at the offending name instead.
 _REPORTED_BY_CHECKS = ("duplicate step name", "duplicate probe name", "probe name 'auth'")
 
@@ -83,10 +87,6 @@ def _suggestion(model: type[BaseModel] | None, key: str) -> str:
     return f"; did you mean `{close[0]}`?" if close else ""
 
 
-def _tags(text: str) -> str:
-    return ", ".join(re.findall(r"'([^']*)'", text))
-
-
 def translate(error: ErrorDetails, walk: Walk) -> Issue | None:
     """One plain-English issue for one pydantic error (None when another check reports it)."""
     kind, ctx = error["type"], error.get("ctx") or {}
@@ -102,8 +102,8 @@ def translate(error: ErrorDetails, walk: Walk) -> Issue | None:
         return Issue(path, f"unknown key `{path[-1]}`{_suggestion(walk.owner, str(path[-1]))}",
                      "key")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        what = "probe" if path and path[-2:-1] == ("probes",) else "auth"
-        expected = _tags(str(ctx.get("expected_tags", ""))) or ", ".join(PROBE_KINDS)
+        what = "auth" if path[-1:] == ("auth",) else "probe"
+        expected = ", ".join(AUTH_TYPES if what == "auth" else PROBE_KINDS)
         if kind == "union_tag_not_found":
             return Issue(path, f"missing required key `type` (one of {expected})", "node")
         tag = ctx.get("tag")

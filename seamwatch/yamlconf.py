@@ -77,7 +77,9 @@ def _to_plain(node: Any, path: DataPath, positions: Positions) -> Any:
             spot = spots.get(key)
             if spot is not None:
                 positions.keys[child] = (spot[0] + 1, spot[1] + 1)
-                positions.values[child] = (spot[2] + 1, spot[3] + 1)
+                # a null value has no text of its own: point at its key
+                at = (spot[0], spot[1]) if value is None else (spot[2], spot[3])
+                positions.values[child] = (at[0] + 1, at[1] + 1)
             out[name] = _to_plain(value, child, positions)
         return out
     if isinstance(node, CommentedSeq):
