@@ -72,6 +72,5 @@ def config_json_schema() -> dict[str, Any]:
     schema = ConfigFile.model_json_schema(by_alias=True, mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://seamwatch.dev/schema/seamwatch.json",
         **schema,
     }
