@@ -70,6 +70,7 @@ class AlertService:
         self._stopping = False
         self._smtp_failures = 0
         self._smtp_retry_at: datetime | None = None
+        self._tick_lock = asyncio.Lock()
 
     @property
     def repo(self) -> Any:
@@ -160,15 +161,21 @@ class AlertService:
         return self._core.flush(self._settings, now)
 
     async def tick(self) -> None:
-        await self._db(self._timed_and_flush)
-        await self.deliver()
+        """One pass of time-driven work; concurrent calls run one after the other."""
+        async with self._tick_lock:
+            await self._db(self._timed_and_flush)
+            await self._deliver()
 
     def _backoff(self) -> timedelta:
         base = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, self._smtp_failures - 1))
         return timedelta(seconds=base * (0.5 + 0.5 * self._jitter()))
 
     async def deliver(self) -> int:
-        """Send due outbox rows in order; returns how many were sent."""
+        """Send due outbox rows in order (only); returns how many were sent."""
+        async with self._tick_lock:
+            return await self._deliver()
+
+    async def _deliver(self) -> int:
         email = self._settings.email
         now = self.clock()
         if email is None or (self._smtp_retry_at is not None and now < self._smtp_retry_at):

@@ -182,7 +182,7 @@ async def test_maintenance_silences_and_notifies_at_close(
         "[RESOLVED] payments/refunds — resolved after 15m",
     ]
     assert events(engine, "list-charges")[-1][:2] == ("silenced", "firing")
-    held = [m for _, m in smtp_server.collector.messages if "list-charges" in m["Subject"]][0]
+    held = next(m for _, m in smtp_server.collector.messages if "list-charges" in m["Subject"])
     assert 'held during maintenance window "nightly-deploy"' in held.get_body(
         ("plain",)).get_content()
     await svc.stop()
