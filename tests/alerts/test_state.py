@@ -120,3 +120,14 @@ def test_silenced_state_records_the_underlying_transition() -> None:
     assert tr.reason.startswith("ok → firing during maintenance 'nightly'")
     assert reconcile(st, policy, NotifyRules(), T0) is None
     assert st.state == AlertState.SILENCED and st.condition == AlertState.FIRING
+
+
+def test_migration_matches_the_table_definitions(engine: object) -> None:
+    import sqlalchemy as sa
+
+    from alerts.tables import ALERT_TABLES
+
+    assert isinstance(engine, sa.Engine)
+    inspector = sa.inspect(engine)
+    for table in ALERT_TABLES:
+        assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.c.keys())
