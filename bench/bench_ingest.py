@@ -64,7 +64,9 @@ def _catalog(store: Store, probes: int) -> dict[str, int]:
     return sync_catalog(store, entries)
 
 
-async def _ingest(store: Store, ids: dict[str, int], results: list[ProbeResult], batch: int) -> float:
+async def _ingest(
+    store: Store, ids: dict[str, int], results: list[ProbeResult], batch: int
+) -> float:
     writer = ResultWriter(store, ids, batch_size=batch, flush_interval=0.5)
     await writer.start()
     t0 = time.perf_counter()
@@ -134,9 +136,13 @@ def main() -> dict[str, Any]:
         f"ingest: {figures['sqlite_results_per_s']:,.0f} results/s "
         f"(batch {figures['batch']}, sqlite WAL, {figures['runs']:,} one-step runs)"
     )
-    print(f"storage: {figures['sqlite_bytes_per_run']:.1f} bytes/run (one-step runs, incl. indexes)")
+    print(
+        f"storage: {figures['sqlite_bytes_per_run']:.1f} bytes/run (one-step runs, incl. indexes)"
+    )
     if figures["sqlite_table_bytes_per_run"] is not None:
-        print(f"storage: {figures['sqlite_table_bytes_per_run']:.1f} bytes/run (dbstat, runs+steps)")
+        print(
+            f"storage: {figures['sqlite_table_bytes_per_run']:.1f} bytes/run (dbstat, runs+steps)"
+        )
     pg = bench_postgres()
     figures.update(pg)
     if "postgres_results_per_s" in pg:

@@ -38,7 +38,7 @@ def ensure_integrations(
     ts = now if now is not None else now_ms()
     known = {
         n: i
-        for i, n in conn.execute(sa.select(integrations_t.c.id, integrations_t.c.name)).tuples()
+        for i, n in conn.execute(sa.select(integrations_t.c.id, integrations_t.c.name))
         if n in wanted
     }
     missing = [{"name": n, "tags": [], "created_ms": ts} for n in sorted(wanted - set(known))]
@@ -59,7 +59,7 @@ def ensure_probes(
         sa.select(probes_t.c.id, probes_t.c.integration_id, probes_t.c.name).where(
             probes_t.c.integration_id.in_(list(integ_ids.values()))
         )
-    ).tuples()
+    )
     by_pair = {(iid, name): pid for pid, iid, name in rows}
     result: dict[str, int] = {}
     missing: list[dict[str, Any]] = []
@@ -82,7 +82,7 @@ def ensure_locations(conn: sa.Connection, names: Iterable[str]) -> dict[str, int
     wanted = set(names)
     rows = conn.execute(
         sa.select(locations_t.c.id, locations_t.c.name).where(locations_t.c.name.in_(wanted))
-    ).tuples()
+    )
     known = {name: lid for lid, name in rows}
     missing = wanted - set(known)
     if missing:

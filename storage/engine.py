@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def alembic_config(store: Store) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
+    cfg.set_main_option("path_separator", "os")
     return cfg
 
 
@@ -148,6 +150,10 @@ def _migration_lock(store: Store, conn: sa.Connection) -> Iterator[None]:
             conn.rollback()
             conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
             conn.commit()
+
+
+def head_revision(store: Store) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(store)).get_current_head()
 
 
 def migrate_to_head(store: Store) -> None:

@@ -142,6 +142,13 @@ class RunRollupHourly(SQLModel, table=True):
 
 
 metadata: MetaData = SQLModel.metadata
+# Modules that define more tables on this metadata, migrated by the same Alembic history
+# (storage/migrations/versions); env.py imports them so autogenerate sees every table.
+TABLE_MODULES: tuple[str, ...] = ("alerts.tables",)
+STORAGE_TABLES = frozenset(
+    {"integrations", "probes", "locations", "id_counters", "runs", "run_steps",
+     "run_rollups_hourly"}
+)
 integrations_t = metadata.tables["integrations"]
 probes_t = metadata.tables["probes"]
 locations_t = metadata.tables["locations"]

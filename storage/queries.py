@@ -102,7 +102,7 @@ def probe_status(store: Store, now: datetime | None = None) -> list[ProbeStatus]
     with store.engine.connect() as conn:
         for pid, integ, name, kind, started, rid, status, cat, reason, msg, lat in conn.execute(
             last_sql, params
-        ).tuples():
+        ):
             row = ProbeStatus(pid, integ, name, kind)
             if started is not None:
                 row.last_started_at = from_ms(started)
@@ -112,10 +112,10 @@ def probe_status(store: Store, now: datetime | None = None) -> list[ProbeStatus]
                 row.last_reason, row.last_message = reason, msg
                 row.last_latency_ms = from_us(lat)
             out[pid] = row  # the highest id wins when two runs share a millisecond
-        for pid, total, good in conn.execute(uptime_sql, params).tuples():
+        for pid, total, good in conn.execute(uptime_sql, params):
             out[pid].runs_24h = int(total)
             out[pid].uptime_24h = 100.0 * int(good) / int(total)
-        for pid, lat, n in conn.execute(p95_sql, params).tuples():
+        for pid, lat, n in conn.execute(p95_sql, params):
             out[pid].p95_latency_ms_1h = from_us(lat)
             out[pid].runs_1h = int(n)
     return list(out.values())
@@ -189,7 +189,7 @@ def recent_runs(
     )
     before_ms = to_ms(before) if before is not None else 2**62
     with store.engine.connect() as conn:
-        rows = conn.execute(sql, {"p": pid, "before": before_ms, "limit": limit}).tuples()
+        rows = conn.execute(sql, {"p": pid, "before": before_ms, "limit": limit})
         runs = [
             RunRow(rid, from_ms(st), RUN_STATUS[s], lat / 1000.0, att, loc or "", category_name(c),
                    reason, msg, fstep, dreason, ttl, cert)
@@ -253,7 +253,7 @@ def latency_series(
     out: dict[int, LatencyBucket] = {}
     with store.engine.connect() as conn:
         rows = conn.execute(sql, {"p": pid, "s": s_ms, "e": to_ms(end), "bm": bucket_ms})
-        for b, n, f, mx, rn, lat in rows.tuples():
+        for b, n, f, mx, rn, lat in rows:
             bucket = out.get(int(b))
             if bucket is None:
                 bucket = out[int(b)] = LatencyBucket(
@@ -290,4 +290,4 @@ def category_counts(
     ).bindparams(sa.bindparam("integ", type_=sa.String))
     with store.engine.connect() as conn:
         rows = conn.execute(sql, {"s": to_ms(start), "e": to_ms(end), "integ": integration})
-        return [CategoryCount(i, p, CATEGORY[c], int(n)) for i, p, c, n in rows.tuples()]
+        return [CategoryCount(i, p, CATEGORY[c], int(n)) for i, p, c, n in rows]

@@ -157,7 +157,7 @@ def _roll_probe(conn: sa.Connection, pid: int, boundary: int, report: RetentionR
     rows = conn.execute(
         sa.select(runs_t.c.started_ms, runs_t.c.status, runs_t.c.latency_us, runs_t.c.category)
         .where(old)
-    ).tuples()
+    )
     rollups = rollup_runs(pid, rows)
     if not rollups:
         return

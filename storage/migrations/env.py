@@ -3,13 +3,19 @@ passes an open connection in `config.attributes["connection"]`; no alembic.ini i
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+
 import sqlalchemy as sa
 from alembic import context
 
 import storage.models  # noqa: F401  (registers the tables on the metadata)
-from storage.models import metadata
+from storage.models import TABLE_MODULES, metadata
 
 config = context.config
+for _module in TABLE_MODULES:  # other parts' tables live on the same metadata
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_module)
 
 
 def _run(connection: sa.Connection) -> None:
