@@ -118,7 +118,7 @@ class SeamwatchService:
             "ok": not self._stopping.is_set(),
             "probes": len(self._entries),
             "in_flight": len(self._inflight),
-            "writer_backlog": self.writer.backlog,
+            "writer_backlog": self.writer.pending,
             "written": self.writer.stats.written,
             "missed_runs": self.scheduler.missed,
             "config_error": self.last_reload_error,
