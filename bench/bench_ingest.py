@@ -60,7 +60,9 @@ def make_results(n: int, probes: int, seed: int = 7) -> list[ProbeResult]:
 
 
 def _catalog(store: Store, probes: int) -> dict[str, int]:
-    entries = [(f"integration-{p // 10}", f"probe-{p % 10}", "http", {}) for p in range(probes)]
+    entries: list[tuple[str, str, str, dict[str, Any]]] = [
+        (f"integration-{p // 10}", f"probe-{p % 10}", "http", {}) for p in range(probes)
+    ]
     return sync_catalog(store, entries)
 
 

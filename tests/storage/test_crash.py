@@ -22,8 +22,8 @@ def test_sigkill_mid_stream_loses_no_committed_batch(tmp_path: Path) -> None:
     reported: list[tuple[int, int, int]] = []
     try:
         for line in child.stdout:
-            _, first, last, count = line.split()
-            reported.append((int(first), int(last), int(count)))
+            _, lo, hi, n = line.split()
+            reported.append((int(lo), int(hi), int(n)))
             if len(reported) >= 25:
                 break
         os.kill(child.pid, signal.SIGKILL)
@@ -39,12 +39,12 @@ def test_sigkill_mid_stream_loses_no_committed_batch(tmp_path: Path) -> None:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         for first, last, count in reported:
-            (runs,) = conn.execute(
+            (stored,) = conn.execute(
                 "SELECT count(*) FROM runs WHERE id BETWEEN ? AND ?", (first, last)
             ).fetchone()
             (steps,) = conn.execute(
                 "SELECT count(*) FROM run_steps WHERE run_id BETWEEN ? AND ?", (first, last)
             ).fetchone()
-            assert (runs, steps) == (count, 2 * count)
+            assert (stored, steps) == (count, 2 * count)
     finally:
         conn.close()
