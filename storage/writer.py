@@ -114,6 +114,8 @@ class ResultWriter:
 
     def submit(self, result: ProbeResult) -> None:
         """Queue one result (call from the event loop thread). Never blocks, never drops."""
+        if self._closing:
+            raise RuntimeError("ResultWriter is closed; this result would not be written")
         if not self._pending:
             self._first_pending_at = time.monotonic()
         self._pending.append(result)

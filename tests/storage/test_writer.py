@@ -138,3 +138,26 @@ async def test_results_submitted_before_start_are_written(sqlite_store: Store) -
         writer.submit(r)
     await writer.close()
     assert _count(sqlite_store, "runs") == 10
+
+
+async def test_two_runners_share_one_database_without_collisions(any_store: Store) -> None:
+    other = open_store(any_store.url)
+    try:
+        first = ResultWriter(any_store, batch_size=64, flush_interval=60)
+        second = ResultWriter(other, batch_size=64, flush_interval=60)
+        await first.start()
+        await second.start()
+        for i, r in enumerate(many(1000, probes=4)):
+            r.location = "eu" if i % 2 else "us"
+            (first if i % 2 else second).submit(r)  # same probes, interleaved batches
+        await asyncio.gather(first.close(), second.close())
+    finally:
+        other.close()
+    with any_store.engine.connect() as conn:
+        total, distinct = conn.execute(
+            sa.text("SELECT count(*), count(DISTINCT id) FROM runs")
+        ).one()
+        probes = conn.execute(sa.text("SELECT count(*) FROM probes")).scalar_one()
+    assert (total, distinct, probes) == (1000, 1000, 4)
+    with pytest.raises(RuntimeError):
+        first.submit(result())
