@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     once.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     once.add_argument("--no-store", action="store_true", help="do not record the results")
     with_config(sub.add_parser("serve", help="run probes on schedule until SIGTERM/SIGINT"))
+    with_config(sub.add_parser("test-email",
+                               help="send one message through the configured SMTP server"))
     status = with_config(sub.add_parser("status", help="each probe's state and recent figures"))
     status.add_argument("--json", action="store_true", help="print as JSON")
     return parser
@@ -99,6 +101,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class NoEmailConfigured(UserError):
+    exit_code = 2
+
+
+def cmd_test_email(args: argparse.Namespace) -> int:
+    from seamwatch.emailcheck import EmailDeliveryError, send_test_email
+
+    config = _load(args)
+    if config.email is None:
+        raise NoEmailConfigured(f"{config.path}: no `email:` block to test")
+    try:
+        print(asyncio.run(send_test_email(config.email, _secrets_redactor(config))))
+    except EmailDeliveryError as exc:
+        print(f"seamwatch: test email not delivered: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from seamwatch.status import print_status
 
@@ -108,7 +128,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "check": cmd_check, "schema": cmd_schema, "once": cmd_once, "serve": cmd_serve,
-    "status": cmd_status,
+    "status": cmd_status, "test-email": cmd_test_email,
 }
 
 

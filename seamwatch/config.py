@@ -170,13 +170,17 @@ def _load(path: Path, environ: Mapping[str, str]) -> Config:
     storage = model.storage.model_copy(
         update={"url": absolute_storage_url(model.storage.url, base_dir)}
     )
+    email = model.email
+    if email is not None and email.smtp.ca_file:
+        smtp = email.smtp.model_copy(update={"ca_file": str(base_dir / email.smtp.ca_file)})
+        email = email.model_copy(update={"smtp": smtp})
     return Config(
         path=path.absolute(),
         base_dir=base_dir,
         storage=storage,
         runner=model.runner,
         defaults=model.defaults,
-        email=model.email,
+        email=email,
         maintenance=model.maintenance,
         integrations=model.integrations,
         entries=build_entries(model.integrations, model.defaults),

@@ -110,6 +110,11 @@ def check_files(data: Any, base_dir: Path) -> list[Issue]:
         issues += _check_file(base_dir, (*ipath, "ca_file"), integration.get("ca_file"), "CA file")
     for ppath, probe, _ in probes(data):
         issues += _check_file(base_dir, (*ppath, "ca_file"), probe.get("ca_file"), "CA file")
+    email = data.get("email") if isinstance(data, dict) else None
+    smtp = email.get("smtp") if isinstance(email, dict) else None
+    if isinstance(smtp, dict):
+        issues += _check_file(base_dir, ("email", "smtp", "ca_file"), smtp.get("ca_file"),
+                              "CA file")
     for spath, step, _ in steps(data):
         expect = step.get("expect")
         if isinstance(expect, dict):

@@ -7,11 +7,12 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alerts.service import AlertService
 from probes.engine import run_probe
 from probes.redact import Redactor
 from seamwatch.config import Config, ConfigError, ProbeEntry, load_config
@@ -22,7 +23,7 @@ from seamwatch.runtimes import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
 from storage.catalog import sync_catalog
 from storage.engine import Store, open_store
-from storage.writer import ResultWriter
+from storage.writer import ResultWriter, WrittenRun
 
 log = logging.getLogger("seamwatch.serve")
 
@@ -47,6 +48,9 @@ class SeamwatchService:
             self.store, sync_catalog(self.store, catalog_rows(config)),
             batch_size=config.storage.batch_size, flush_interval=config.storage.flush_interval,
         )
+        self.alerts = AlertService(self.store.engine, config, redactor=redactor)
+        # Alerts evaluate runs only once they are committed, in commit order.
+        self.writer.add_listener(self._evaluate_alerts)
         self._entries: dict[str, ProbeEntry] = {e.key: e for e in config.entries}
         self._semaphore = asyncio.Semaphore(config.runner.concurrency)
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -60,6 +64,9 @@ class SeamwatchService:
         if config.runner.listen:
             sock = bind_socket(config.runner.listen)
             self._listener = Listener(build_app(self.metrics.registry, self.health), sock)
+
+    async def _evaluate_alerts(self, batch: Sequence[WrittenRun]) -> None:
+        await self.alerts.on_results(batch)
 
     # ------------------------------------------------------------------ running probes
     async def _run_scheduled(self, key: str, scheduled: datetime) -> None:
@@ -93,6 +100,7 @@ class SeamwatchService:
         self.writer.update_probe_ids(sync_catalog(self.store, catalog_rows(config)))
         self._entries = {e.key: e for e in config.entries}
         self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in config.entries)
+        self.alerts.reload(config)
         self.config = config
 
     async def _reload(self) -> None:
@@ -133,6 +141,7 @@ class SeamwatchService:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         await self.writer.start()
+        await self.alerts.start()
         await self.pool.apply(self.config)
         self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in self.config.entries)
         self.scheduler.start()
@@ -159,6 +168,7 @@ class SeamwatchService:
             bound = max((e.probe.timeout for e in self._entries.values()), default=10.0) + 2.0
             await asyncio.wait(set(self._inflight), timeout=bound)
         await self.writer.close()
+        await self.alerts.stop()
         if self._listener:
             await self._listener.stop()
         await self.pool.aclose()

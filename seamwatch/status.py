@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from probes.result import RunStatus
+from alerts.repo import AlertRepo
+from alerts.state import AlertState, ProbeState
 from seamwatch.config import Config
 from seamwatch.report import render_table
 from storage.engine import open_store
@@ -17,22 +18,34 @@ def _age(row: ProbeStatus) -> str:
     return row.last_started_at.isoformat(timespec="seconds") if row.last_started_at else "never"
 
 
-def status_rows(config: Config) -> list[ProbeStatus]:
-    """The configured probes' status (probes retired from the config are left out)."""
+Row = tuple[ProbeStatus, ProbeState | None]
+
+
+def status_rows(config: Config) -> list[Row]:
+    """The configured probes' status and alert state (probes retired from the config are left
+    out). The alert state is what `serve` last recorded; none before its first evaluation."""
     store = open_store(config.storage_url)
     try:
         rows = probe_status(store)
+        states = AlertRepo(store.engine).load_states()
     finally:
         store.close()
     wanted = {e.key for e in config.entries}
-    return [r for r in rows if f"{r.integration}/{r.probe}" in wanted]
+    return [(r, states.get((r.integration, r.probe))) for r in rows
+            if f"{r.integration}/{r.probe}" in wanted]
 
 
-def _as_json(row: ProbeStatus) -> dict[str, Any]:
+def _state(state: ProbeState | None) -> str:
+    return str(state.state) if state else "unknown"
+
+
+def _as_json(row: ProbeStatus, state: ProbeState | None) -> dict[str, Any]:
     return {
         "integration": row.integration,
         "probe": row.probe,
         "kind": row.kind,
+        "alert_state": _state(state),
+        "alert_since": state.since.isoformat() if state and state.since else None,
         "status": str(row.last_status) if row.last_status else None,
         "category": str(row.last_category) if row.last_category else None,
         "reason": row.last_reason,
@@ -49,15 +62,15 @@ def _as_json(row: ProbeStatus) -> dict[str, Any]:
 def print_status(config: Config, *, as_json: bool = False) -> int:
     rows = status_rows(config)
     if as_json:
-        print(json.dumps([_as_json(r) for r in rows], indent=2))
+        print(json.dumps([_as_json(r, s) for r, s in rows], indent=2))
     else:
         print(render_table(
-            ("integration", "probe", "status", "category", "reason", "last run", "p95 1h",
-             "uptime 24h"),
-            [(r.integration, r.probe, r.last_status or "no runs", r.last_category,
-              r.last_reason, _age(r),
+            ("integration", "probe", "alert", "last run", "status", "category", "reason",
+             "p95 1h", "uptime 24h"),
+            [(r.integration, r.probe, _state(s), _age(r), r.last_status or "no runs",
+              r.last_category, r.last_reason,
               "" if r.p95_latency_ms_1h is None else f"{r.p95_latency_ms_1h:.0f}ms",
-              "" if r.uptime_24h is None else f"{r.uptime_24h:.2f}%") for r in rows],
+              "" if r.uptime_24h is None else f"{r.uptime_24h:.2f}%") for r, s in rows],
         ))
-    failing = any(r.last_status is RunStatus.FAILED for r in rows)
-    return 1 if failing else 0
+    firing = any(s is not None and s.state is AlertState.FIRING for _, s in rows)
+    return 1 if firing else 0
