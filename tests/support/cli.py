@@ -24,8 +24,10 @@ def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(args: Sequence[str], *, cwd: Path | None = None,
-            env: Mapping[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "seamwatch", *args], cwd=cwd, env=cli_env(env),
         capture_output=True, text=True, timeout=timeout,
