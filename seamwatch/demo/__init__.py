@@ -9,6 +9,7 @@ from seamwatch.demo.mailcatcher import (
     CaughtMessage,
     MailCatcher,
     list_messages,
+    mail_folder,
     serve_mailcatcher,
     start_mailcatcher,
 )
@@ -26,6 +27,6 @@ from seamwatch.demo.sandbox import (
 __all__ = [
     "DEFAULT_PHASES", "DEMO_CLIENT_ID", "DEMO_CLIENT_SECRET", "PHASE_KINDS", "CaughtMessage",
     "FaultSchedule", "MailCatcher", "Phase", "PortInUseError", "Sandbox", "SandboxHandle",
-    "create_sandbox_app", "list_messages", "run_sandbox", "serve_mailcatcher", "serve_sandbox",
-    "start_mailcatcher",
+    "create_sandbox_app", "list_messages", "mail_folder", "run_sandbox", "serve_mailcatcher",
+    "serve_sandbox", "start_mailcatcher",
 ]

@@ -33,6 +33,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from seamwatch.demo.ports import PortInUseError, bind_socket
 
 INDEX = "messages.jsonl"
+MAIL_SUBDIR = "mail"
 WHAT = "demo mail catcher"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
 
@@ -185,6 +186,12 @@ def start_mailcatcher(folder: str | Path, host: str = "127.0.0.1", port: int = 8
 # ------------------------------------------------------------------------------------- reading
 
 
+def mail_folder(data_dir: str | Path) -> Path:
+    """Where the demo keeps caught mail under its data folder (`<data>/mail`); the demo command
+    and the dashboard's Notifications page both use this."""
+    return Path(data_dir) / MAIL_SUBDIR
+
+
 def _body(message: EmailMessage, kind: str) -> str:
     with contextlib.suppress(LookupError, ValueError, AttributeError):
         part = message.get_body(preferencelist=(kind,))
@@ -248,5 +255,6 @@ def list_messages(folder: str | Path, limit: int | None = None) -> list[CaughtMe
     return messages if limit is None else messages[:limit]
 
 
-__all__ = ["CaughtMessage", "MailCatcher", "PortInUseError", "list_messages", "read_message",
+__all__ = ["CaughtMessage", "MailCatcher", "PortInUseError", "list_messages", "mail_folder",
+           "read_message",
            "serve_mailcatcher", "start_mailcatcher"]

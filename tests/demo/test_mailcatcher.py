@@ -14,7 +14,13 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
-from seamwatch.demo import MailCatcher, PortInUseError, list_messages, serve_mailcatcher
+from seamwatch.demo import (
+    MailCatcher,
+    PortInUseError,
+    list_messages,
+    mail_folder,
+    serve_mailcatcher,
+)
 from seamwatch.demo.mailcatcher import start_mailcatcher
 
 
@@ -92,6 +98,10 @@ def test_message_without_message_id(catcher: MailCatcher) -> None:
     assert caught[0].text.strip() == "hello"
     assert caught[0].date is None
     assert len({m.path for m in caught}) == 2
+
+
+def test_mail_folder_is_under_the_data_folder(tmp_path: Path) -> None:
+    assert mail_folder(tmp_path) == tmp_path / "mail"
 
 
 def test_reader_is_tolerant(tmp_path: Path) -> None:
