@@ -81,15 +81,20 @@ def _from_os_error(exc: BaseException) -> Failure | None:
     if isinstance(exc, socket.gaierror):
         return Failure(Category.DNS, "dns_failure", f"name did not resolve: {exc.strerror or exc}")
     if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = _VERIFY_CODES.get(exc.verify_code, "cert_invalid")
-        detail = exc.verify_message or str(exc)
+        reason = _VERIFY_CODES.get(getattr(exc, "verify_code", 0), "cert_invalid")
+        detail = getattr(exc, "verify_message", None) or str(exc)
         return Failure(Category.TLS, reason, f"certificate verification failed: {detail}")
     if isinstance(exc, ssl.SSLError):
-        return Failure(Category.TLS, "tls_handshake", f"TLS handshake failed: {exc.reason or exc}")
+        detail = getattr(exc, "reason", None) or exc
+        return Failure(Category.TLS, "tls_handshake", f"TLS handshake failed: {detail}")
     if isinstance(exc, ConnectionRefusedError):
         return Failure(Category.CONNECTION, "refused", "connection refused")
     if isinstance(exc, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
         return Failure(Category.CONNECTION, "reset", f"connection reset by peer ({_describe(exc)})")
+    if isinstance(exc, UnicodeError) and "idna" in str(exc):
+        # Python's own IDNA check (a label over 63 octets, an empty label) rejects the name
+        # before any lookup: it cannot resolve.
+        return Failure(Category.DNS, "dns_failure", "host name is not valid in DNS")
     if isinstance(exc, asyncio.IncompleteReadError):
         return Failure(Category.CONNECTION, "closed_early", "connection closed before a reply")
     if isinstance(exc, OSError) and exc.errno in _UNREACHABLE:
@@ -99,6 +104,14 @@ def _from_os_error(exc: BaseException) -> Failure | None:
 
 def classify_exception(exc: BaseException) -> Failure:
     """Map any exception raised while probing to a Failure (never raises)."""
+    try:
+        return _classify(exc)
+    except Exception:  # pragma: no cover - a malformed exception object
+        message = f"unexpected error: {type(exc).__name__}"
+        return Failure(Category.INTERNAL, "internal_error", message)
+
+
+def _classify(exc: BaseException) -> Failure:
     if isinstance(exc, httpx.TimeoutException):
         reason = _TIMEOUTS.get(type(exc), "read_timeout")
         # A TLS handshake that stalls surfaces as ConnectTimeout from start_tls; keep it "connect".

@@ -82,27 +82,34 @@ async def _handshake(
     host: str, port: int, ctx: ssl.SSLContext, server_name: str, timeout: float,
     phases: PhaseTimings,
 ) -> float | None:
-    """Connect + TLS handshake; returns the days left of the peer certificate."""
+    """Connect + TLS handshake; returns the days left of the peer certificate. A failed or stalled
+    handshake aborts the socket (a graceful TLS close could wait on a peer that never answers)."""
+    loop = asyncio.get_running_loop()
     t0 = perf_counter()
     try:
         async with asyncio.timeout(timeout):
-            _reader, writer = await asyncio.open_connection(host, port)
+            transport, protocol = await loop.create_connection(asyncio.Protocol, host, port)
     except TimeoutError:
         raise _Timeout("connect_timeout", "connect timed out") from None
     t1 = perf_counter()
     phases.connect_ms = (t1 - t0) * 1000.0
     try:
-        try:
-            async with asyncio.timeout(timeout):
-                await writer.start_tls(ctx, server_hostname=server_name)
-        except TimeoutError:
-            raise _Timeout("tls_handshake_timeout", "TLS handshake timed out") from None
-        phases.tls_ms = (perf_counter() - t1) * 1000.0
-        return days_left(writer.get_extra_info("ssl_object"))
+        async with asyncio.timeout(timeout):
+            tls = await loop.start_tls(transport, protocol, ctx, server_hostname=server_name)
+    except TimeoutError:
+        transport.abort()
+        raise _Timeout("tls_handshake_timeout", "TLS handshake timed out") from None
+    except BaseException:
+        transport.abort()
+        raise
+    phases.tls_ms = (perf_counter() - t1) * 1000.0
+    if tls is None:  # only when the transport was closed underneath: treat as a reset
+        transport.abort()
+        raise ConnectionResetError("connection closed during the TLS handshake")
+    try:
+        return days_left(tls.get_extra_info("ssl_object"))
     finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            await writer.wait_closed()
+        tls.close()
 
 
 class _Timeout(Exception):

@@ -170,11 +170,6 @@ def banner_server() -> Iterator[RawTcpServer]:
     yield from _raw(testapi.tcp_echo_banner)
 
 
-@pytest.fixture(scope="session")
-def hangup_server() -> Iterator[RawTcpServer]:
-    yield from _raw(testapi.close_on_connect)
-
-
 @pytest.fixture
 def full_backlog_port() -> Iterator[int]:
     """A listening socket that never accepts, its backlog filled: further SYNs are dropped by the

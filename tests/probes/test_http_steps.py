@@ -50,7 +50,7 @@ async def test_after_a_failure_later_steps_skip_but_cleanup_runs(
     assert attempt.failed_step == "create"  # the clean-up's failure does not replace it
     assert attempt.failure is not None and attempt.failure.reason == "value_mismatch"
     assert attempt.steps[2].http_status == 204
-    assert all(not item["name"] == "tmp" for item in api.items.values())  # cleaned up
+    assert all(item["name"] != "tmp" for item in api.items.values())  # cleaned up
 
 
 async def test_cleanup_of_something_never_created_is_skipped(api_server: UvicornThread,

@@ -26,8 +26,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.responses import StreamingResponse
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 BOMB_DECODED = 64 * 1024 * 1024
@@ -251,8 +256,4 @@ def tcp_echo_banner(conn: socket.socket) -> None:
             return
         data += chunk
     conn.sendall(b"PONG seamwatch\r\n" if data.strip() == b"PING" else b"ERR unknown\r\n")
-    conn.close()
-
-
-def close_on_connect(conn: socket.socket) -> None:
     conn.close()
