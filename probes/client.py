@@ -23,10 +23,16 @@ ACCEPT_ENCODING = "gzip, deflate"
 MAX_REDIRECTS = 10
 
 
-@lru_cache(maxsize=64)
 def ssl_context(ca_file: str | None = None, verify: bool = True) -> ssl.SSLContext:
     """A client context trusting `ca_file` (absolute path) or the system store plus certifi's;
-    `verify=False` checks nothing (for `verify_tls: false`)."""
+    `verify=False` checks nothing (for `verify_tls: false`). Cached; a CA file that changed on
+    disk gets a new context. Raises OSError / ssl.SSLError for a missing or bad CA file."""
+    mtime = Path(ca_file).stat().st_mtime_ns if ca_file is not None and verify else 0
+    return _ssl_context(ca_file if verify else None, verify, mtime)
+
+
+@lru_cache(maxsize=64)
+def _ssl_context(ca_file: str | None, verify: bool, mtime: int) -> ssl.SSLContext:
     if not verify:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False

@@ -125,8 +125,16 @@ async def run_tls_attempt(probe: TlsProbe, base_dir: Path) -> Attempt:
     attempt = Attempt(steps=[step])
     started = perf_counter()
     try:
+        ctx = ssl_context(ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        step.failure = attempt.failure = Failure(
+            Category.CONFIG, "ca_file_unreadable", f"ca_file {probe.ca_file}: {exc}"
+        )
+        attempt.failed_step = STEP
+        return attempt
+    try:
         attempt.cert_days_left = await _handshake(
-            probe.host, probe.port, ssl_context(ca_file), server_name, probe.timeout, step.phases
+            probe.host, probe.port, ctx, server_name, probe.timeout, step.phases
         )
         step.latency_ms = (perf_counter() - started) * 1000.0
     except _Timeout as exc:

@@ -98,3 +98,9 @@ async def test_handshake_timeout(never_answer_server: Any) -> None:
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("timeout",
                                                                   "tls_handshake_timeout")
+
+
+async def test_missing_ca_file_is_config(tls_server: UvicornThread, tmp_path: Path) -> None:
+    attempt = await run_tls_attempt(_probe(tls_server.port, "nope.pem"), tmp_path)
+    assert attempt.failure is not None
+    assert (attempt.failure.category, attempt.failure.reason) == ("config", "ca_file_unreadable")

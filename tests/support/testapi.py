@@ -5,7 +5,8 @@ Routes (all under the server's base URL):
 - `/status/{code}?retry_after=N` that status, optional Retry-After
 - `/delay?s=5` answer after a delay; `/drip?interval=…&chunks=…` a body a few bytes at a time
 - `/invalid-json`, `/shape?renamed=1` (renamed field), `/shape/counted` (renamed after N calls)
-- `/huge?mb=N`, `/gzip-bomb` (small compressed, huge decoded), `/redirect-loop`, `/redirect`
+- `/huge?mb=N`, `/gzip-bomb` (small compressed, huge decoded), `/gzip-json`
+- `/redirect-loop`, `/redirect`
 - `/ratelimit?style=x|ietf|combined|draft|epoch&remaining=N`, `/headers`
 - `/protected` needs `Authorization: Bearer <token in TestApi.valid_tokens>` (401; 403 for
   a token in `TestApi.forbidden_tokens`)
@@ -66,6 +67,7 @@ class TestApi:
             Route("/shape/counted", self.shape_counted),
             Route("/huge", self.huge),
             Route("/gzip-bomb", self.gzip_bomb),
+            Route("/gzip-json", self.gzip_json),
             Route("/redirect-loop", self.redirect_loop),
             Route("/redirect", self.redirect),
             Route("/ratelimit", self.ratelimit),
@@ -146,6 +148,10 @@ class TestApi:
             self._bomb = gzip.compress(b"\0" * BOMB_DECODED, compresslevel=9)
         return Response(self._bomb, media_type="application/json",
                         headers={"Content-Encoding": "gzip"})
+
+    async def gzip_json(self, request: Request) -> Response:
+        body = gzip.compress(json.dumps({"id": "ch_1", "zipped": True}).encode())
+        return Response(body, media_type="application/json", headers={"Content-Encoding": "gzip"})
 
     async def redirect_loop(self, request: Request) -> Response:
         hop = int(request.query_params.get("hop", "0"))
