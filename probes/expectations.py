@@ -8,7 +8,7 @@ unexpected_field, header_mismatch, missing_header, body_mismatch, status_mismatc
 JSONPath semantics: a singular path (`$.data[0].id`) selects one node; a path that can select
 several (`$.data[*].id`, filters, slices, `..`) requires the matcher to hold for EVERY node it
 selects, and selecting none counts as missing. Expressions are compiled once (LRU cache).
-JSON Schema files are checked by probes/schemas.py.
+JSONPath compilation is in probes/jsonpaths.py, JSON Schema files in probes/schemas.py.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import jsonpath
 
+from probes.jsonpaths import compile_path, select
 from probes.redact import is_secret_header
 from probes.result import Category, Failure
 from probes.spec import Matcher, StatusExpectation
@@ -182,19 +183,6 @@ def _check_contains(label: str, want: Any, value: Any) -> Failure | None:
 
 
 # -------------------------------------------------------------------------------------- JSONPath
-
-
-@lru_cache(maxsize=4096)
-def compile_path(expression: str) -> tuple[Any, bool]:
-    """(compiled path, singular?) — raises jsonpath.JSONPathError on bad syntax."""
-    path = jsonpath.compile(expression)
-    singular = isinstance(path, jsonpath.JSONPath) and path.singular_query()
-    return path, singular
-
-
-def select(expression: str, doc: Any) -> list[Any]:
-    path, _ = compile_path(expression)
-    return list(path.findall(doc))
 
 
 def check_json(expected: dict[str, Matcher], doc: Any, scope: Scope) -> Failure | None:

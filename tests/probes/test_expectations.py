@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonpath
 import pytest
 
 from probes.expectations import (
@@ -18,6 +19,7 @@ from probes.expectations import (
     json_equal,
     status_ok,
 )
+from probes.jsonpaths import select
 from probes.result import Category
 from probes.schemas import check_schema
 from probes.spec import Matcher
@@ -182,3 +184,16 @@ def test_schema_file_problems_are_config(tmp_path: Path, content: str | None,
         path.write_text(content)
     failure = check_schema(path, DOC)
     assert failure is not None and (failure.category, failure.reason) == ("config", reason)
+
+
+PATH_DOC = {"a": {"b": [{"c d": 1}, {"x": None}]}, "0": 5, "l": [1, 2], "d": {"1": "one"},
+            "s": "str", "t": True}
+
+
+@pytest.mark.parametrize("expression", [
+    "$", "$.a", "$.a.b[0]", "$.a.b[0]['c d']", "$.a.b[1].x", "$.a.b[2]", "$['0']", "$[0]",
+    "$.l[1]", "$.l.x", "$.zz", "$.t.x", "$.l['1']", "$.d[1]", "$.s[0]", "$.a[0]",
+    "$.a.b[*].x", "$..x", "$.l[-1]",
+])
+def test_fast_paths_agree_with_python_jsonpath(expression: str) -> None:
+    assert select(expression, PATH_DOC) == jsonpath.findall(expression, PATH_DOC)
