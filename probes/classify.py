@@ -31,6 +31,7 @@ from collections.abc import Iterator
 
 import httpx
 
+from probes.auth.base import AuthError
 from probes.result import Category, Failure
 
 _TIMEOUTS: dict[type[BaseException], str] = {
@@ -112,6 +113,8 @@ def classify_exception(exc: BaseException) -> Failure:
 
 
 def _classify(exc: BaseException) -> Failure:
+    if isinstance(exc, AuthError):
+        return exc.failure
     if isinstance(exc, httpx.TimeoutException):
         reason = _TIMEOUTS.get(type(exc), "read_timeout")
         # A TLS handshake that stalls surfaces as ConnectTimeout from start_tls; keep it "connect".

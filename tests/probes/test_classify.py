@@ -11,8 +11,9 @@ import ssl
 import httpx
 import pytest
 
+from probes.auth.base import AuthError
 from probes.classify import classify_exception, classify_status
-from probes.result import Category
+from probes.result import Category, Failure
 
 
 def _wrapped(outer: type[httpx.HTTPError], inner: BaseException) -> BaseException:
@@ -78,6 +79,8 @@ EXCEPTIONS: list[tuple[BaseException, Category, str]] = [
     (httpx.InvalidURL("Invalid port"), Category.CONFIG, "invalid_url"),
     (httpx.LocalProtocolError("Illegal header value"), Category.CONFIG, "invalid_request"),
     (httpx.DecodingError("Error -3 while decompressing"), Category.SCHEMA, "decoding_error"),
+    (AuthError(Failure(Category.AUTH, "invalid_client", "token endpoint said no")),
+     Category.AUTH, "invalid_client"),
     (RuntimeError("bug"), Category.INTERNAL, "internal_error"),
     (KeyError("x"), Category.INTERNAL, "internal_error"),
 ]
