@@ -120,7 +120,11 @@ class ResultWriter:
             self._first_pending_at = time.monotonic()
         self._pending.append(result)
         self._submitted += 1
-        if self._wake is not None and len(self._pending) >= self.batch_size:
+        # Wake the writer for the first result (it starts the flush_interval clock) and when a
+        # batch is full; results in between only wait for the timer.
+        if self._wake is not None and (
+            len(self._pending) == 1 or len(self._pending) >= self.batch_size
+        ):
             self._wake.set()
 
     async def flush(self) -> None:

@@ -132,6 +132,22 @@ async def test_close_drains_everything(sqlite_store: Store) -> None:
     assert len({w.run_id for w in seen}) == 345
 
 
+async def test_results_are_written_after_flush_interval_without_flush(
+    sqlite_store: Store,
+) -> None:
+    """A lone result in an idle writer must not wait for a full batch (or for close)."""
+    committed: asyncio.Queue[int] = asyncio.Queue()
+    writer = ResultWriter(sqlite_store, batch_size=1000, flush_interval=0.05,
+                          on_written=lambda batch: committed.put_nowait(len(batch)))
+    await writer.start()
+    writer.submit(many(1)[0])
+    assert await asyncio.wait_for(committed.get(), timeout=30) == 1
+    assert _count(sqlite_store, "runs") == 1
+    writer.submit(many(1)[0])  # and again once the writer is idle
+    assert await asyncio.wait_for(committed.get(), timeout=30) == 1
+    await writer.close()
+
+
 async def test_results_submitted_before_start_are_written(sqlite_store: Store) -> None:
     writer = ResultWriter(sqlite_store)
     for r in many(10):
