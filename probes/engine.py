@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus
+from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus, StepStatus
 from probes.runtime import IntegrationRuntime
 from probes.spec import AnyProbe, AuthProbe, HttpProbe, TcpProbe, TlsProbe
 from seamwatch.types import format_duration
@@ -49,12 +49,12 @@ class RunPolicy:
         return float(self.backoff_base_s * (2 ** (attempt - 1)))
 
 
-async def _attempt_once(rt: IntegrationRuntime, probe: AnyProbe) -> Attempt:
+async def _attempt_once(rt: IntegrationRuntime, probe: AnyProbe, into: Attempt) -> Attempt:
     # Imported here: each kind's module pulls in its own dependencies (jsonschema, ssl…).
     if isinstance(probe, HttpProbe):
         from probes.http_probe import run_http_attempt
 
-        return await run_http_attempt(rt, probe)
+        return await run_http_attempt(rt, probe, into=into)
     if isinstance(probe, AuthProbe):
         from probes.auth_probe import run_auth_attempt
 
@@ -70,12 +70,13 @@ async def _attempt_once(rt: IntegrationRuntime, probe: AnyProbe) -> Attempt:
     raise TypeError(f"no runner for probe kind {type(probe).__name__}")
 
 
-async def _guarded_attempt(rt: IntegrationRuntime, probe: AnyProbe) -> Attempt:
-    """One attempt whose unexpected exceptions become classified failures, never crashes."""
+async def _guarded_attempt(rt: IntegrationRuntime, probe: AnyProbe, into: Attempt) -> Attempt:
+    """One attempt whose unexpected exceptions become classified failures, never crashes.
+    `into` collects the steps finished so far, so a deadline still shows where it hung."""
     from probes.classify import classify_exception
 
     try:
-        return await _attempt_once(rt, probe)
+        return await _attempt_once(rt, probe, into)
     except (asyncio.CancelledError, TimeoutError):
         raise
     except Exception as exc:  # a transport error that escaped, or a bug
@@ -93,6 +94,18 @@ def _redacted(rt: IntegrationRuntime, failure: Failure) -> Failure:
     if message == failure.message:
         return failure
     return Failure(failure.category, failure.reason, message)
+
+
+def _hung_step(probe: AnyProbe, cut_short: Attempt) -> str | None:
+    """The step that was running when the deadline passed: one recorded as started but without
+    an outcome, else the first step not recorded at all."""
+    if not isinstance(probe, HttpProbe):
+        return None
+    for recorded in cut_short.steps:
+        if recorded.status is StepStatus.FAILED and recorded.failure is None:
+            return recorded.name
+    done = {s.name for s in cut_short.steps}
+    return next((s.name for s in probe.steps if s.name not in done), None)
 
 
 def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int,
@@ -121,14 +134,17 @@ async def run_probe(
     policy = policy or RunPolicy.for_probe(probe)
     started_at = datetime.now(UTC)
     attempts = 0
-    attempt = Attempt()
+    attempt = partial = Attempt()
+    in_attempt = False
     attempt_started = time.perf_counter()
     try:
         async with asyncio.timeout(policy.timeout_s):
             while True:
                 attempts += 1
                 attempt_started = time.perf_counter()
-                attempt = await _guarded_attempt(rt, probe)
+                partial, in_attempt = Attempt(), True
+                attempt = await _guarded_attempt(rt, probe, partial)
+                in_attempt = False
                 failure = attempt.failure
                 if failure is None or failure.category in _NOT_RETRYABLE:
                     break
@@ -136,15 +152,23 @@ async def run_probe(
                     break
                 await sleep(policy.backoff(attempts))
     except TimeoutError:
+        # The deadline cut an attempt short (report the steps it finished and the one it was
+        # in) or a backoff (report the previous attempt's steps).
+        hung = _hung_step(probe, partial) if in_attempt else None
+        where = f" in step {hung}" if hung else ""
+        deadline = Failure(
+            Category.TIMEOUT,
+            "deadline",
+            f"run exceeded its {format_duration(policy.timeout_s)} timeout{where} "
+            f"(attempt {attempts})",
+        )
+        steps = partial.steps if in_attempt else attempt.steps
+        for recorded in steps:
+            if recorded.name == hung and recorded.failure is None:
+                recorded.failure = deadline
         attempt = Attempt(
-            steps=attempt.steps if attempt.failure is not None else [],
-            failure=Failure(
-                Category.TIMEOUT,
-                "deadline",
-                f"run exceeded its {format_duration(policy.timeout_s)} timeout "
-                f"(attempt {attempts})",
-            ),
-            failed_step=attempt.failed_step,
+            steps=steps, failure=deadline,
+            failed_step=hung if in_attempt else attempt.failed_step,
         )
     latency_ms = (time.perf_counter() - attempt_started) * 1000.0
     result = ProbeResult(

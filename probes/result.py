@@ -1,4 +1,5 @@
-"""Value objects a probe run produces: the only thing that flows from `probes/` to storage and alerts."""
+"""Value objects a probe run produces: the only thing that flows from `probes/` to storage and
+alerts."""
 
 from __future__ import annotations
 

@@ -243,7 +243,9 @@ def _probe_kind(value: Any) -> str:
 
 
 ProbeSpec = Annotated[
-    Annotated[HttpProbe, Tag("http")] | Annotated[TlsProbe, Tag("tls")] | Annotated[TcpProbe, Tag("tcp")],
+    Annotated[HttpProbe, Tag("http")]
+    | Annotated[TlsProbe, Tag("tls")]
+    | Annotated[TcpProbe, Tag("tcp")],
     Discriminator(_probe_kind),
 ]
 PROBE_KINDS = ("http", "tls", "tcp")

@@ -56,8 +56,14 @@ class ProbeScheduler:
     def start(self) -> None:
         self._scheduler.start()
 
+    def pause(self) -> None:
+        """Stop firing new runs; runs in flight carry on (await them, then `shutdown`)."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+
     def shutdown(self) -> None:
-        """Stop firing new runs; runs in flight are the caller's to await."""
+        """Stop the scheduler. APScheduler cancels the runs still in flight, so `pause` and
+        await them first for a graceful stop."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 

@@ -163,10 +163,11 @@ class SeamwatchService:
 
     async def _shutdown(self) -> None:
         log.info("stopping: waiting for %d runs in flight", len(self._inflight))
-        self.scheduler.shutdown()
+        self.scheduler.pause()
         if self._inflight:
             bound = max((e.probe.timeout for e in self._entries.values()), default=10.0) + 2.0
             await asyncio.wait(set(self._inflight), timeout=bound)
+        self.scheduler.shutdown()
         await self.writer.close()
         await self.alerts.stop()
         if self._listener:

@@ -1,0 +1,103 @@
+"""`seamwatch serve` as a real process: runs on schedule, reloads an edited config, keeps the
+old one on an invalid edit, stops gracefully on SIGTERM, and loses no committed run to kill -9."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import ServeProcess, wait_until
+from tests.support.servers import UvicornThread
+from tests.support.testapi import TestApi
+
+
+@pytest.fixture(scope="module")
+def api_url() -> Iterator[str]:
+    with UvicornThread(TestApi().app) as server:
+        yield server.url
+
+
+def _write(path: Path, api_url: str, probes: list[str], interval: str = "200ms",
+           extra: str = "") -> Path:
+    body = "\n".join(
+        f"      - {{name: {name}, steps: [{{name: list, path: /v1/items}}]}}" for name in probes
+    )
+    path.write_text(f"""
+storage: {{url: "sqlite:///runs.db"}}
+runner: {{listen: "127.0.0.1:0"}}
+defaults: {{interval: {interval}, timeout: 5s, retries: 0}}
+integrations:
+  - name: shop
+    base_url: {api_url}
+    probes:
+{body}
+{extra}""")
+    return path
+
+
+def _runs(db: Path) -> dict[str, int]:
+    if not db.exists():
+        return {}
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            rows = conn.execute(
+                "select p.name, count(*) from runs r join probes p on p.id = r.probe_id "
+                "group by p.name").fetchall()
+        except sqlite3.OperationalError:  # tables not created yet
+            return {}
+    return {name: count for name, count in rows}
+
+
+def _integrity(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        return str(conn.execute("pragma integrity_check").fetchone()[0])
+
+
+def test_serve_schedules_reloads_and_stops_gracefully(tmp_path: Path, api_url: str) -> None:
+    config = _write(tmp_path / "seamwatch.yaml", api_url, ["alpha"])
+    db = tmp_path / "runs.db"
+    with ServeProcess(config) as serve:
+        serve.wait_for_log(r"serving 1 probes of 1 integrations")
+        wait_until(lambda: _runs(db).get("alpha", 0) >= 3, what="alpha runs")
+
+        _write(config, api_url, ["alpha", "beta"])
+        serve.wait_for_log(r"config reloaded: 1 integrations, 2 probes")
+        wait_until(lambda: _runs(db).get("beta", 0) >= 2, what="beta runs after reload")
+
+        config.write_text(config.read_text().replace("name: beta", "nmae: beta"))
+        line = serve.wait_for_log(r"config not reloaded: .*unknown key `nmae`")
+        assert f"{config}:10:10: integrations[shop].probes[1].nmae:" in line
+        serve.wait_for_log(r"keeping the previous config \(2 probes\)")
+        before = _runs(db)
+        wait_until(lambda: _runs(db).get("beta", 0) > before["beta"] + 1,
+                   what="beta still running on the previous config")
+
+        assert serve.terminate() == 0
+    written = int(serve.wait_for_log(r"stopped; \d+ runs written").split("stopped; ")[1]
+                  .split()[0])
+    assert sum(_runs(db).values()) == written
+    assert "Traceback" not in serve.log
+    assert _integrity(db) == "ok"
+
+
+def test_kill_9_loses_no_committed_run(tmp_path: Path, api_url: str) -> None:
+    config = _write(tmp_path / "seamwatch.yaml", api_url, [f"p{i}" for i in range(20)],
+                    interval="100ms")
+    db = tmp_path / "runs.db"
+    with ServeProcess(config) as serve:
+        wait_until(lambda: sum(_runs(db).values()) >= 300, timeout=120, what="300 runs")
+        committed = sum(_runs(db).values())
+        serve.kill()
+    assert _integrity(db) == "ok"
+    assert sum(_runs(db).values()) >= committed
+
+    after_kill = sum(_runs(db).values())
+    with ServeProcess(config) as again:
+        wait_until(lambda: sum(_runs(db).values()) >= after_kill + 40, what="runs after restart")
+        assert again.terminate() == 0
+    assert _integrity(db) == "ok"
+    counts = _runs(db)
+    assert set(counts) == {f"p{i}" for i in range(20)}  # history kept under the same probes
