@@ -1,0 +1,110 @@
+"""End to end through `seamwatch serve`: a failing integration sends exactly one FIRING email
+with the right subject, recipients and link; its recovery sends exactly one RESOLVED email."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import ServeProcess, run_cli, wait_until
+from tests.support.servers import UvicornThread
+from tests.support.smtp import SmtpServer, start_smtp
+from tests.support.testapi import TestApi
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[TestApi, str]]:
+    app = TestApi()
+    with UvicornThread(app.app) as server:
+        yield app, server.url
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = start_smtp()
+    yield server
+    server.stop()
+
+
+def _runs(db: Path, probe: str) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            row = conn.execute("select count(*) from runs r join probes p on p.id = r.probe_id "
+                               "where p.name = ?", (probe,)).fetchone()
+        except sqlite3.OperationalError:
+            return 0
+    return int(row[0])
+
+
+def _config(folder: Path, api_url: str, smtp_port: int) -> Path:
+    path = folder / "seamwatch.yaml"
+    path.write_text(f"""
+storage: {{url: "sqlite:///runs.db"}}
+runner: {{listen: null}}
+defaults:
+  interval: 200ms
+  retries: 0
+  alerts: {{failure_threshold: 2, recovery_threshold: 2}}
+email:
+  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none, timeout: 5s}}
+  from: "seamwatch <alerts@example.test>"
+  to: [oncall@example.test]
+  dashboard_url: http://dash.example.test:8501
+  group_wait: 0s
+integrations:
+  - name: shop
+    base_url: {api_url}
+    alerts: {{to: [shop-team@example.test]}}
+    auth: {{type: bearer, token: good-token}}
+    probes:
+      - name: me
+        steps: [{{name: whoami, path: /protected}}]
+""")
+    return path
+
+
+def test_failure_fires_once_and_recovery_resolves_once(
+    tmp_path: Path, api: tuple[TestApi, str], smtp: SmtpServer
+) -> None:
+    app, url = api
+    config = _config(tmp_path, url, smtp.port)
+    db = tmp_path / "runs.db"
+    mails = smtp.collector
+    with ServeProcess(config) as serve:
+        wait_until(lambda: _runs(db, "me") >= 3, what="healthy runs")
+        app.valid_tokens.discard("good-token")  # the API starts rejecting our credential
+        wait_until(lambda: any("[FIRING]" in s for s in mails.subjects), what="FIRING email")
+        failing_runs = _runs(db, "me")
+        wait_until(lambda: _runs(db, "me") >= failing_runs + 5, what="more failing runs")
+
+        status = run_cli(["status", "-c", str(config), "--json"])
+        assert status.returncode == 1  # an alert is firing
+
+        app.valid_tokens.add("good-token")
+        wait_until(lambda: any("[RESOLVED]" in s for s in mails.subjects),
+                   what="RESOLVED email")
+        healthy_runs = _runs(db, "me")
+        wait_until(lambda: _runs(db, "me") >= healthy_runs + 5, what="more healthy runs")
+        assert serve.terminate() == 0
+
+    subjects = mails.subjects
+    firing = [s for s in subjects if s.startswith("[FIRING]")]
+    resolved = [s for s in subjects if s.startswith("[RESOLVED]")]
+    assert len(firing) == 1 and len(resolved) == 1, subjects
+    assert firing[0] == "[FIRING] shop/me — auth: http_401"
+    assert resolved[0].startswith("[RESOLVED] shop/me")
+    recipients, message = next((r, m) for r, m in mails.messages if m["Subject"] == firing[0])
+    assert sorted(recipients) == ["oncall@example.test", "shop-team@example.test"]
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    link = "http://dash.example.test:8501?integration=shop&probe=me"
+    assert link in text.get_content()
+    assert link.replace("&", "&amp;") in html.get_content()
+    assert "whoami" in text.get_content() and "401" in text.get_content()
+    assert run_cli(["status", "-c", str(config)]).returncode == 0  # resolved
