@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
                                help="send one message through the configured SMTP server"))
     status = with_config(sub.add_parser("status", help="each probe's state and recent figures"))
     status.add_argument("--json", action="store_true", help="print as JSON")
+    dash = with_config(sub.add_parser("dashboard", help="the Streamlit dashboard"))
+    dash.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it)")
+    dash.add_argument("--mailbox", metavar="DIR",
+                      help="a demo mail catcher's folder, shown on the Notifications page")
     return parser
 
 
@@ -126,9 +132,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     return print_status(config, as_json=args.json)
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from seamwatch.dashboard_cmd import run_dashboard
+
+    config = _load(args)
+    return run_dashboard(config.path, host=args.host, port=args.port, mailbox=args.mailbox)
+
+
 COMMANDS = {
     "check": cmd_check, "schema": cmd_schema, "once": cmd_once, "serve": cmd_serve,
-    "status": cmd_status, "test-email": cmd_test_email,
+    "status": cmd_status, "test-email": cmd_test_email, "dashboard": cmd_dashboard,
 }
 
 
