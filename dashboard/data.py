@@ -1,0 +1,164 @@
+"""Cached data access for the pages: the config (reloaded when the file changes), one read-only
+store per database URL (`st.cache_resource`) and the storage queries (`st.cache_data`, short TTL).
+
+The dashboard never writes: the store is opened without migrations, and a database the scheduler
+has not created yet is reported as empty instead of being created.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+import streamlit as st
+from sqlalchemy.engine import make_url
+
+from probes.redact import Redactor
+from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
+from seamwatch.demo.mailcatcher import CaughtMessage, list_messages
+from storage import alert_history, analytics, probe_series
+from storage.engine import Store, open_store
+from storage.queries import RunRow, recent_runs
+
+TTL_S = 10
+MAILBOX_ENV = "SEAMWATCH_MAILBOX"  # folder of a demo mail catcher, for the Notifications page
+
+
+@dataclass
+class ConfigState:
+    """The config as the dashboard sees it: the last valid one, and the error of the file on
+    disk when it does not validate (then `config` is the previous valid one, or None)."""
+
+    path: Path
+    config: Config | None = None
+    error: ConfigError | None = None
+    signature: tuple[object, ...] = ()
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _signature(path: Path) -> tuple[object, ...]:
+    out: list[object] = []
+    for p in (path, path.parent / ".env"):
+        try:
+            st_ = p.stat()
+            out.append((st_.st_mtime_ns, st_.st_size, st_.st_ino))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+@st.cache_resource(show_spinner=False)
+def _config_holder(path: str) -> ConfigState:
+    return ConfigState(Path(path))
+
+
+def config_state() -> ConfigState:
+    """Load (or reload, when the file or its .env changed) the config named by
+    `$SEAMWATCH_CONFIG` (else ./seamwatch.yaml)."""
+    holder = _config_holder(str(resolve_config_path(None).absolute()))
+    with holder.lock:
+        signature = _signature(holder.path)
+        if signature != holder.signature or (holder.config is None and holder.error is None):
+            try:
+                holder.config = load_config(holder.path)
+                holder.error = None
+            except ConfigError as exc:
+                holder.error = exc
+            holder.signature = signature
+    return holder
+
+
+@st.cache_resource(show_spinner=False)
+def redactor_for(secrets: frozenset[str]) -> Redactor:
+    return Redactor(secrets)
+
+
+def _sqlite_missing(url: str) -> bool:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    return not Path(database).expanduser().exists()
+
+
+@st.cache_resource(show_spinner=False)
+def _open(url: str) -> Store:
+    return open_store(url, migrate=False)
+
+
+def store(url: str) -> Store | None:
+    """The shared read-only store, or None when the database does not exist yet (a SQLite file
+    is never created by the dashboard) or holds no seamwatch tables."""
+    if _sqlite_missing(url):
+        return None
+    s = _open(url)
+    return s if _has_schema(url) else None
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _has_schema(url: str) -> bool:
+    with _open(url).engine.connect() as conn:
+        return bool(sa.inspect(conn).has_table("runs"))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def overview(url: str, start_ms: int, end_ms: int, now_ms: int) -> list[
+        analytics.IntegrationOverview]:
+    s = store(url)
+    return analytics.overview(s, start_ms, end_ms, now=now_ms) if s else []
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def series(url: str, probe_id: int, start_ms: int, end_ms: int,
+           bucket_ms: int) -> probe_series.ProbeSeries:
+    s = store(url)
+    if s is None:
+        return probe_series.ProbeSeries()
+    return probe_series.probe_series(s, probe_id, start_ms, end_ms, bucket_ms)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def runs(url: str, integration: str, probe: str, limit: int = 50) -> list[RunRow]:
+    s = store(url)
+    return recent_runs(s, integration, probe, limit=limit) if s else []
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def alert_states(url: str) -> list[alert_history.AlertNow]:
+    s = store(url)
+    return alert_history.current_states(s) if s else []
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def alert_events(url: str, start_ms: int | None, end_ms: int | None,
+                 integration: str | None = None,
+                 probe: str | None = None) -> list[alert_history.AlertEvent]:
+    s = store(url)
+    return alert_history.events(s, start_ms, end_ms, integration, probe) if s else []
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def state_before(url: str, integration: str, probe: str, at_ms: int) -> str:
+    s = store(url)
+    return alert_history.state_before(s, integration, probe, at_ms) if s else "ok"
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def outbox(url: str, limit: int = 200) -> list[alert_history.OutboxEmail]:
+    s = store(url)
+    return alert_history.outbox(s, limit) if s else []
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def mailbox(folder: str, limit: int = 200) -> list[CaughtMessage]:
+    return list_messages(folder, limit)
+
+
+def mailbox_folder() -> str | None:
+    folder = os.environ.get(MAILBOX_ENV, "").strip()
+    return folder or None
