@@ -1,0 +1,48 @@
+"""Fixtures for the dashboard tests: a seeded scenario database with a config pointing at it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from storage.engine import Store, open_store
+from tests.dashboard.scenario import seed_scenario
+from tests.dashboard.seed import write_config
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "streamlit_app.py"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    config_path: Path
+    db_url: str
+    now_ms: int
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    folder = tmp_path_factory.mktemp("scenario")
+    url = f"sqlite:///{folder / 'seamwatch.db'}"
+    store = open_store(url)
+    now = int(time.time() * 1000)
+    seed_scenario(store, now)
+    store.close()
+    return Scenario(write_config(folder / "seamwatch.yaml", url), url, now)
+
+
+@pytest.fixture
+def empty_config(tmp_path: Path) -> Path:
+    """A valid config whose database does not exist yet."""
+    return write_config(tmp_path / "seamwatch.yaml", f"sqlite:///{tmp_path / 'none.db'}")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'unit.db'}")
+    yield s
+    s.close()
