@@ -48,6 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     once.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     once.add_argument("--no-store", action="store_true", help="do not record the results")
     with_config(sub.add_parser("serve", help="run probes on schedule until SIGTERM/SIGINT"))
+    up = with_config(sub.add_parser("up", help="serve and the dashboard together"))
+    up.add_argument("--host", default="127.0.0.1", help="dashboard address (default 127.0.0.1)")
+    up.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
+    demo = sub.add_parser("demo", help="a live demo: sandbox API, mail catcher, serve, dashboard")
+    demo.add_argument("--data", default="data", help="folder for the database and caught mail")
+    demo.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
+    demo.add_argument("--api-port", type=int, default=8765, help="sandbox API port (8765)")
+    demo.add_argument("--smtp-port", type=int, default=8025, help="mail catcher port (8025)")
+    demo.add_argument("--listen-port", type=int, default=9465,
+                      help="/healthz and /metrics port (9465)")
     with_config(sub.add_parser("test-email",
                                help="send one message through the configured SMTP server"))
     status = with_config(sub.add_parser("status", help="each probe's state and recent figures"))
@@ -125,6 +135,31 @@ def cmd_test_email(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    from seamwatch.up import run_up
+
+    config_path = resolve_config_path(args.config)
+    config = load_config(config_path)
+    redactor = _secrets_redactor(config)
+    setup_logging(redactor, args.log_level)
+    asyncio.run(run_up(config_path, redactor, host=args.host, port=args.port))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from seamwatch.demo.command import DemoPorts, run_demo
+    from seamwatch.demo.ports import PortInUseError
+
+    redactor = Redactor()
+    setup_logging(redactor, args.log_level)
+    ports = DemoPorts(args.port, args.api_port, args.smtp_port, args.listen_port)
+    try:
+        asyncio.run(run_demo(Path(args.data), ports, redactor))
+    except PortInUseError as exc:
+        raise UserError(str(exc)) from None
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from seamwatch.status import print_status
 
@@ -142,6 +177,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 COMMANDS = {
     "check": cmd_check, "schema": cmd_schema, "once": cmd_once, "serve": cmd_serve,
     "status": cmd_status, "test-email": cmd_test_email, "dashboard": cmd_dashboard,
+    "up": cmd_up, "demo": cmd_demo,
 }
 
 

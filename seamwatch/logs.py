@@ -34,5 +34,5 @@ def setup_logging(redactor: Redactor, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn", "alembic", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -133,6 +133,10 @@ class SeamwatchService:
             "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
         }
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
     def request_stop(self) -> None:
         self._stopping.set()
 

@@ -47,16 +47,15 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 60, what: str = "c
         time.sleep(0.05)
 
 
-class ServeProcess:
-    """`seamwatch serve` in a subprocess with its stderr collected line by line."""
+class CliProcess:
+    """A long-running `seamwatch` command in a subprocess with its stderr collected line by line
+    (logs go to stderr)."""
 
-    def __init__(self, config: Path, *, env: Mapping[str, str] | None = None,
-                 log_level: str = "INFO") -> None:
+    def __init__(self, args: Sequence[str], *, cwd: Path,
+                 env: Mapping[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "seamwatch", "--log-level", log_level, "serve", "-c",
-             str(config)],
-            cwd=config.parent, env=cli_env(env), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "seamwatch", *args], cwd=cwd, env=cli_env(env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str] = queue.Queue()
@@ -103,9 +102,18 @@ class ServeProcess:
     def log(self) -> str:
         return "".join(self.lines)
 
-    def __enter__(self) -> ServeProcess:
+    def __enter__(self) -> CliProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.proc.poll() is None:
             self.kill()
+
+
+class ServeProcess(CliProcess):
+    """`seamwatch serve -c CONFIG`, run from the config's folder."""
+
+    def __init__(self, config: Path, *, env: Mapping[str, str] | None = None,
+                 log_level: str = "INFO") -> None:
+        super().__init__(["--log-level", log_level, "serve", "-c", str(config)],
+                         cwd=config.parent, env=env)
