@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,11 +107,68 @@ def _has_schema(url: str) -> bool:
         return bool(sa.inspect(conn).has_table("runs"))
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def overview(url: str, start_ms: int, end_ms: int, now_ms: int) -> list[
-        analytics.IntegrationOverview]:
+@dataclass
+class _Latest:
+    """The newest overview for one (database, range) pair, refreshed in the background."""
+
+    value: list[analytics.IntegrationOverview] | None = None
+    computed_at: float = 0.0
+    refreshing: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _latest_overviews() -> dict[tuple[str, str], _Latest]:
+    return {}
+
+
+def overview(url: str, start_ms: int, end_ms: int, now_ms: int, *,
+             range_key: str | None = None) -> list[analytics.IntegrationOverview]:
+    """The overview over [start_ms, end_ms). With `range_key` (a preset such as "24h"), it is
+    served stale-while-revalidate: the newest result is returned at once, and when it is older
+    than TTL_S a background thread recomputes it (over 1,000 probes the query takes seconds on
+    SQLite, so reloads and live refreshes never wait for it; the first load does)."""
+    if range_key is None:
+        return _overview_exact(url, start_ms, end_ms, now_ms)
+    slot = _latest_overviews().setdefault((url, range_key), _Latest())
+    with slot.lock:
+        value, age = slot.value, time.monotonic() - slot.computed_at
+        stale = value is not None and age > TTL_S and not slot.refreshing
+        if stale:
+            slot.refreshing = True
+    if value is None:
+        result = _overview_now(url, start_ms, end_ms, now_ms)
+        with slot.lock:
+            slot.value, slot.computed_at = result, time.monotonic()
+        return result
+    if stale:
+        span = end_ms - start_ms
+        threading.Thread(target=_refresh, args=(slot, url, span), daemon=True,
+                         name="seamwatch-overview-refresh").start()
+    return value
+
+
+def _overview_now(url: str, start_ms: int, end_ms: int,
+                  now_ms: int) -> list[analytics.IntegrationOverview]:
     s = store(url)
     return analytics.overview(s, start_ms, end_ms, now=now_ms) if s else []
+
+
+def _refresh(slot: _Latest, url: str, span_ms: int) -> None:
+    try:
+        now = int(time.time() * 1000)
+        result = analytics.overview(_open(url), now - span_ms, now, now=now)
+        with slot.lock:
+            slot.value, slot.computed_at = result, time.monotonic()
+    finally:
+        with slot.lock:
+            slot.refreshing = False
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _overview_exact(url: str, start_ms: int, end_ms: int,
+                    now_ms: int) -> list[analytics.IntegrationOverview]:
+    return _overview_now(url, start_ms, end_ms, now_ms)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

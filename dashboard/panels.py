@@ -105,6 +105,7 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
         "Category": r.category or "",
         "Reason": r.reason or r.degraded_reason or "",
         "Failed step": r.failed_step or "",
+        "Message": ctx.redact(r.message)[:200],
     } for r in runs]), hide_index=True, width="stretch", height=280)
     for r in runs[:20]:
         when = fmt_time(int(r.started_at.timestamp() * 1000), ctx.tz, seconds=True)

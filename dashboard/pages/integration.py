@@ -19,7 +19,9 @@ URL = ctx.url
 
 tr0 = ctx.time_range()
 rows = {r.name: r for r in model.overview_rows(
-    data.overview(URL, tr0.start_ms, tr0.end_ms, tr0.end_ms), data.alert_states(URL),
+    data.overview(URL, tr0.start_ms, tr0.end_ms, tr0.end_ms,
+                  range_key=None if tr0.preset == "custom" else tr0.preset),
+    data.alert_states(URL),
     include_retired=True)}
 if not rows:
     st.title("Integration")
@@ -82,7 +84,9 @@ if probe.last_run_ms is None:
 def panel() -> None:
     tr = ctx.time_range()
     fresh = {r.name: r for r in model.overview_rows(
-        data.overview(URL, tr.start_ms, tr.end_ms, tr.end_ms), data.alert_states(URL),
+        data.overview(URL, tr.start_ms, tr.end_ms, tr.end_ms,
+                      range_key=None if tr.preset == "custom" else tr.preset),
+        data.alert_states(URL),
         include_retired=True)}
     current = fresh.get(name, row)
     fresh_probe = next((p for p in current.integration.probes if p.probe == probe_name), probe)

@@ -31,7 +31,8 @@ state_filter = f3.multiselect(
 def panel() -> None:
     tr = ctx.time_range()
     now = min(ctx.now_ms(), tr.end_ms) if tr.preset == "custom" else tr.end_ms
-    rows = model.overview_rows(data.overview(URL, tr.start_ms, tr.end_ms, now),
+    rows = model.overview_rows(data.overview(URL, tr.start_ms, tr.end_ms, now,
+                                             range_key=_preset(tr.preset)),
                                data.alert_states(URL))
     if not rows:
         st.info("**No integrations yet.** The database has no probes; they appear once "
@@ -62,6 +63,10 @@ def panel() -> None:
     })
 
 
+def _preset(preset: str) -> str | None:
+    return None if preset == "custom" else preset
+
+
 def _table(rows: list[model.OverviewRow], now: int, range_param: str) -> pd.DataFrame:
     records = []
     for r in rows:
@@ -74,17 +79,17 @@ def _table(rows: list[model.OverviewRow], now: int, range_param: str) -> pd.Data
         records.append({
             "State": state_text(r.state),
             "Integration": integ.name,
-            "Probes": len(r.probe_states),
+            "Open": "/integration?" + urlencode({"integration": integ.name,
+                                                 "range": range_param}),
             "Uptime 24h": integ.uptime["24h"].pct,
             "Uptime 7d": integ.uptime["7d"].pct,
             "Uptime 30d": integ.uptime["30d"].pct,
             "p50": fmt_ms(integ.p50_ms),
             "p95": fmt_ms(integ.p95_ms),
-            "Last failure": failure,
             "Latency": [round(v, 1) for _, v in integ.spark],
+            "Last failure": failure,
+            "Probes": len(r.probe_states),
             "Tags": ", ".join(integ.tags),
-            "Open": "/integration?" + urlencode({"integration": integ.name,
-                                                 "range": range_param}),
         })
     return pd.DataFrame.from_records(records)
 

@@ -1,0 +1,215 @@
+"""Dashboard benchmark: the overview query over 1,000 probes × 30 days, one probe's 30-day detail
+queries, and the overview page ready in real Chromium (cold and reload) against a trivial
+Streamlit page measured in the same run. Prints figures; asserts nothing.
+
+Seed: 100 integrations × 10 probes, one run per probe per minute for the last RAW_DAYS days (raw
+retention), hourly rollups for the rest of the 30 days; steps (two per run) for one integration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from storage import alert_history, analytics, probe_series
+from storage.catalog import sync_catalog
+from storage.engine import open_store
+from storage.queries import recent_runs
+from storage.retention import bucket_index
+
+PROBES, PER_INTEGRATION, DAYS, RAW_DAYS = 1000, 10, 30, 2
+MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+def seed(path: Path, now: int) -> dict[str, int]:
+    store = open_store(f"sqlite:///{path}")
+    ids = sync_catalog(store, [(f"integration-{p // PER_INTEGRATION:03d}",
+                                f"probe-{p % PER_INTEGRATION}", "http", {})
+                               for p in range(PROBES)])
+    store.close()
+    rnd = random.Random(7)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    raw_start = now - RAW_DAYS * DAY
+    run_id = 1
+    for key, pid in sorted(ids.items(), key=lambda kv: kv[1]):
+        runs, steps = [], []
+        with_steps = key.startswith("integration-000/")
+        for m in range(RAW_DAYS * 24 * 60):
+            started = raw_start + m * MIN + rnd.randint(0, 999)
+            latency = int(rnd.lognormvariate(11.8, 0.4))
+            failed = rnd.random() < 0.01
+            runs.append((pid, started, run_id, 2 if failed else 0, latency, 1, 1,
+                         7 if failed else None, "http_503" if failed else None))
+            if with_steps:
+                for idx, share in enumerate((0.3, 0.7)):
+                    steps.append((run_id, idx, f"step-{idx}", 0, 200, int(latency * share),
+                                  1000, 3000, int(latency * share * 0.8), 500, 100, 100 - m % 100))
+            run_id += 1
+        con.executemany("INSERT INTO runs (probe_id, started_ms, id, status, latency_us, "
+                        "attempts, location_id, category, reason) VALUES (?,?,?,?,?,?,?,?,?)",
+                        runs)
+        con.executemany("INSERT INTO run_steps (run_id, idx, name, status, http_status, "
+                        "latency_us, connect_us, tls_us, ttfb_us, transfer_us, rl_limit, "
+                        "rl_remaining) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
+        rollups = []
+        first_hour = now - DAYS * DAY
+        for h in range((DAYS - RAW_DAYS) * 24):
+            hour = first_hour - first_hour % HOUR + h * HOUR
+            lat = [int(rnd.lognormvariate(11.8, 0.4)) for _ in range(6)]
+            hist: dict[str, int] = {}
+            for v in lat:
+                hist[str(bucket_index(v))] = hist.get(str(bucket_index(v)), 0) + 10
+            rollups.append((pid, hour, 60, 59, 0, 1, sum(lat) * 10, min(lat), max(lat),
+                            json.dumps(hist), json.dumps({"server_error": 1})))
+        con.executemany("INSERT INTO run_rollups_hourly VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        rollups)
+    con.commit()
+    con.close()
+    return ids
+
+
+def best_ms(fn: Callable[[], Any], repeat: int = 3) -> float:
+    fn()  # warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return min(times)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "URL:" in line:
+            return proc
+    raise RuntimeError("streamlit did not start")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def page_times(page: Any, url: str, ready: Callable[[Any], None]) -> tuple[float, float]:
+    """Seconds until ready: first load after the server started, then the median reload."""
+    started = time.perf_counter()
+    page.goto(url)
+    ready(page)
+    cold = time.perf_counter() - started
+    reloads = []
+    for _ in range(3):
+        started = time.perf_counter()
+        page.reload()
+        ready(page)
+        reloads.append(time.perf_counter() - started)
+    return cold, statistics.median(reloads)
+
+
+def browser_figures(config: Path, folder: Path) -> str:
+    if not Path(CHROMIUM).exists():
+        return "overview page in Chromium: skipped (/usr/bin/chromium missing)"
+    from playwright.sync_api import sync_playwright
+
+    trivial = folder / "trivial_app.py"
+    trivial.write_text("import streamlit as st\nst.title('Hello')\nst.write('trivial page')\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    results: dict[str, tuple[float, float]] = {}
+
+    def overview_ready(page: Any) -> None:
+        page.get_by_text("integrations · latency over").first.wait_for(timeout=120_000)
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=120_000)
+
+    def trivial_ready(page: Any) -> None:
+        page.get_by_text("trivial page").first.wait_for(timeout=120_000)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+            "--disable-gpu"])
+        for name, cmd, ready in (
+            ("trivial", [sys.executable, "-m", "streamlit", "run", str(trivial),
+                         "--server.headless=true", "--browser.gatherUsageStats=false"],
+             trivial_ready),
+            ("overview", [sys.executable, "-m", "seamwatch", "dashboard", "-c", str(config)],
+             overview_ready),
+        ):
+            port = _free_port()
+            proc = _start([*cmd, f"--server.port={port}"] if name == "trivial"
+                          else [*cmd, "--port", str(port)], env)
+            try:
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                results[name] = page_times(context.new_page(), f"http://127.0.0.1:{port}/",
+                                           ready)
+                context.close()
+            finally:
+                _stop(proc)
+        browser.close()
+    (cold, reload), (t_cold, t_reload) = results["overview"], results["trivial"]
+    return (f"overview page ready in Chromium: {reload:.1f} s reload (target ≤ 2 s), cold "
+            f"{cold:.1f} s vs trivial page {t_cold:.1f} s (reload {t_reload:.1f} s; target: "
+            f"cold ≤ trivial + 1 s)")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="seamwatch-bench-dash-") as tmp:
+        folder = Path(tmp)
+        db = folder / "seamwatch.db"
+        now = int(time.time() * 1000)
+        started = time.perf_counter()
+        ids = seed(db, now)
+        store = open_store(f"sqlite:///{db}", migrate=False)
+        with store.engine.connect() as conn:
+            raw = conn.exec_driver_sql("SELECT count(*) FROM runs").scalar_one()
+        print(f"dashboard: seeded {PROBES:,} probes × {DAYS} d ({raw:,} raw runs in the last "
+              f"{RAW_DAYS} d, hourly rollups before) in {time.perf_counter() - started:.0f} s")
+        day_start = now - DAY
+        ms = best_ms(lambda: analytics.overview(store, day_start, now, now=now))
+        print(f"dashboard: overview query {PROBES:,} probes × {DAYS} d (24 h range): "
+              f"{ms:.0f} ms (target ≤ 200)")
+        ms = best_ms(lambda: analytics.overview(store, now - 30 * DAY, now, now=now))
+        print(f"dashboard: overview query {PROBES:,} probes × {DAYS} d (30 d range): {ms:.0f} ms")
+        pid = ids["integration-000/probe-0"]
+
+        def detail() -> None:
+            probe_series.probe_series(store, pid, now - 30 * DAY, now, 3 * HOUR)
+            recent_runs(store, "integration-000", "probe-0", 50)
+            alert_history.events(store, now - 30 * DAY, now, "integration-000")
+
+        print(f"dashboard: probe detail 30 d: {best_ms(detail):.0f} ms (target ≤ 150)")
+        store.close()
+        config = folder / "seamwatch.yaml"
+        config.write_text(f"storage: {{url: 'sqlite:///{db}', raw_retention: {RAW_DAYS}d}}\n"
+                          "integrations:\n  - {name: integration-000, base_url: "
+                          "'http://127.0.0.1:9', probes: [{name: probe-0, steps: "
+                          "[{name: get, path: /}]}]}\n")
+        print(f"dashboard: {browser_figures(config, folder)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

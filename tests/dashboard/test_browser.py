@@ -1,0 +1,154 @@
+"""The real thing: `seamwatch dashboard` in a subprocess, driven by Debian's Chromium through
+Playwright. One server and one browser for the module; screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dashboard.conftest import ROOT, Scenario
+from tests.dashboard.seed import CANARY
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                "--disable-gpu"]
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing (install Debian's chromium: `make browser`)"
+    if os.environ.get("SEAMWATCH_REQUIRE_SERVICES") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float) -> list[str]:
+    """Read the server's output until a line contains `needle` (blocking reads, no polling)."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    while True:
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            pytest.fail(f"dashboard did not start within {timeout}s: {''.join(seen)}")
+        if line is None:
+            pytest.fail(f"dashboard exited early: {''.join(seen)}")
+        seen.append(line)
+        if needle in line:
+            return seen
+
+
+@pytest.fixture(scope="module")
+def server(scenario: Scenario) -> Iterator[str]:
+    _require_chromium()
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seamwatch", "dashboard", "-c", str(scenario.config_path),
+         "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        _wait_for_line(proc, "URL:", timeout=90)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                      timezone_id="Europe/Berlin")
+        page = context.new_page()
+        page.set_default_timeout(45_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def _open(page: Any, url: str, heading: str, name: str, *, expect: tuple[str, ...] = (),
+          charts: int = 0) -> str:
+    """Open `url`, wait until the heading and every `expect` text are shown (and `charts`
+    Plotly charts drawn), screenshot it, and check there is no error box or leaked secret."""
+    page.goto(url)
+    page.get_by_role("heading", name=heading).first.wait_for()
+    for text in expect:
+        page.get_by_text(text).first.wait_for()
+    if charts:
+        page.wait_for_function(
+            f"document.querySelectorAll('.js-plotly-plot').length >= {charts}")
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    errors = page.locator('[data-testid="stAlertContentError"]').evaluate_all(
+        "els => els.map(e => e.textContent.trim())")
+    assert all(e.startswith("Last error") for e in errors), errors  # outbox rows only
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    body = str(page.locator("body").inner_text())
+    assert CANARY not in page.content()
+    return body
+
+
+def test_overview_in_chromium(browser_page: Any, server: str) -> None:
+    _open(browser_page, server + "/", "Overview", "overview", expect=("Firing", "Degraded"))
+    assert "seamwatch" in browser_page.title()
+    grid = browser_page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    assert grid.is_visible()
+
+
+def test_deep_link_to_probe_charts(browser_page: Any, server: str) -> None:
+    body = _open(browser_page, server + "/?integration=payments&probe=list-charges&range=24h",
+                 "payments", "integration", expect=("Recent runs",), charts=7)
+    assert "/integration" in browser_page.url and "probe=list-charges" in browser_page.url
+    assert "Recent runs" in body and "Europe/Berlin" in body
+    titles = browser_page.locator(".js-plotly-plot .gtitle").evaluate_all(
+        "els => els.map(e => e.textContent)")
+    for expected in ("Latency (ms)", "Time per step (ms)", "Time per phase (ms)",
+                     "Failures by category", "Alert state", "Rate-limit headroom"):
+        assert expected in titles, titles
+
+
+def test_alerts_notifications_configuration(browser_page: Any, server: str) -> None:
+    _open(browser_page, server + "/alerts", "Alerts", "alerts",
+          expect=("Incidents", "Mean time to recovery"))
+    _open(browser_page, server + "/notifications", "Notifications", "notifications",
+          expect=("Outbox", "crm/contacts"))
+    body = _open(browser_page, server + "/configuration", "Configuration", "configuration",
+                 expect=("Schedule", "Loaded config"))
+    assert "Scheduled probes" in body and "integrations" in body

@@ -1,0 +1,181 @@
+"""Every page through Streamlit's AppTest against the seeded scenario database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import APP, Scenario
+from tests.dashboard.seed import CANARY
+
+PAGES = {
+    "overview": "dashboard/pages/overview.py",
+    "integration": "dashboard/pages/integration.py",
+    "alerts": "dashboard/pages/alerts.py",
+    "notifications": "dashboard/pages/notifications.py",
+    "configuration": "dashboard/pages/configuration.py",
+}
+
+
+def _app(config: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
+    monkeypatch.setenv("SEAMWATCH_CONFIG", str(config))
+    monkeypatch.delenv("SEAMWATCH_MAILBOX", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(params)
+    return at
+
+
+def _text(at: AppTest) -> str:
+    parts: list[str] = []
+    for kind in ("title", "markdown", "caption", "info", "warning", "error", "success",
+                 "subheader", "text", "code", "json"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [d.value.to_csv() for d in at.dataframe]
+    parts += [f"{m.label}={m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
+def _ok(at: AppTest) -> str:
+    assert not at.exception, [e.value for e in at.exception]
+    text = _text(at)
+    assert CANARY not in text
+    return text
+
+
+def test_overview(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(scenario.config_path, monkeypatch).run()
+    _ok(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Firing": "1", "Pending": "0", "Degraded": "0", "Silenced": "0",
+                       "OK": "4"}
+    table = at.dataframe[0].value
+    assert list(table["Integration"]) == ["crm", "payments", "newbie"]  # worst first
+    assert list(table["State"]) == ["🔴 FIRING", "🟢 OK", "⚪ NO DATA"]
+    crm = table.iloc[0]
+    assert crm["Last failure"].startswith("server_error (contacts)")
+    assert 98 < crm["Uptime 24h"] < 100
+    assert "legacy" not in set(table["Integration"])  # only retired probes: hidden
+    assert at.query_params["range"] == "24h"
+
+
+def test_overview_filters(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(scenario.config_path, monkeypatch).run()
+    at.multiselect(key="ov_tags").set_value(["billing"]).run()
+    assert list(at.dataframe[0].value["Integration"]) == ["payments"]
+    at.multiselect(key="ov_tags").set_value([]).run()
+    at.multiselect(key="ov_states").set_value(["firing"]).run()
+    assert list(at.dataframe[0].value["Integration"]) == ["crm"]
+    at.text_input(key="ov_name").set_value("zzz").run()
+    assert "No integration matches these filters." in [i.value for i in at.info]
+
+
+def test_range_query_param_and_picker(scenario: Scenario,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(scenario.config_path, monkeypatch, range="1h").run()
+    _ok(at)
+    assert at.session_state["sw_range"] == "1h"
+    assert "latency over the last 1h" in _text(at)
+    at.segmented_control(key="sw_range").set_value("7d").run()
+    assert at.query_params["range"] == "7d"
+    at.toggle(key="sw_live").set_value(False).run()  # pause keeps the selection
+    assert at.session_state["sw_range"] == "7d" and at.query_params["live"] == "off"
+
+
+def test_deep_link_opens_integration_and_probe(scenario: Scenario,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(scenario.config_path, monkeypatch, integration="payments",
+              probe="list-charges", range="24h").run()
+    text = _ok(at)
+    assert at.selectbox(key="ig_integration").value == "payments"
+    assert at.selectbox(key="ig_probe").value == "list-charges"
+    assert "payments" in [t.value for t in at.title]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Uptime 24h"].endswith("%") and metrics["p95 (24h)"].endswith("ms")
+    assert "Recent runs" in text and "rate_limited" in text
+    assert "***-echo" in text  # the echoed canary in a run message is masked
+    at.selectbox(key="ig_probe").set_value("auth").run()
+    _ok(at)
+    assert at.query_params["probe"] == "auth"
+
+
+def test_integration_page_states(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(scenario.config_path, monkeypatch, integration="newbie").run()
+    assert "has no runs yet" in _ok(at)
+    at = _app(scenario.config_path, monkeypatch, integration="legacy", probe="old").run()
+    assert "was removed from the config" in _ok(at)
+    at = _app(scenario.config_path, monkeypatch, integration="nope").run()
+    assert "no integration named **nope**" in _ok(at)
+
+
+def test_alerts_page(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(scenario.config_path, monkeypatch)
+    at.run()
+    at.switch_page(PAGES["alerts"]).run()
+    text = _ok(at)
+    assert {m.label: m.value for m in at.metric}["Firing"] == "1"
+    now = at.dataframe[0].value
+    assert list(now["Probe"]) == ["contacts"] and "server_error: http_503" in now["Cause"][0]
+    incidents = at.dataframe[1].value
+    assert list(incidents["Probe"]) == ["contacts", "list-charges"]
+    assert list(incidents["Ended"]) == ["ongoing", incidents["Ended"][1]]
+    assert list(incidents["Duration"])[1] == "1 h"
+    mttr = at.dataframe[2].value
+    assert list(mttr["Integration"]) == ["payments"] and list(mttr["MTTR"]) == ["1 h"]
+    assert "Incidents (last 24h)" in text
+
+
+def test_notifications_page(scenario: Scenario, monkeypatch: pytest.MonkeyPatch,
+                            tmp_path: Path) -> None:
+    at = _app(scenario.config_path, monkeypatch)
+    monkeypatch.setenv("SEAMWATCH_MAILBOX", str(tmp_path / "mail"))
+    at.run()
+    at.switch_page(PAGES["notifications"]).run()
+    text = _ok(at)
+    assert {m.label: m.value for m in at.metric} == {"Sent": "2", "Queued": "1",
+                                                     "Failed": "1", "Attempts": "13"}
+    table = at.dataframe[0].value
+    assert "SMTP connect refused (127.0.0.1:2525)" in set(table["Last error"])
+    assert "crm/contacts is failing" in text
+    assert "has not received any email yet" in text
+    at.multiselect(key="nt_status").set_value(["failed"]).run()
+    assert list(at.dataframe[0].value["Status"]) == ["FAILED"]
+
+
+def test_configuration_page_masks_secrets_and_shows_reload_error(
+        scenario: Scenario, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "seamwatch.yaml"
+    config.write_text(scenario.config_path.read_text())
+    at = _app(config, monkeypatch)
+    at.run()
+    at.switch_page(PAGES["configuration"]).run()
+    text = _ok(at)
+    assert "list-charges" in text and "***" in text
+    config.write_text(config.read_text() + "\nbogus_key: 1\n")
+    at.run()
+    text = _ok(at)
+    assert "does not validate" in text and "bogus_key" in text
+    assert "list-charges" in text  # the last valid config is still shown
+
+
+def test_empty_database(empty_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(empty_config, monkeypatch).run()
+    assert "No data yet" in _ok(at)
+    assert not (empty_config.parent / "none.db").exists()  # the dashboard never creates it
+    for page in list(PAGES.values())[1:]:
+        at.switch_page(page).run()
+        _ok(at)
+
+
+def test_sign_in_required_when_auth_is_configured(scenario: Scenario,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _app(scenario.config_path, monkeypatch)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "x", "client_id": "id", "client_secret": "s",
+                          "server_metadata_url": "http://127.0.0.1:9/.well-known"}
+    at.user = {"is_logged_in": False}
+    at.run()
+    _ok(at)
+    assert "requires signing in" in _text(at)
+    assert not at.dataframe and [b.label for b in at.button] == ["Log in"]
