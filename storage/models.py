@@ -123,8 +123,10 @@ class RunStep(SQLModel, table=True):
 
 
 class RunRollupHourly(SQLModel, table=True):
-    """One probe-hour of runs that raw retention removed. `histogram` maps a latency bucket index
-    (`storage.retention.BUCKET_BOUNDS_US`) to a count; `categories` a category name to a count."""
+    """One probe-hour of runs (`storage.rollups`: every complete hour, raw runs kept until raw
+    retention). `histogram` maps a latency bucket index (`storage.retention.BUCKET_BOUNDS_US`) to a
+    count; `categories` a category name to a count. The `cum_*` columns are running totals over
+    the probe's rows up to and including this hour, so any span of hours is two lookups."""
 
     __tablename__ = "run_rollups_hourly"
     __table_args__ = (PrimaryKeyConstraint("probe_id", "hour_ms", name="pk_run_rollups_hourly"),)
@@ -139,6 +141,36 @@ class RunRollupHourly(SQLModel, table=True):
     latency_max_us: int = Field(sa_column=Column(Integer, nullable=False))
     histogram: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     categories: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    cum_count: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    cum_good: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    cum_failed: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    cum_latency_sum_us: int = Field(
+        sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    cum_histogram: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+
+
+class RollupState(SQLModel, table=True):
+    """One row (id 1): every hour before `rolled_through_ms` is in `run_rollups_hourly` (NULL:
+    nothing rolled up yet)."""
+
+    __tablename__ = "rollup_state"
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    rolled_through_ms: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class RollupLateRun(SQLModel, table=True):
+    """Runs inserted for an hour already rolled up, queued by a database trigger on `runs` (in
+    the inserting transaction) until `storage.rollups` adds them to their rollup row."""
+
+    __tablename__ = "rollup_late_runs"
+    run_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    probe_id: int = Field(sa_column=Column(Integer, nullable=False))
+    started_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    latency_us: int = Field(sa_column=Column(Integer, nullable=False))
+    category: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
 
 
 metadata: MetaData = SQLModel.metadata
@@ -147,7 +179,7 @@ metadata: MetaData = SQLModel.metadata
 TABLE_MODULES: tuple[str, ...] = ("alerts.tables",)
 STORAGE_TABLES = frozenset(
     {"integrations", "probes", "locations", "id_counters", "runs", "run_steps",
-     "run_rollups_hourly"}
+     "run_rollups_hourly", "rollup_state", "rollup_late_runs"}
 )
 integrations_t = metadata.tables["integrations"]
 probes_t = metadata.tables["probes"]
@@ -156,3 +188,5 @@ id_counters_t = metadata.tables["id_counters"]
 runs_t = metadata.tables["runs"]
 run_steps_t = metadata.tables["run_steps"]
 rollups_t = metadata.tables["run_rollups_hourly"]
+rollup_state_t = metadata.tables["rollup_state"]
+late_runs_t = metadata.tables["rollup_late_runs"]

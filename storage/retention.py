@@ -1,10 +1,9 @@
-"""Retention: raw runs older than `raw_retention` are rolled into hourly rollups, then deleted;
-rollups older than `rollup_retention` are deleted.
+"""Retention: raw runs older than `raw_retention` are deleted once they are rolled up (hourly
+rollups are produced continuously by `storage.rollups`); rollups older than `rollup_retention` are
+deleted. Also the rollup format: latency histogram buckets and the `Rollup` accumulator.
 
-The deletion boundary is aligned down to a whole hour, so every hour that loses raw runs is rolled
-up completely. Rolling and deleting one probe's runs happen in one transaction, and rollups are
-merged additively (counts and histograms add, min/max combine), so a re-run is a no-op and a run
-that arrives late for an already-rolled hour is added, not lost.
+Boundaries are aligned down to whole hours. Rollups merge additively (counts and histograms add,
+min/max combine).
 """
 
 from __future__ import annotations
@@ -33,6 +32,15 @@ def bucket_index(latency_us: int) -> int:
     return bisect_left(BUCKET_BOUNDS_US, latency_us)
 
 
+def bucket_sql(column: str, lo: int = 0, hi: int = len(BUCKET_BOUNDS_US)) -> str:
+    """A SQL expression equal to `bucket_index(column)` (a balanced CASE over the bounds)."""
+    if lo == hi:
+        return str(lo)
+    mid = (lo + hi) // 2
+    return (f"CASE WHEN {column} <= {BUCKET_BOUNDS_US[mid]} THEN {bucket_sql(column, lo, mid)} "
+            f"ELSE {bucket_sql(column, mid + 1, hi)} END")
+
+
 def histogram_percentile(
     histogram: dict[str, int], q: float, lo_us: int | None = None, hi_us: int | None = None
 ) -> float | None:
@@ -46,7 +54,8 @@ def histogram_percentile(
     for idx, n in counts:
         seen += n
         if seen >= rank:
-            bound = BUCKET_BOUNDS_US[idx] if idx < len(BUCKET_BOUNDS_US) else (hi_us or 0)
+            bound = (BUCKET_BOUNDS_US[idx] if idx < len(BUCKET_BOUNDS_US)
+                     else hi_us if hi_us is not None else BUCKET_BOUNDS_US[-1])
             if hi_us is not None:
                 bound = min(bound, hi_us)
             if lo_us is not None:
@@ -134,49 +143,33 @@ def apply_retention(
     rollup_retention_s: float,
     now: datetime | None = None,
 ) -> RetentionReport:
-    """Roll up and delete expired raw runs (one transaction per probe), then expire rollups."""
+    """Roll up every complete hour (`storage.rollups`), then delete raw runs older than raw
+    retention (one transaction per probe) and rollups older than rollup retention.
+
+    Raw runs are deleted only below the rollup watermark, where each of them is already counted
+    in a rollup row (rolled when the watermark passed its hour, or queued as a late run by the
+    insert trigger and merged), so deleting them never changes the rollups and nothing is rolled
+    twice."""
+    from storage.rollups import roll_up_completed_hours, watermark
+
     t = to_ms(now) if now is not None else now_ms()
     raw_b = t - int(raw_retention_s * 1000)
     raw_b -= raw_b % HOUR_MS
     roll_b = t - int(rollup_retention_s * 1000)
     roll_b -= roll_b % HOUR_MS
     report = RetentionReport(raw_b, roll_b)
+    report.rollups_written = roll_up_completed_hours(store, t)
     with store.engine.connect() as conn:
+        boundary = min(raw_b, watermark(conn) or 0)
         probe_ids = list(conn.execute(sa.select(probes_t.c.id).order_by(probes_t.c.id)).scalars())
     for pid in probe_ids:
         with store.write() as conn:
-            _roll_probe(conn, pid, raw_b, report)
+            old = (runs_t.c.probe_id == pid) & (runs_t.c.started_ms < boundary)
+            steps = conn.execute(run_steps_t.delete().where(
+                run_steps_t.c.run_id.in_(sa.select(runs_t.c.id).where(old))))
+            report.steps_deleted += steps.rowcount or 0
+            report.runs_deleted += conn.execute(runs_t.delete().where(old)).rowcount or 0
     with store.write() as conn:
         res = conn.execute(rollups_t.delete().where(rollups_t.c.hour_ms < roll_b))
         report.rollups_deleted = res.rowcount or 0
     return report
-
-
-def _roll_probe(conn: sa.Connection, pid: int, boundary: int, report: RetentionReport) -> None:
-    old = (runs_t.c.probe_id == pid) & (runs_t.c.started_ms < boundary)
-    rows = conn.execute(
-        sa.select(runs_t.c.started_ms, runs_t.c.status, runs_t.c.latency_us, runs_t.c.category)
-        .where(old)
-    )
-    rollups = rollup_runs(pid, rows)
-    if not rollups:
-        return
-    existing = conn.execute(
-        sa.select(rollups_t).where(
-            rollups_t.c.probe_id == pid, rollups_t.c.hour_ms.in_(list(rollups))
-        )
-    ).mappings()
-    for row in existing:
-        rollups[row["hour_ms"]].merge(row)
-    conn.execute(
-        rollups_t.delete().where(
-            rollups_t.c.probe_id == pid, rollups_t.c.hour_ms.in_(list(rollups))
-        )
-    )
-    conn.execute(rollups_t.insert(), [r.values() for r in rollups.values()])
-    report.rollups_written += len(rollups)
-    steps = conn.execute(
-        run_steps_t.delete().where(run_steps_t.c.run_id.in_(sa.select(runs_t.c.id).where(old)))
-    )
-    report.steps_deleted += steps.rowcount or 0
-    report.runs_deleted += conn.execute(runs_t.delete().where(old)).rowcount or 0

@@ -68,7 +68,9 @@ def _rollups(store: Store) -> dict[int, dict[str, Any]]:
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(rollups_t)).mappings().all()
     return {
-        r["hour_ms"]: {k: v for k, v in r.items() if k not in ("probe_id", "hour_ms")} for r in rows
+        r["hour_ms"]: {k: v for k, v in r.items()
+                       if k not in ("probe_id", "hour_ms") and not k.startswith("cum_")}
+        for r in rows
     }
 
 
@@ -92,33 +94,39 @@ async def _write(store: Store, rows: list[tuple[int, int, RunStatus, Category | 
             )
 
 
-async def test_rollups_equal_the_raw_aggregates_and_rerun_is_a_noop(any_store: Store) -> None:
+async def test_retention_deletes_rolled_raw_runs_without_rolling_them_again(
+    any_store: Store,
+) -> None:
     runs = _runs()
     await _write(any_store, runs)
     boundary = to_ms(T0 + timedelta(hours=2))
-    expected = _expected(runs, boundary)
-    assert len(expected) == 2
+    everything = _expected(runs, 2**62)
+    assert len(everything) == 6
 
     report = apply_retention(any_store, RAW_S, 400 * 86400, now=NOW)
     assert report.raw_boundary_ms == boundary
-    assert (report.runs_deleted, report.steps_deleted, report.rollups_written) == (12, 24, 2)
-    assert _rollups(any_store) == expected
+    # every complete hour is rolled up (raw kept for hours >= boundary), only old raw deleted
+    assert (report.runs_deleted, report.steps_deleted, report.rollups_written) == (12, 24, 6)
+    assert _rollups(any_store) == everything
     assert _count(any_store, "runs") == 24 and _count(any_store, "run_steps") == 48
 
     again = apply_retention(any_store, RAW_S, 400 * 86400, now=NOW)
     assert (again.runs_deleted, again.rollups_written, again.rollups_deleted) == (0, 0, 0)
-    assert _rollups(any_store) == expected
+    assert _rollups(any_store) == everything
 
-    # a run that arrives late for an hour already rolled up is added to it, not lost
+    # a run that arrives late for an hour whose raw runs are gone is added once, then deleted
     late = (5, 999, RunStatus.FAILED, Category.DNS)
     await _write(any_store, [late])
+    report = apply_retention(any_store, RAW_S, 400 * 86400, now=NOW)
+    assert (report.rollups_written, report.runs_deleted) == (1, 1)
+    assert _rollups(any_store) == _expected([*runs, late], 2**62)
     apply_retention(any_store, RAW_S, 400 * 86400, now=NOW)
-    assert _rollups(any_store) == _expected([*runs, late], boundary)
+    assert _rollups(any_store) == _expected([*runs, late], 2**62)
 
-    # rollups older than rollup retention go; the newer hour stays
+    # rollups older than rollup retention go; the newer hours stay
     gone = apply_retention(any_store, RAW_S, 4.5 * 3600, now=NOW)  # boundary T0 + 1 h
     assert gone.rollups_deleted == 1
-    assert list(_rollups(any_store)) == [to_ms(T0 + timedelta(hours=1))]
+    assert min(_rollups(any_store)) == to_ms(T0 + timedelta(hours=1))
 
 
 def test_histogram_percentile_is_close_to_exact() -> None:

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from probes.result import Category, RunStatus
+from storage.codes import to_ms
+from storage.engine import Store
+from storage.maintenance import maintain_storage
+from storage.models import late_runs_t, rollups_t
+from storage.retention import BUCKET_BOUNDS_US, bucket_index, bucket_sql
+from storage.rollups import SETTLE_MS, roll_up_completed_hours, watermark
+from storage.spec import StorageSpec
+from tests.storage.factories import T0
+from tests.storage.test_retention import NOW, _count, _expected, _rollups, _runs, _write
+
+ALL = 2**62
+
+
+def _w(store: Store) -> int | None:
+    with store.engine.connect() as conn:
+        return watermark(conn)
+
+
+def _cumulative_is_consistent(store: Store) -> None:
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(rollups_t).order_by(rollups_t.c.probe_id,
+                                                          rollups_t.c.hour_ms)).mappings().all()
+    total: Counter[str] = Counter()
+    n = good = failed = lsum = 0
+    for r in rows:
+        n, good, failed = n + r["count"], good + r["ok"] + r["degraded"], failed + r["failed"]
+        lsum += r["latency_sum_us"]
+        total.update(r["histogram"])
+        assert (r["cum_count"], r["cum_good"], r["cum_failed"], r["cum_latency_sum_us"]) == (
+            n, good, failed, lsum)
+        assert r["cum_histogram"] == dict(total)
+
+
+async def test_rollups_equal_raw_aggregates_watermark_and_idempotency(any_store: Store) -> None:
+    runs = _runs()  # one run every 10 minutes from T0 to T0 + 5 h 50
+    await _write(any_store, runs)
+    assert _w(any_store) is None
+    # T0 + 2 h + 1 min: hour 1 ended less than SETTLE_MS ago, so only hour 0 is complete
+    assert roll_up_completed_hours(any_store, T0 + timedelta(hours=2, minutes=1)) == 1
+    assert _w(any_store) == to_ms(T0 + timedelta(hours=1))
+    assert _rollups(any_store) == _expected(runs, to_ms(T0 + timedelta(hours=1)))
+    later = T0 + timedelta(hours=2) + timedelta(milliseconds=SETTLE_MS)
+    assert roll_up_completed_hours(any_store, later) == 1
+    assert _w(any_store) == to_ms(T0 + timedelta(hours=2))
+
+    assert roll_up_completed_hours(any_store, NOW) == 4
+    assert _w(any_store) == to_ms(T0 + timedelta(hours=6))
+    expected = _expected(runs, ALL)
+    assert _rollups(any_store) == expected and len(expected) == 6
+    assert _count(any_store, "runs") == 36  # raw runs are kept
+    _cumulative_is_consistent(any_store)
+
+    assert roll_up_completed_hours(any_store, NOW) == 0  # idempotent
+    assert roll_up_completed_hours(any_store, T0) == 0  # never moves back
+    assert _rollups(any_store) == expected and _w(any_store) == to_ms(T0 + timedelta(hours=6))
+
+
+async def test_late_run_is_queued_then_added_once(any_store: Store) -> None:
+    runs = _runs()
+    await _write(any_store, runs)
+    roll_up_completed_hours(any_store, NOW)
+    late = [(75, 2000, RunStatus.FAILED, Category.TIMEOUT), (5, 1, RunStatus.OK, None)]
+    current = (365, 30, RunStatus.OK, None)  # the current hour: not late
+    await _write(any_store, [*late, current])
+    assert _count(any_store, "rollup_late_runs") == 2
+    assert _rollups(any_store) == _expected(runs, ALL)  # not yet merged
+
+    assert roll_up_completed_hours(any_store, NOW) == 2
+    assert _count(any_store, "rollup_late_runs") == 0
+    assert _rollups(any_store) == _expected([*runs, *late], ALL)
+    _cumulative_is_consistent(any_store)
+    assert roll_up_completed_hours(any_store, NOW) == 0
+    assert _rollups(any_store) == _expected([*runs, *late], ALL)
+    with any_store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(late_runs_t)).scalar() == 0
+
+
+async def test_concurrent_roll_ups_count_each_hour_once(any_store: Store) -> None:
+    runs = _runs()
+    await _write(any_store, runs)
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def roll() -> None:
+        try:
+            barrier.wait()
+            roll_up_completed_hours(any_store, NOW)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=roll) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert _rollups(any_store) == _expected(runs, ALL)
+    _cumulative_is_consistent(any_store)
+
+
+async def test_maintain_storage_rolls_up_and_applies_retention(any_store: Store) -> None:
+    runs = _runs()
+    await _write(any_store, runs)
+    spec = StorageSpec(url=any_store.url, raw_retention="3h30m")
+    report = maintain_storage(any_store, spec, now=NOW)
+    assert report.rolled_through_ms == to_ms(T0 + timedelta(hours=6))
+    assert (report.rollups_written, report.runs_deleted, report.steps_deleted) == (6, 12, 24)
+    assert not report.idle
+    again = maintain_storage(any_store, spec, now=NOW)
+    assert again.idle and again.rolled_through_ms == report.rolled_through_ms
+    assert _rollups(any_store) == _expected(runs, ALL)
+
+
+def test_bucket_sql_matches_bucket_index(sqlite_store: Store) -> None:
+    values = [0, 1, *(b + d for b in BUCKET_BOUNDS_US for d in (-1, 0, 1)), 10**9]
+    expr = bucket_sql("v")
+    with sqlite_store.engine.connect() as conn:
+        for v in values:
+            got = conn.execute(sa.text(f"SELECT {expr} FROM (SELECT :v AS v) x"), {"v": v})
+            assert got.scalar_one() == bucket_index(v), v
