@@ -15,11 +15,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Browser tests drive Debian's Chromium (Playwright's own download cannot work offline).
+# Browser tests drive Debian's Chromium (Playwright's own download cannot work offline); the
+# emoji font makes the state badges render in screenshots.
+BROWSER_PACKAGES := chromium fonts-noto-color-emoji
 browser:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+	@if ! test -x /usr/bin/chromium || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PACKAGES); \
+	fi
 
 run: $(STAMP)
 	$(VENV)/bin/seamwatch demo

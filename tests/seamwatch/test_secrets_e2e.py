@@ -34,6 +34,7 @@ def api_url() -> Iterator[str]:
 
 
 @pytest.fixture
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def smtp() -> Iterator[SmtpServer]:
     server = start_smtp(authenticator=authenticator, auth_require_tls=False, auth_required=True)
     yield server
@@ -77,6 +78,7 @@ def _assert_clean(where: str, data: bytes) -> None:
             assert form not in data, f"{name} leaked into {where}"
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_canaries_never_leak(tmp_path: Path, api_url: str, smtp: SmtpServer) -> None:
     config = _config(tmp_path, api_url, smtp.port)
     junit = tmp_path / "junit.xml"
