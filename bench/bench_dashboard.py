@@ -4,6 +4,8 @@ Streamlit page measured in the same run. Prints figures; asserts nothing.
 
 Seed: 100 integrations × 10 probes, one run per probe per minute for the last RAW_DAYS days (raw
 retention), hourly rollups for the rest of the 30 days; steps (two per run) for one integration.
+Then `roll_up_completed_hours` rolls the complete raw hours up (raw runs kept), as
+`seamwatch serve`'s storage maintenance does, so the figures are those of a running system.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from storage.catalog import sync_catalog
 from storage.engine import open_store
 from storage.queries import recent_runs
 from storage.retention import bucket_index
+from storage.rollups import roll_up_completed_hours
 
 PROBES, PER_INTEGRATION, DAYS, RAW_DAYS = 1000, 10, 30, 2
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
@@ -67,16 +70,23 @@ def seed(path: Path, now: int) -> dict[str, int]:
                         "rl_remaining) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
         rollups = []
         first_hour = now - DAYS * DAY
+        cum = [0, 0, 0, 0]
+        cum_hist: dict[str, int] = {}
         for h in range((DAYS - RAW_DAYS) * 24):
             hour = first_hour - first_hour % HOUR + h * HOUR
             lat = [int(rnd.lognormvariate(11.8, 0.4)) for _ in range(6)]
             hist: dict[str, int] = {}
             for v in lat:
                 hist[str(bucket_index(v))] = hist.get(str(bucket_index(v)), 0) + 10
+                cum_hist[str(bucket_index(v))] = cum_hist.get(str(bucket_index(v)), 0) + 10
+            cum = [cum[0] + 60, cum[1] + 59, cum[2] + 1, cum[3] + sum(lat) * 10]
             rollups.append((pid, hour, 60, 59, 0, 1, sum(lat) * 10, min(lat), max(lat),
-                            json.dumps(hist), json.dumps({"server_error": 1})))
-        con.executemany("INSERT INTO run_rollups_hourly VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        rollups)
+                            json.dumps(hist), json.dumps({"server_error": 1}), *cum,
+                            json.dumps(dict(sorted(cum_hist.items())))))
+        con.executemany("INSERT INTO run_rollups_hourly (probe_id, hour_ms, count, ok, degraded, "
+                        "failed, latency_sum_us, latency_min_us, latency_max_us, histogram, "
+                        "categories, cum_count, cum_good, cum_failed, cum_latency_sum_us, "
+                        "cum_histogram) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rollups)
     con.commit()
     con.close()
     return ids
@@ -184,10 +194,19 @@ def main() -> None:
         started = time.perf_counter()
         ids = seed(db, now)
         store = open_store(f"sqlite:///{db}", migrate=False)
+        rolled = time.perf_counter()
+        roll_up_completed_hours(store, now)
+        rolled = time.perf_counter() - rolled
+        idle = time.perf_counter()
+        roll_up_completed_hours(store, now)
+        idle = time.perf_counter() - idle
         with store.engine.connect() as conn:
             raw = conn.exec_driver_sql("SELECT count(*) FROM runs").scalar_one()
         print(f"dashboard: seeded {PROBES:,} probes × {DAYS} d ({raw:,} raw runs in the last "
               f"{RAW_DAYS} d, hourly rollups before) in {time.perf_counter() - started:.0f} s")
+        print(f"dashboard: roll-up of {RAW_DAYS * 24} raw hours: {rolled:.1f} s "
+              f"({rolled / (RAW_DAYS * 24) * 1000:.0f} ms per hour of {PROBES:,} probes); "
+              f"with nothing to do: {idle * 1000:.0f} ms")
         day_start = now - DAY
         ms = best_ms(lambda: analytics.overview(store, day_start, now, now=now))
         print(f"dashboard: overview query {PROBES:,} probes × {DAYS} d (24 h range): "

@@ -1,25 +1,33 @@
 """Dashboard read model: the overview (one row per integration, with its probes).
 
-All aggregates are computed in SQL. Conventions (shared with `storage.queries`):
+Read from hourly rollups for hours before the rollup watermark W (`storage.rollups`), and from
+raw runs only for runs started at or after W (the current hour or two) plus the queued late runs
+not merged yet, so the cost barely depends on the range. Conventions:
 
-* percentiles are **nearest-rank** over every run in the window, failed runs included;
-* uptime is (ok + degraded) / all runs;
-* raw runs and hourly rollups never overlap (retention deletes the raw runs it rolls up), so a
-  window's counts are raw runs in the window plus rollup hours that overlap it;
+* rolled-up hours count whole when they overlap a window or the range (as before for hours
+  beyond raw retention); raw runs count when they are inside it;
+* uptime is (ok + degraded) / all runs, exact under that convention;
+* p50 / p95 are **approximate**: nearest rank over the merged latency histogram (rollup hours
+  plus the raw tail binned the same way), reported as the bucket's upper bound (1 ms · 1.25^k,
+  so at most 25 % above the exact value); `IntegrationOverview.approximate` says so;
+* the sparkline's buckets are whole hours (a multiple of one hour, aligned to the hour);
 * times are epoch milliseconds (UTC), latencies milliseconds (float) in the returned objects.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from storage.codes import CATEGORY, RUN_STATUS, now_ms
+from storage.codes import RUN_STATUS, now_ms
 from storage.engine import Store
-from storage.models import runs_t
+from storage.retention import bucket_sql, histogram_percentile
+from storage.rollup_reads import CumIndex, Totals, json_value, last_failures
+from storage.rollups import watermark
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -29,12 +37,6 @@ UPTIME_WINDOWS: dict[str, int] = {"24h": DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * D
 def rank_sql(q: int, n: str = "n") -> str:
     """1-based nearest rank ceil(q·n/100) in integer arithmetic (identical in SQLite and PG)."""
     return f"(({q} * {n} + 99) / 100)"
-
-
-def json_value(value: Any) -> Any:
-    """A JSON column read through a text query: decoded by the driver (PostgreSQL) or a string
-    (SQLite)."""
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def rank(q: int, n: int) -> int:
@@ -89,6 +91,7 @@ class IntegrationOverview:
     p50_ms: float | None = None
     p95_ms: float | None = None
     spark: list[tuple[int, float]] = field(default_factory=list)  # (bucket start ms, mean ms)
+    approximate: bool = True  # p50/p95 from latency histograms (see the module docstring)
 
     @property
     def last_failure(self) -> ProbeOverview | None:
@@ -107,10 +110,17 @@ _CATALOG = sa.text(
     ORDER BY i.name, p.name
     """
 )
-
-
-_RAW_WINDOWS = sa.text(
-    """
+# Runs not in any rollup row: raw runs from the watermark on, and queued late runs.
+_TAIL = """
+    (SELECT p.integration_id AS iid, r.probe_id, r.started_ms, r.status, r.latency_us
+     FROM probes p JOIN runs r ON r.probe_id = p.id AND r.started_ms >= :w AND r.started_ms <= :now
+     UNION ALL
+     SELECT p.integration_id, q.probe_id, q.started_ms, q.status, q.latency_us
+     FROM rollup_late_runs q JOIN probes p ON p.id = q.probe_id
+     WHERE q.started_ms < :w AND q.started_ms <= :now) t
+"""
+_TAIL_WINDOWS = sa.text(
+    f"""
     SELECT probe_id,
            sum(CASE WHEN started_ms > :d1 THEN 1 ELSE 0 END),
            sum(CASE WHEN started_ms > :d1 AND status < 2 THEN 1 ELSE 0 END),
@@ -118,22 +128,21 @@ _RAW_WINDOWS = sa.text(
            sum(CASE WHEN started_ms > :d7 AND status < 2 THEN 1 ELSE 0 END),
            count(*), sum(CASE WHEN status < 2 THEN 1 ELSE 0 END),
            max(CASE WHEN status = 2 THEN started_ms END)
-    FROM runs WHERE started_ms > :d30 AND started_ms <= :now
-    GROUP BY probe_id
+    FROM {_TAIL} WHERE started_ms > :d30 GROUP BY probe_id
     """
 )
-# A rollup hour counts for a window when it overlaps it (hour_ms + 1 h > window start).
-_ROLLUP_WINDOWS = sa.text(
+_TAIL_HIST = sa.text(
+    f"""
+    SELECT iid, {bucket_sql("latency_us")}, count(*), sum(CASE WHEN status = 2 THEN 1 ELSE 0 END)
+    FROM {_TAIL} WHERE started_ms >= :s AND started_ms < :e
+    GROUP BY iid, {bucket_sql("latency_us")}
     """
-    SELECT probe_id,
-           sum(CASE WHEN hour_ms > :d1 - 3600000 THEN count ELSE 0 END),
-           sum(CASE WHEN hour_ms > :d1 - 3600000 THEN ok + degraded ELSE 0 END),
-           sum(CASE WHEN hour_ms > :d7 - 3600000 THEN count ELSE 0 END),
-           sum(CASE WHEN hour_ms > :d7 - 3600000 THEN ok + degraded ELSE 0 END),
-           sum(count), sum(ok + degraded),
-           max(CASE WHEN failed > 0 THEN hour_ms END)
-    FROM run_rollups_hourly WHERE hour_ms > :d30 - 3600000 AND hour_ms <= :now
-    GROUP BY probe_id
+)
+_TAIL_SPARK = sa.text(
+    f"""
+    SELECT iid, (started_ms - :o) / :bm, count(*), sum(latency_us)
+    FROM {_TAIL} WHERE started_ms >= :s AND started_ms < :e
+    GROUP BY iid, (started_ms - :o) / :bm
     """
 )
 _LAST_RUN = sa.text(
@@ -144,27 +153,10 @@ _LAST_RUN = sa.text(
     ORDER BY p.id, r.id
     """
 )
-_RANGE_PERCENTILES = sa.text(
-    f"""
-    SELECT iid, n, f, rn, latency_us FROM (
-        SELECT p.integration_id AS iid, r.latency_us,
-               row_number() OVER (PARTITION BY p.integration_id ORDER BY r.latency_us) AS rn,
-               count(*) OVER (PARTITION BY p.integration_id) AS n,
-               sum(CASE WHEN r.status = 2 THEN 1 ELSE 0 END)
-                   OVER (PARTITION BY p.integration_id) AS f
-        FROM runs r JOIN probes p ON p.id = r.probe_id
-        WHERE r.started_ms >= :s AND r.started_ms < :e) q
-    WHERE rn = {rank_sql(50)} OR rn = {rank_sql(95)}
-    """
-)
-_SPARK = sa.text(
-    """
-    SELECT p.integration_id, (r.started_ms - :s) / :bm AS b, count(*), sum(r.latency_us)
-    FROM runs r JOIN probes p ON p.id = r.probe_id
-    WHERE r.started_ms >= :s AND r.started_ms < :e
-    GROUP BY p.integration_id, (r.started_ms - :s) / :bm
-    """
-)
+
+
+def _floor(ms: int) -> int:
+    return ms - ms % HOUR_MS
 
 
 def overview(
@@ -177,15 +169,16 @@ def overview(
 ) -> list[IntegrationOverview]:
     """Every integration (retired ones flagged) with its probes: uptime over 24 h / 7 d / 30 d
     before `now`, p50/p95 latency and run counts over [start_ms, end_ms), the last run and last
-    failure, and a sparkline of mean latency over the range in about `spark_points` buckets."""
+    failure, and a sparkline of mean latency over the range in at most about `spark_points`
+    whole-hour buckets (see the module docstring for what is approximate)."""
     t = now if now is not None else now_ms()
-    params = {"now": t, **{k: t - v for k, v in
-                           (("d1", DAY_MS), ("d7", 7 * DAY_MS), ("d30", 30 * DAY_MS))}}
+    starts = {name: t - span for name, span in UPTIME_WINDOWS.items()}
     integrations: dict[int, IntegrationOverview] = {}
     probes: dict[int, ProbeOverview] = {}
     probe_integration: dict[int, int] = {}
-    spark_bm = max(1, (end_ms - start_ms + spark_points - 1) // spark_points)
     with store.engine.connect() as conn:
+        if not store.is_sqlite:  # one snapshot: a roll-up committing meanwhile changes nothing
+            conn.execution_options(isolation_level="REPEATABLE READ")
         for pid, iid, iname, desc, tags, iret, pname, kind, pret in conn.execute(_CATALOG):
             integ = integrations.get(iid)
             if integ is None:
@@ -194,32 +187,49 @@ def overview(
             probe = probes[pid] = ProbeOverview(pid, iname, pname, kind, pret)
             integ.probes.append(probe)
             probe_integration[pid] = iid
+        w = watermark(conn) or 0
+        wr = min(w, _floor(t + HOUR_MS - 1))  # rolled-up hours before this count (none after `now`)
+        bm = HOUR_MS * max(1, -(-(end_ms - start_ms) // (max(1, spark_points) * HOUR_MS)))
+        rs, re_ = _floor(start_ms), min(wr, _floor(end_ms + HOUR_MS - 1))
+        cuts = sorted({min(max(rs + k * bm, rs), re_) for k in range((re_ - rs) // bm + 2)}
+                      if re_ > rs else set())
+        win = {name: min(_floor(d), wr) for name, d in starts.items()}
+        idx = CumIndex(conn, with_hist=re_ > rs)
+        cum = idx.at(sorted({wr, *win.values(), *cuts}), frozenset({rs, re_}))
+        rolled_fail = _rolled(probes, cum, wr, win)
+        params = {"w": w, "now": t, "d1": starts["24h"], "d7": starts["7d"], "d30": starts["30d"]}
         raw_fail: dict[int, int] = {}
-        for row in conn.execute(_RAW_WINDOWS, params):
-            _add_windows(probes, row)
-            if row[7] is not None and row[0] in probes:
-                raw_fail[row[0]] = int(row[7])
-        rollup_fail: dict[int, int] = {}
-        for row in conn.execute(_ROLLUP_WINDOWS, params):
-            _add_windows(probes, row)
-            if row[7] is not None and row[0] in probes:
-                rollup_fail[row[0]] = int(row[7])
+        for row in conn.execute(_TAIL_WINDOWS, params):
+            if row[0] in probes:
+                _add_windows(probes[row[0]], row[1:7])
+                if row[7] is not None:
+                    raw_fail[row[0]] = int(row[7])
+        hists = _range(integrations, probe_integration, cum, rs, re_)
+        rparams = {**params, "s": start_ms, "e": end_ms, "o": rs, "bm": bm}
+        for iid, k, n, failed in conn.execute(_TAIL_HIST, rparams):
+            integrations[iid].runs_in_range += int(n)
+            integrations[iid].failed_in_range += int(failed)
+            hists.setdefault(iid, Counter())[str(k)] += int(n)
+        for iid, h in hists.items():
+            p50, p95 = histogram_percentile(h, 50), histogram_percentile(h, 95)
+            integrations[iid].p50_ms = None if p50 is None else p50 / 1000.0
+            integrations[iid].p95_ms = None if p95 is None else p95 / 1000.0
+        spark = _spark(probe_integration, cum, cuts, rs, bm)
+        for iid, b, n, total in conn.execute(_TAIL_SPARK, rparams):
+            acc = spark.setdefault((iid, rs + int(b) * bm), [0, 0])
+            acc[0], acc[1] = acc[0] + int(n), acc[1] + int(total)
+        for (iid, key), (n, total) in spark.items():
+            if n > 0:
+                integrations[iid].spark.append((key, total / n / 1000.0))
         for pid, started, status, latency in conn.execute(_LAST_RUN, params):
             if pid in probes:
                 p = probes[pid]
                 p.last_run_ms, p.last_status = int(started), str(RUN_STATUS[status])
                 p.last_latency_ms = latency / 1000.0
-        _last_failures(conn, probes, raw_fail, rollup_fail)
-        range_params = {"s": start_ms, "e": end_ms, "bm": spark_bm}
-        for iid, n, f, rn, latency in conn.execute(_RANGE_PERCENTILES, range_params):
-            integ = integrations[iid]
-            integ.runs_in_range, integ.failed_in_range = int(n), int(f)
-            if rn == rank(50, n):
-                integ.p50_ms = latency / 1000.0
-            if rn == rank(95, n):
-                integ.p95_ms = latency / 1000.0
-        for iid, b, n, total in conn.execute(_SPARK, range_params):
-            integrations[iid].spark.append((start_ms + int(b) * spark_bm, total / n / 1000.0))
+        for pid, (hour, _t) in idx.last.items():  # raw runs gone: the newest rollup's hour
+            if pid in probes and probes[pid].last_run_ms is None:
+                probes[pid].last_run_ms = hour
+        last_failures(conn, probes, raw_fail, rolled_fail, wr, win["30d"])
     for integ in integrations.values():
         integ.spark.sort()
         for p in integ.probes:
@@ -228,51 +238,60 @@ def overview(
     return sorted(integrations.values(), key=lambda i: i.name)
 
 
-def _add_windows(probes: dict[int, ProbeOverview], row: Any) -> None:
-    pid, n1, g1, n7, g7, n30, g30 = row[:7]
-    probe = probes.get(pid)
-    if probe is None:
-        return
+def _add_windows(probe: ProbeOverview, values: Any) -> None:
+    n1, g1, n7, g7, n30, g30 = values
     for name, n, g in (("24h", n1, g1), ("7d", n7, g7), ("30d", n30, g30)):
         probe.uptime[name].add(Uptime(int(n or 0), int(g or 0)))
 
 
-def _last_failures(
-    conn: sa.Connection,
-    probes: dict[int, ProbeOverview],
-    raw_fail: dict[int, int],
-    rollup_fail: dict[int, int],
-) -> None:
-    """Category and reason of each probe's newest failed run (raw), else the most frequent
-    category of its newest rollup hour with failures."""
-    pairs = list(raw_fail.items())
-    for start in range(0, len(pairs), 400):
-        chunk = pairs[start : start + 400]
-        rows = conn.execute(
-            sa.select(runs_t.c.probe_id, runs_t.c.started_ms, runs_t.c.category,
-                      runs_t.c.reason)
-            .where(sa.tuple_(runs_t.c.probe_id, runs_t.c.started_ms).in_(chunk),
-                   runs_t.c.status == 2)
-        )
-        for pid, started, category, reason in rows:
-            p = probes[pid]
-            p.last_failure_ms = int(started)
-            p.last_failure_category = str(CATEGORY[category]) if category else None
-            p.last_failure_reason = reason
-    missing = [(pid, hour) for pid, hour in rollup_fail.items() if pid not in raw_fail]
-    if not missing:
-        return
-    t = sa.table("run_rollups_hourly", sa.column("probe_id"), sa.column("hour_ms"),
-                 sa.column("categories", sa.JSON))
-    for start in range(0, len(missing), 400):
-        chunk = missing[start : start + 400]
-        hour_rows = conn.execute(
-            sa.select(t.c.probe_id, t.c.hour_ms, t.c.categories)
-            .where(sa.tuple_(t.c.probe_id, t.c.hour_ms).in_(chunk))
-        )
-        for pid, hour, categories in hour_rows:
-            p = probes[pid]
-            p.last_failure_ms = int(hour)
-            cats = dict(categories or {})
-            p.last_failure_category = max(cats, key=lambda c: cats[c]) if cats else None
-            p.last_failure_reason = None
+def _rolled(
+    probes: dict[int, ProbeOverview], cum: dict[int, dict[int, Totals]], wr: int,
+    win: dict[str, int],
+) -> set[int]:
+    """Rolled-up uptime per window; returns the probes with a rolled-up failure in 30 d."""
+    failing: set[int] = set()
+    for pid, through in cum[wr].items():
+        if pid not in probes:
+            continue
+        for name, x in win.items():
+            span = through.minus(cum[x][pid])
+            probes[pid].uptime[name].add(Uptime(span.count, span.good))
+            if name == "30d" and span.failed > 0:
+                failing.add(pid)
+    return failing
+
+
+def _range(
+    integrations: dict[int, IntegrationOverview], probe_integration: dict[int, int],
+    cum: dict[int, dict[int, Totals]], rs: int, re_: int,
+) -> dict[int, Counter[str]]:
+    hists: dict[int, Counter[str]] = {}
+    if re_ <= rs:
+        return hists
+    for pid, through in cum[re_].items():
+        iid = probe_integration.get(pid)
+        if iid is None:
+            continue
+        span = through.minus(cum[rs][pid])
+        integrations[iid].runs_in_range += span.count
+        integrations[iid].failed_in_range += span.failed
+        hists.setdefault(iid, Counter()).update(span.histogram)
+    return hists
+
+
+def _spark(
+    probe_integration: dict[int, int], cum: dict[int, dict[int, Totals]], cuts: list[int],
+    rs: int, bm: int,
+) -> dict[tuple[int, int], list[int]]:
+    out: dict[tuple[int, int], list[int]] = {}
+    for a, b in itertools.pairwise(cuts):
+        key = rs + (a - rs) // bm * bm
+        for pid, hi in cum[b].items():
+            iid = probe_integration.get(pid)
+            if iid is None:
+                continue
+            lo = cum[a][pid]
+            acc = out.setdefault((iid, key), [0, 0])
+            acc[0] += hi.count - lo.count
+            acc[1] += hi.latency_sum_us - lo.latency_sum_us
+    return out

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from storage import analytics, probe_series
 from storage.engine import Store
 from storage.models import rollups_t
 from storage.queries import nearest_rank
-from storage.retention import apply_retention
+from storage.retention import BUCKET_BOUNDS_US, apply_retention, bucket_index
+from storage.rollups import roll_up_completed_hours, watermark
 from tests.dashboard.seed import DAY, HOUR, MIN, R, catalog, dt, retire, write_runs
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -19,7 +21,13 @@ def _ids(store: Store) -> dict[str, int]:
         return {n: i for i, n in conn.execute(sa.text("SELECT id, name FROM probes"))}
 
 
-def test_overview_uptime_percentiles_and_last_failure(store: Store) -> None:
+def _within_bucket(value: float | None, exact: float | None) -> bool:
+    """An approximate (histogram) percentile: the upper bound of the exact value's bucket."""
+    assert value is not None and exact is not None
+    return value == BUCKET_BOUNDS_US[bucket_index(round(exact * 1000))] / 1000.0
+
+
+def _seed_pay(store: Store) -> None:
     catalog(store, [("pay", "a", "http"), ("pay", "b", "http"), ("crm", "c", "http")],
             {"pay": ["billing"]}, now_ms=NOW - 40 * DAY)
     # a: 20 runs in the last hour, latencies 10..200 ms, the 3rd and 7th failed
@@ -30,6 +38,17 @@ def test_overview_uptime_percentiles_and_last_failure(store: Store) -> None:
     write_runs(store, "pay", "b", [R(NOW - 2 * DAY - k * MIN, 500) for k in range(4)]
                + [R(NOW - 10 * DAY, 50), R(NOW - 10 * DAY + MIN, 60, status="failed",
                                           category="auth", reason="http_401")])
+
+
+@pytest.mark.parametrize("rolled_at", [None, NOW, NOW + HOUR], ids=["raw", "tail", "rolled"])
+def test_overview_uptime_percentiles_and_last_failure(store: Store, rolled_at: int | None) -> None:
+    """The same numbers whether the runs are raw, rolled up except the current hour, or all
+    rolled up (raw runs kept)."""
+    _seed_pay(store)
+    if rolled_at is not None:
+        roll_up_completed_hours(store, rolled_at)
+        with store.engine.connect() as conn:
+            assert watermark(conn) == rolled_at - HOUR
     rows = {i.name: i for i in analytics.overview(store, NOW - HOUR, NOW, now=NOW)}
     pay = rows["pay"]
     assert pay.tags == ["billing"]
@@ -39,17 +58,44 @@ def test_overview_uptime_percentiles_and_last_failure(store: Store) -> None:
     assert (pay.uptime["30d"].runs, pay.uptime["30d"].good) == (26, 23)
     latencies = [10.0 * (k + 1) for k in range(20)]
     assert pay.runs_in_range == 20 and pay.failed_in_range == 2
-    assert pay.p50_ms == nearest_rank(latencies, 50) == 100.0
-    assert pay.p95_ms == nearest_rank(latencies, 95) == 190.0
+    assert pay.approximate
+    assert _within_bucket(pay.p50_ms, nearest_rank(latencies, 50))  # exact: 100 ms
+    assert _within_bucket(pay.p95_ms, nearest_rank(latencies, 95))  # exact: 190 ms
     a = next(p for p in pay.probes if p.probe == "a")
     assert a.last_failure_ms == NOW - 3 * MIN and a.last_failure_category == "timeout"
     assert a.last_run_ms == NOW - MIN and a.last_status == "ok" and a.last_latency_ms == 10.0
     b = next(p for p in pay.probes if p.probe == "b")
     assert b.last_failure_category == "auth" and b.last_failure_reason == "http_401"
+    assert b.last_failure_ms == NOW - 10 * DAY + MIN
     assert pay.last_failure is a
-    assert sum(v for _, v in pay.spark) > 0 and len(pay.spark) <= 48
+    assert pay.spark == [(NOW - HOUR, sum(latencies) / 20)]
     crm = rows["crm"]
     assert crm.uptime["30d"].pct is None and crm.p95_ms is None and not crm.has_runs
+    # 30 days: whole hours, b's runs included
+    (month,) = [i for i in analytics.overview(store, NOW - 30 * DAY, NOW, now=NOW)
+                if i.name == "pay"]
+    assert (month.runs_in_range, month.failed_in_range) == (26, 3)
+    assert _within_bucket(month.p95_ms, nearest_rank([*latencies, 500, 500, 500, 500, 50, 60],
+                                                     95))
+    spark = dict(month.spark)
+    assert sum(spark.values()) > 0 and len(spark) <= 48
+    assert all((k - (NOW - 30 * DAY)) % HOUR == 0 for k in spark)
+
+
+def test_overview_counts_queued_late_runs(store: Store) -> None:
+    _seed_pay(store)
+    roll_up_completed_hours(store, NOW + HOUR)
+    write_runs(store, "pay", "a", [R(NOW - 30 * MIN - 1, 1000.0, status="failed",
+                                     category="dns")])  # late: its hour is rolled up
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM rollup_late_runs")).scalar() == 1
+    for merged in (False, True):
+        if merged:
+            roll_up_completed_hours(store, NOW + HOUR)
+        (pay,) = [i for i in analytics.overview(store, NOW - HOUR, NOW, now=NOW)
+                  if i.name == "pay"]
+        assert (pay.uptime["24h"].runs, pay.uptime["24h"].good) == (21, 18)
+        assert (pay.runs_in_range, pay.failed_in_range) == (21, 3)
 
 
 def test_overview_counts_rollups_beyond_raw_retention(store: Store) -> None:
