@@ -5,6 +5,7 @@ server echoes them back in response bodies and error messages."""
 from __future__ import annotations
 
 import base64
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,9 +35,11 @@ def api_url() -> Iterator[str]:
 
 
 @pytest.fixture
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def smtp() -> Iterator[SmtpServer]:
-    server = start_smtp(authenticator=authenticator, auth_require_tls=False, auth_required=True)
+    with warnings.catch_warnings():  # AUTH without TLS is what this loopback test wants
+        warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+        server = start_smtp(authenticator=authenticator, auth_require_tls=False,
+                            auth_required=True)
     yield server
     server.stop()
 
@@ -78,7 +81,6 @@ def _assert_clean(where: str, data: bytes) -> None:
             assert form not in data, f"{name} leaked into {where}"
 
 
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_canaries_never_leak(tmp_path: Path, api_url: str, smtp: SmtpServer) -> None:
     config = _config(tmp_path, api_url, smtp.port)
     junit = tmp_path / "junit.xml"
