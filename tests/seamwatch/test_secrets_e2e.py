@@ -5,7 +5,6 @@ server echoes them back in response bodies and error messages."""
 from __future__ import annotations
 
 import base64
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,10 +35,7 @@ def api_url() -> Iterator[str]:
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
-    with warnings.catch_warnings():  # AUTH without TLS is what this loopback test wants
-        warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-        server = start_smtp(authenticator=authenticator, auth_require_tls=False,
-                            auth_required=True)
+    server = start_smtp(authenticator=authenticator, auth_require_tls=False, auth_required=True)
     yield server
     server.stop()
 
