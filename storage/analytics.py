@@ -113,7 +113,7 @@ _CATALOG = sa.text(
 # Runs not in any rollup row: raw runs from the watermark on, and queued late runs.
 _TAIL = """
     (SELECT p.integration_id AS iid, r.probe_id, r.started_ms, r.status, r.latency_us
-     FROM probes p JOIN runs r ON r.probe_id = p.id AND r.started_ms >= :w AND r.started_ms <= :now
+     FROM probes p JOIN runs r ON r.probe_id = +p.id AND r.started_ms >= :w AND r.started_ms <= :now
      UNION ALL
      SELECT p.integration_id, q.probe_id, q.started_ms, q.status, q.latency_us
      FROM rollup_late_runs q JOIN probes p ON p.id = q.probe_id

@@ -52,7 +52,7 @@ _CUM = "r.cum_count, r.cum_good, r.cum_failed, r.cum_latency_sum_us"
 _EDGE = """
     SELECT r.probe_id, r.hour_ms, r.count, r.ok + r.degraded, r.failed, r.latency_sum_us,
            {cum}, {hist}
-    FROM probes p JOIN run_rollups_hourly r ON r.probe_id = p.id AND r.hour_ms = (
+    FROM probes p JOIN run_rollups_hourly r ON r.probe_id = +p.id AND r.hour_ms = (
         SELECT {agg}(r2.hour_ms) FROM run_rollups_hourly r2 WHERE r2.probe_id = p.id)
     """
 

@@ -49,7 +49,7 @@ _HOUR_TOTALS = sa.text(
            sum(CASE WHEN r.status = 1 THEN 1 ELSE 0 END),
            sum(CASE WHEN r.status >= 2 THEN 1 ELSE 0 END),
            sum(r.latency_us), min(r.latency_us), max(r.latency_us)
-    FROM probes p JOIN runs r ON r.probe_id = p.id AND r.started_ms >= :a AND r.started_ms < :b
+    FROM probes p JOIN runs r ON r.probe_id = +p.id AND r.started_ms >= :a AND r.started_ms < :b
     GROUP BY r.probe_id, (r.started_ms / 3600000) * 3600000
     """
 )
@@ -57,14 +57,14 @@ _HOUR_HIST = sa.text(
     f"""
     SELECT r.probe_id, (r.started_ms / 3600000) * 3600000 AS h,
            {bucket_sql("r.latency_us")} AS k, count(*)
-    FROM probes p JOIN runs r ON r.probe_id = p.id AND r.started_ms >= :a AND r.started_ms < :b
+    FROM probes p JOIN runs r ON r.probe_id = +p.id AND r.started_ms >= :a AND r.started_ms < :b
     GROUP BY r.probe_id, (r.started_ms / 3600000) * 3600000, {bucket_sql("r.latency_us")}
     """
 )
 _HOUR_CATS = sa.text(
     """
     SELECT r.probe_id, (r.started_ms / 3600000) * 3600000 AS h, r.category, count(*)
-    FROM probes p JOIN runs r ON r.probe_id = p.id AND r.started_ms >= :a AND r.started_ms < :b
+    FROM probes p JOIN runs r ON r.probe_id = +p.id AND r.started_ms >= :a AND r.started_ms < :b
     WHERE r.category IS NOT NULL
     GROUP BY r.probe_id, (r.started_ms / 3600000) * 3600000, r.category
     """
