@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import ServeProcess, run_cli, wait_until
-from tests.support.servers import UvicornThread
+from tests.support.servers import UvicornThread, free_port
 from tests.support.smtp import SmtpServer, start_smtp
 from tests.support.testapi import TestApi
 
@@ -108,3 +108,42 @@ def test_failure_fires_once_and_recovery_resolves_once(
     assert link.replace("&", "&amp;") in html.get_content()
     assert "whoami" in text.get_content() and "401" in text.get_content()
     assert run_cli(["status", "-c", str(config)]).returncode == 0  # resolved
+
+
+def _outbox(db: Path) -> list[tuple[str, str]]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            return conn.execute("select kind, status from alert_outbox order by id").fetchall()
+        except sqlite3.OperationalError:
+            return []
+
+
+def test_kill_9_with_queued_emails_then_restart_delivers_once(
+    tmp_path: Path, api: tuple[TestApi, str]
+) -> None:
+    """The SMTP server is down while an alert fires, so its email waits in the outbox; serve is
+    killed with SIGKILL; after a restart with the SMTP server up, the email arrives exactly once
+    and the still-firing alert is not emailed again."""
+    app, url = api
+    smtp_port = free_port()  # nothing listens here yet
+    config = _config(tmp_path, url, smtp_port)
+    db = tmp_path / "runs.db"
+    app.valid_tokens.discard("good-token")
+    with ServeProcess(config) as serve:
+        wait_until(lambda: ("firing", "queued") in _outbox(db), what="a queued FIRING email")
+        serve.kill()
+    assert _outbox(db).count(("firing", "queued")) == 1
+
+    smtp = start_smtp(port=smtp_port)
+    try:
+        with ServeProcess(config) as again:
+            wait_until(lambda: smtp.collector.subjects, what="the queued email delivered")
+            runs = _runs(db, "me")
+            wait_until(lambda: _runs(db, "me") >= runs + 5, what="more failing runs")
+            assert again.terminate() == 0
+        assert smtp.collector.subjects == ["[FIRING] shop/me — auth: http_401"]
+        assert _outbox(db) == [("firing", "sent")]
+    finally:
+        smtp.stop()
