@@ -11,24 +11,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    field_validator,
-    model_validator,
-)
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from alerts.spec import AlertPolicy
+from probes.kindspec import DnsProbe, HeartbeatProbe, PythonProbe
+from probes.specbase import NAME_PATTERN, ProbeCommon, StrictModel
 from seamwatch.types import ByteSize, Duration, Secret
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+__all__ = [
+    "NAME_PATTERN", "PROBE_KINDS", "AnyProbe", "DnsProbe", "HeartbeatProbe", "ProbeCommon",
+    "ProbeSpec", "PythonProbe", "StrictModel",
+]
 
 
 # ---------------------------------------------------------------------------------------- auth
@@ -189,16 +182,6 @@ class Step(StrictModel):
 # ---------------------------------------------------------------------------------------- probes
 
 
-class ProbeCommon(StrictModel):
-    name: str = Field(pattern=NAME_PATTERN)
-    description: str | None = None
-    enabled: bool = True
-    interval: Duration = Field(60.0, gt=0)
-    timeout: Duration = Field(10.0, gt=0, description="whole run, all steps and retries")
-    retries: int = Field(1, ge=0, le=10, description="extra attempts after a failure")
-    alerts: AlertPolicy = Field(default_factory=AlertPolicy)
-
-
 class HttpProbe(ProbeCommon):
     type: Literal["http"] = "http"
     steps: list[Step] = Field(min_length=1)
@@ -245,10 +228,13 @@ def _probe_kind(value: Any) -> str:
 ProbeSpec = Annotated[
     Annotated[HttpProbe, Tag("http")]
     | Annotated[TlsProbe, Tag("tls")]
-    | Annotated[TcpProbe, Tag("tcp")],
+    | Annotated[TcpProbe, Tag("tcp")]
+    | Annotated[DnsProbe, Tag("dns")]
+    | Annotated[HeartbeatProbe, Tag("heartbeat")]
+    | Annotated[PythonProbe, Tag("python")],
     Discriminator(_probe_kind),
 ]
-PROBE_KINDS = ("http", "tls", "tcp")
+PROBE_KINDS = ("http", "tls", "tcp", "dns", "heartbeat", "python")
 
 
 class IntegrationSpec(StrictModel):
@@ -301,4 +287,4 @@ class AuthProbe(ProbeCommon):
     type: Literal["auth"] = "auth"
 
 
-AnyProbe = HttpProbe | TlsProbe | TcpProbe | AuthProbe
+AnyProbe = HttpProbe | TlsProbe | TcpProbe | DnsProbe | HeartbeatProbe | PythonProbe | AuthProbe
