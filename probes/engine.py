@@ -16,7 +16,16 @@ from datetime import UTC, datetime
 
 from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus, StepStatus
 from probes.runtime import IntegrationRuntime
-from probes.spec import AnyProbe, AuthProbe, HttpProbe, TcpProbe, TlsProbe
+from probes.spec import (
+    AnyProbe,
+    AuthProbe,
+    DnsProbe,
+    HeartbeatProbe,
+    HttpProbe,
+    PythonProbe,
+    TcpProbe,
+    TlsProbe,
+)
 from seamwatch.types import format_duration
 
 log = logging.getLogger(__name__)
@@ -67,6 +76,18 @@ async def _attempt_once(rt: IntegrationRuntime, probe: AnyProbe, into: Attempt) 
         from probes.tcp_probe import run_tcp_attempt
 
         return await run_tcp_attempt(probe)
+    if isinstance(probe, DnsProbe):
+        from probes.dns_probe import run_dns_attempt
+
+        return await run_dns_attempt(probe)
+    if isinstance(probe, HeartbeatProbe):
+        from probes.heartbeat import run_heartbeat_attempt
+
+        return await run_heartbeat_attempt(rt, probe)
+    if isinstance(probe, PythonProbe):
+        from probes.python_probe import run_python_attempt
+
+        return await run_python_attempt(rt, probe)
     raise TypeError(f"no runner for probe kind {type(probe).__name__}")
 
 

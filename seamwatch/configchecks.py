@@ -193,7 +193,9 @@ def check_urls(data: Any) -> list[Issue]:
 
 
 def run_checks(data: Any, base_dir: Path) -> list[Issue]:
+    from seamwatch.configkinds import check_kinds
+
     return [
         *check_names(data), *check_files(data, base_dir), *check_maintenance(data),
-        *check_emails(data), *check_urls(data),
+        *check_emails(data), *check_urls(data), *check_kinds(data, base_dir),
     ]

@@ -1,12 +1,14 @@
-"""The small HTTP listener of `serve`: /healthz and /metrics (Prometheus text format)."""
+"""The small HTTP listener of `serve`: /healthz, /metrics (Prometheus text format) and the
+inbound heartbeats of `heartbeat` probes (`POST` or `GET /heartbeat/<integration>/<probe>`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -16,6 +18,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from seamwatch.errors import UserError
+
+if TYPE_CHECKING:
+    from probes.heartbeat import HeartbeatRegistry
+
+log = logging.getLogger("seamwatch.listener")
 
 
 class ListenAddressInUse(UserError):
@@ -46,7 +53,41 @@ def bind_socket(address: str) -> socket.socket:
     return sock
 
 
-def build_app(registry: Any, health: Callable[[], dict[str, Any]]) -> Starlette:
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _heartbeat_endpoint(heartbeats: HeartbeatRegistry) -> Callable[[Request], Any]:
+    from probes.heartbeat import MAX_BODY
+
+    async def heartbeat(request: Request) -> Response:
+        key = f"{request.path_params['integration']}/{request.path_params['probe']}"
+        if heartbeats.spec(key) is None:
+            return JSONResponse({"ok": False, "error": f"no heartbeat probe {key}"}, 404)
+        body = await _body_within(request, MAX_BODY)
+        if body is None:
+            return JSONResponse(
+                {"ok": False, "error": f"body over {MAX_BODY // 1024} KiB"}, 413)
+        outcome = heartbeats.receive(key, body, request.headers)
+        if outcome.error is not None:
+            log.warning("heartbeat %s rejected (%d): %s", key, outcome.status, outcome.error)
+            return JSONResponse({"ok": False, "error": outcome.error}, outcome.status)
+        return JSONResponse({"ok": True})
+
+    return heartbeat
+
+
+def build_app(registry: Any, health: Callable[[], dict[str, Any]],
+              heartbeats: HeartbeatRegistry | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
         report = health()
         return JSONResponse(report, status_code=200 if report.get("ok") else 503)
@@ -54,7 +95,11 @@ def build_app(registry: Any, health: Callable[[], dict[str, Any]]) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics)])
+    routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
+    if heartbeats is not None:
+        routes.append(Route("/heartbeat/{integration}/{probe}", _heartbeat_endpoint(heartbeats),
+                            methods=["GET", "POST"]))
+    return Starlette(routes=routes)
 
 
 class _QuietServer(uvicorn.Server):

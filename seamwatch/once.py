@@ -22,15 +22,17 @@ class UnknownProbe(UserError):
 
 
 def select_entries(config: Config, selectors: Sequence[str]) -> list[ProbeEntry]:
-    """`integration/probe`, or `integration` (all its probes), or `integration/*`."""
+    """`integration/probe`, or `integration` (all its probes), or `integration/*`. Heartbeat
+    probes only when named: their heartbeats arrive at `serve`, not at a one-off run."""
     if not selectors:
-        return list(config.entries)
+        return [e for e in config.entries if e.probe.type != "heartbeat"]
     chosen: list[ProbeEntry] = []
     for selector in selectors:
         integration, _, probe = selector.partition("/")
         matches = [
             e for e in config.entries
-            if e.integration.name == integration and probe in ("", "*", e.probe.name)
+            if e.integration.name == integration
+            and (probe == e.probe.name or (probe in ("", "*") and e.probe.type != "heartbeat"))
         ]
         if not matches:
             known = ", ".join(e.key for e in config.entries)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from probes.heartbeat import HeartbeatRegistry, heartbeat_probes
 from probes.redact import Redactor
 from probes.runtime import IntegrationRuntime
 from probes.spec import IntegrationSpec
@@ -21,8 +22,8 @@ def _integration_timeout(config: Config, name: str) -> float:
     return max(timeouts, default=10.0)
 
 
-def build_runtime(config: Config, integration: IntegrationSpec,
-                  redactor: Redactor) -> IntegrationRuntime:
+def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redactor,
+                  heartbeats: HeartbeatRegistry | None = None) -> IntegrationRuntime:
     from probes.auth import build_provider
     from probes.client import build_client
 
@@ -41,14 +42,17 @@ def build_runtime(config: Config, integration: IntegrationSpec,
         ),
         redactor=redactor,
         base_dir=config.base_dir,
+        heartbeats=heartbeats,
     )
 
 
 class RuntimePool:
-    """The integration runtimes of the running config."""
+    """The integration runtimes of the running config (and, in `serve`, the heartbeat registry
+    they share, kept in step with the config's heartbeat probes)."""
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, heartbeats: HeartbeatRegistry | None = None) -> None:
         self.redactor = redactor
+        self.heartbeats = heartbeats
         self._runtimes: dict[str, IntegrationRuntime] = {}
 
     def __getitem__(self, integration: str) -> IntegrationRuntime:
@@ -59,6 +63,8 @@ class RuntimePool:
         cached credentials), rebuild changed ones, close removed ones."""
         for secret in config.secrets:
             self.redactor.add(secret)
+        if self.heartbeats is not None:
+            self.heartbeats.configure(heartbeat_probes((e.key, e.probe) for e in config.entries))
         wanted = {i.name: i for i in config.integrations}
         stale: list[IntegrationRuntime] = []
         for name, runtime in list(self._runtimes.items()):
@@ -67,7 +73,7 @@ class RuntimePool:
                 stale.append(self._runtimes.pop(name))
         for name, spec in wanted.items():
             if name not in self._runtimes:
-                self._runtimes[name] = build_runtime(config, spec, self.redactor)
+                self._runtimes[name] = build_runtime(config, spec, self.redactor, self.heartbeats)
         for runtime in stale:
             await runtime.aclose()
 

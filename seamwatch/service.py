@@ -14,6 +14,7 @@ from typing import Any
 
 from alerts.service import AlertService
 from probes.engine import run_probe
+from probes.heartbeat import HeartbeatRegistry
 from probes.redact import Redactor
 from seamwatch.config import Config, ConfigError, ProbeEntry, load_config
 from seamwatch.configwatch import ConfigWatcher
@@ -42,7 +43,8 @@ class SeamwatchService:
         self.redactor = redactor
         self.metrics = ServeMetrics()
         self.store: Store = open_store(config.storage_url)
-        self.pool = RuntimePool(redactor)
+        self.heartbeats = HeartbeatRegistry()  # in memory: a restart resets each probe's clock
+        self.pool = RuntimePool(redactor, self.heartbeats)
         self.scheduler = ProbeScheduler(self._run_scheduled)
         self.writer = ResultWriter(
             self.store, sync_catalog(self.store, catalog_rows(config)),
@@ -63,7 +65,8 @@ class SeamwatchService:
         self.lag_observer: Callable[[str, float], None] | None = None
         if config.runner.listen:
             sock = bind_socket(config.runner.listen)
-            self._listener = Listener(build_app(self.metrics.registry, self.health), sock)
+            app = build_app(self.metrics.registry, self.health, self.heartbeats)
+            self._listener = Listener(app, sock)
 
     async def _evaluate_alerts(self, batch: Sequence[WrittenRun]) -> None:
         await self.alerts.on_results(batch)

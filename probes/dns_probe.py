@@ -1,0 +1,213 @@
+"""The `dns` probe kind: resolve a name, check the answers.
+
+A and AAAA lookups without `resolver:` go through the system resolver (`getaddrinfo`, so
+/etc/hosts and nsswitch apply as they do for every other probe); other record types, and any
+lookup with `resolver: IP[:port]`, ask a DNS server with dnspython's asyncio resolver (the
+system's nameservers from /etc/resolv.conf, or the one given).
+
+One step, `resolve`, whose latency is also recorded as the `dns` phase. The answers themselves
+are not stored: a mismatch message shows the first few.
+
+| outcome                          | category  | reason       |
+|----------------------------------|-----------|--------------|
+| the name does not exist          | dns       | nxdomain     |
+| it exists without such records   | dns       | no_answer    |
+| SERVFAIL, REFUSED, bad name, …   | dns       | dns_failure  |
+| no reply within the timeout      | timeout   | dns_timeout  |
+| `expect` not met                 | assertion | dns_mismatch |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from time import perf_counter
+
+from probes.kindspec import DnsProbe, parse_resolver
+from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+
+STEP = "resolve"
+SHOWN_ANSWERS = 5
+
+_NO_ANSWER_CODES = {
+    code for code in (getattr(socket, "EAI_NODATA", None), getattr(socket, "EAI_ADDRFAMILY", None))
+    if code is not None
+}
+
+
+class DnsError(Exception):
+    def __init__(self, category: Category, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.failure = Failure(category, reason, message)
+
+
+# ---------------------------------------------------------------------------------- lookups
+
+
+async def _system_addresses(probe: DnsProbe) -> list[str]:
+    family = socket.AF_INET if probe.record_type == "A" else socket.AF_INET6
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(probe.timeout):
+            infos = await loop.getaddrinfo(probe.host, None, family=family,
+                                           type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise DnsError(Category.TIMEOUT, "dns_timeout",
+                       f"no answer for {probe.host} within the timeout") from None
+    except socket.gaierror as exc:
+        raise _gai_error(probe, exc) from None
+    except UnicodeError:
+        raise DnsError(Category.DNS, "dns_failure",
+                       f"{probe.host!r} is not a valid DNS name") from None
+    answers: list[str] = []
+    for *_, sockaddr in infos:
+        address = str(sockaddr[0]).split("%", 1)[0]  # drop an IPv6 scope id
+        if address not in answers:
+            answers.append(address)
+    return answers
+
+
+def _gai_error(probe: DnsProbe, exc: socket.gaierror) -> DnsError:
+    what = f"{probe.record_type} {probe.host}"
+    if exc.errno == socket.EAI_NONAME:
+        return DnsError(Category.DNS, "nxdomain", f"{what}: name does not exist")
+    if exc.errno in _NO_ANSWER_CODES:
+        return DnsError(Category.DNS, "no_answer", f"{what}: no {probe.record_type} records")
+    return DnsError(Category.DNS, "dns_failure", f"{what}: {exc.strerror or exc}")
+
+
+def _rdata_text(rdata: object, record_type: str) -> str:
+    if record_type in ("A", "AAAA"):
+        return str(getattr(rdata, "address", rdata))
+    if record_type == "MX":
+        exchange = getattr(rdata, "exchange", None)
+        name = exchange.to_text(omit_final_dot=True) if exchange is not None else ""
+        return f"{getattr(rdata, 'preference', '')} {name.lower()}"
+    if record_type == "TXT":
+        chunks: tuple[bytes, ...] = getattr(rdata, "strings", ())
+        return b"".join(chunks).decode("utf-8", errors="replace")
+    target = getattr(rdata, "target", None)  # CNAME, NS
+    return target.to_text(omit_final_dot=True).lower() if target is not None else str(rdata)
+
+
+async def _dnspython_answers(probe: DnsProbe) -> list[str]:
+    import dns.asyncresolver
+    import dns.exception
+    import dns.resolver
+
+    what = f"{probe.record_type} {probe.host}"
+    try:
+        if probe.resolver is None:
+            resolver = dns.asyncresolver.Resolver()
+        else:
+            resolver = dns.asyncresolver.Resolver(configure=False)
+            address, port = parse_resolver(probe.resolver)
+            resolver.nameservers = [address]
+            resolver.port = port
+        resolver.timeout = resolver.lifetime = probe.timeout
+        answer = await resolver.resolve(probe.host, probe.record_type, search=False)
+    except dns.resolver.NXDOMAIN:
+        raise DnsError(Category.DNS, "nxdomain", f"{what}: name does not exist") from None
+    except dns.resolver.NoAnswer:
+        raise DnsError(Category.DNS, "no_answer",
+                       f"{what}: no {probe.record_type} records") from None
+    except dns.exception.Timeout:
+        raise DnsError(Category.TIMEOUT, "dns_timeout",
+                       f"{what}: no answer from {_server(probe)} within the timeout") from None
+    except dns.resolver.NoNameservers as exc:
+        raise DnsError(Category.DNS, "dns_failure", f"{what}: {_first_error(exc)}") from None
+    except dns.resolver.NoResolverConfiguration:
+        raise DnsError(Category.CONFIG, "no_resolver",
+                       "no system DNS servers (/etc/resolv.conf); set `resolver:`") from None
+    except dns.exception.DNSException as exc:
+        raise DnsError(Category.DNS, "dns_failure", f"{what}: {exc}") from None
+    return [_rdata_text(rdata, probe.record_type) for rdata in answer]
+
+
+def _server(probe: DnsProbe) -> str:
+    return probe.resolver or "the system's DNS servers"
+
+
+def _first_error(exc: Exception) -> str:
+    """`NoNameservers` lists each server's error; the first one says enough (e.g. SERVFAIL)."""
+    errors = getattr(exc, "kwargs", {}).get("errors") or []
+    if errors and len(errors[0]) >= 4:
+        server, _, port, error = errors[0][:4]
+        return f"{server} port {port} answered {error}"
+    return str(exc)
+
+
+async def lookup(probe: DnsProbe) -> list[str]:
+    """The answers as text: addresses, `10 mx.example.com` for MX, names without the final dot,
+    TXT strings joined. Raises DnsError."""
+    if probe.resolver is None and probe.record_type in ("A", "AAAA"):
+        answers = await _system_addresses(probe)
+    else:
+        answers = await _dnspython_answers(probe)
+    if not answers:
+        raise DnsError(Category.DNS, "no_answer",
+                       f"{probe.record_type} {probe.host}: no {probe.record_type} records")
+    return answers
+
+
+# ---------------------------------------------------------------------------- expectations
+
+
+def _matches(expected: str, answer: str, record_type: str) -> bool:
+    if record_type in ("A", "AAAA"):
+        try:
+            return ipaddress.ip_address(expected) == ipaddress.ip_address(answer)
+        except ValueError:
+            return expected == answer
+    if record_type == "TXT":
+        return expected in answer
+    want = expected.strip().lower().rstrip(".")
+    if record_type == "MX":
+        return want in (" ".join(answer.split()), answer.split(" ", 1)[-1])
+    return want == answer
+
+
+def _shown(answers: list[str]) -> str:
+    head = ", ".join(repr(a) if " " in a or not a else a for a in answers[:SHOWN_ANSWERS])
+    more = len(answers) - SHOWN_ANSWERS
+    return f"{head} and {more} more" if more > 0 else head
+
+
+def check_answers(probe: DnsProbe, answers: list[str]) -> Failure | None:
+    what = f"{probe.record_type} {probe.host}"
+    expect = probe.expect
+    if expect.min_answers is not None and len(answers) < expect.min_answers:
+        return Failure(Category.ASSERTION, "dns_mismatch",
+                       f"{what}: expected at least {expect.min_answers} answers, got "
+                       f"{len(answers)} ({_shown(answers)})")
+    missing = [e for e in expect.contains
+               if not any(_matches(e, a, probe.record_type) for a in answers)]
+    if missing:
+        wanted = ", ".join(repr(m) for m in missing)
+        return Failure(Category.ASSERTION, "dns_mismatch",
+                       f"{what}: expected {wanted} among the answers, got {_shown(answers)}")
+    return None
+
+
+# --------------------------------------------------------------------------------- the probe
+
+
+async def run_dns_attempt(probe: DnsProbe) -> Attempt:
+    step = StepResult(STEP, StepStatus.FAILED)
+    attempt = Attempt(steps=[step])
+    started = perf_counter()
+    failure: Failure | None
+    try:
+        answers = await lookup(probe)
+        step.phases.dns_ms = (perf_counter() - started) * 1000.0
+        failure = check_answers(probe, answers)
+    except DnsError as exc:
+        failure = exc.failure
+    step.latency_ms = (perf_counter() - started) * 1000.0
+    if failure is None:
+        step.status = StepStatus.OK
+    else:
+        step.failure = attempt.failure = failure
+        attempt.failed_step = STEP
+    return attempt
