@@ -169,7 +169,8 @@ def _matches(expected: str, answer: str, record_type: str) -> bool:
 
 
 def _shown(answers: list[str]) -> str:
-    head = ", ".join(repr(a) if " " in a or not a else a for a in answers[:SHOWN_ANSWERS])
+    ordered = sorted(answers)
+    head = ", ".join(repr(a) if " " in a or not a else a for a in ordered[:SHOWN_ANSWERS])
     more = len(answers) - SHOWN_ANSWERS
     return f"{head} and {more} more" if more > 0 else head
 
