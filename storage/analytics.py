@@ -165,7 +165,7 @@ def overview(
     end_ms: int,
     *,
     now: int | None = None,
-    spark_points: int = 48,
+    spark_points: int = 24,
 ) -> list[IntegrationOverview]:
     """Every integration (retired ones flagged) with its probes: uptime over 24 h / 7 d / 30 d
     before `now`, p50/p95 latency and run counts over [start_ms, end_ms), the last run and last
@@ -195,7 +195,7 @@ def overview(
                       if re_ > rs else set())
         win = {name: min(_floor(d), wr) for name, d in starts.items()}
         idx = CumIndex(conn, with_hist=re_ > rs)
-        cum = idx.at(sorted({wr, *win.values(), *cuts}), frozenset({rs, re_}))
+        cum = idx.at(sorted({wr, *win.values(), rs, re_}), frozenset({rs, re_}))
         rolled_fail = _rolled(probes, cum, wr, win)
         params = {"w": w, "now": t, "d1": starts["24h"], "d7": starts["7d"], "d30": starts["30d"]}
         raw_fail: dict[int, int] = {}
@@ -214,7 +214,7 @@ def overview(
             p50, p95 = histogram_percentile(h, 50), histogram_percentile(h, 95)
             integrations[iid].p50_ms = None if p50 is None else p50 / 1000.0
             integrations[iid].p95_ms = None if p95 is None else p95 / 1000.0
-        spark = _spark(probe_integration, cum, cuts, rs, bm)
+        spark = _spark(idx, probe_integration, cuts, rs, bm)
         for iid, b, n, total in conn.execute(_TAIL_SPARK, rparams):
             acc = spark.setdefault((iid, rs + int(b) * bm), [0, 0])
             acc[0], acc[1] = acc[0] + int(n), acc[1] + int(total)
@@ -275,23 +275,19 @@ def _range(
         span = through.minus(cum[rs][pid])
         integrations[iid].runs_in_range += span.count
         integrations[iid].failed_in_range += span.failed
-        hists.setdefault(iid, Counter()).update(span.histogram)
+        hists.setdefault(iid, Counter()).update(span.histogram or {})
     return hists
 
 
 def _spark(
-    probe_integration: dict[int, int], cum: dict[int, dict[int, Totals]], cuts: list[int],
-    rs: int, bm: int,
+    idx: CumIndex, probe_integration: dict[int, int], cuts: list[int], rs: int, bm: int,
 ) -> dict[tuple[int, int], list[int]]:
     out: dict[tuple[int, int], list[int]] = {}
+    sums = idx.sums_at(cuts, probe_integration) if cuts else {}
     for a, b in itertools.pairwise(cuts):
         key = rs + (a - rs) // bm * bm
-        for pid, hi in cum[b].items():
-            iid = probe_integration.get(pid)
-            if iid is None:
-                continue
-            lo = cum[a][pid]
+        for iid, (n, total) in sums[b].items():
+            lo = sums[a].get(iid, [0, 0])
             acc = out.setdefault((iid, key), [0, 0])
-            acc[0] += hi.count - lo.count
-            acc[1] += hi.latency_sum_us - lo.latency_sum_us
+            acc[0], acc[1] = acc[0] + n - lo[0], acc[1] + total - lo[1]
     return out

@@ -6,7 +6,7 @@ the probe's newest row before hour x. Two indexed lookups per probe, whatever th
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,8 +28,8 @@ def _hist(value: Any) -> Counter[str]:
 
 
 def _tot(values: Any, hist: Any = None) -> Totals:
-    c, g, f, s = (int(v) for v in values)
-    return Totals(c, g, f, s, _hist(hist) if hist is not None else Counter())
+    c, g, f, s = values
+    return Totals(int(c), int(g), int(f), int(s), None if hist is None else _hist(hist))
 
 
 @dataclass(slots=True)
@@ -40,12 +40,15 @@ class Totals:
     good: int = 0
     failed: int = 0
     latency_sum_us: int = 0
-    histogram: Counter[str] = field(default_factory=Counter)
+    histogram: Counter[str] | None = None  # None: not loaded
 
     def minus(self, other: Totals) -> Totals:
+        hist = None
+        if self.histogram is not None:
+            hist = self.histogram - (other.histogram or Counter())
         return Totals(self.count - other.count, self.good - other.good,
                       self.failed - other.failed, self.latency_sum_us - other.latency_sum_us,
-                      self.histogram - other.histogram)
+                      hist)
 
 
 _CUM = "r.cum_count, r.cum_good, r.cum_failed, r.cum_latency_sum_us"
@@ -112,7 +115,47 @@ class CumIndex:
                     out[x][m["probe_id"]] = Totals(
                         int(m["cum_count"]), int(m["cum_good"]), int(m["cum_failed"]),
                         int(m["cum_latency_sum_us"]),
-                        _hist(m["cum_histogram"]) if x in hist_xs else Counter())
+                        _hist(m["cum_histogram"]) if x in hist_xs else None)
+        return out
+
+
+    def sums_at(self, xs: list[int], group: dict[int, int]) -> dict[int, dict[int, list[int]]]:
+        """x -> group -> [run count, latency sum] of the probes' running totals before hour x,
+        summed per group (`group`: probe -> group) in SQL: one row per group and x."""
+        out: dict[int, dict[int, list[int]]] = {x: {} for x in xs}
+        need: dict[int, Counter[int]] = {x: Counter() for x in xs}
+        for pid, (first_hour, base) in self.first.items():
+            g = group.get(pid)
+            if g is None:
+                continue
+            last_hour, last = self.last[pid]
+            for x in xs:
+                t = base if x <= first_hour else last if x > last_hour + HOUR_MS else None
+                if t is None:  # its row in the hour before x (if any) is summed in SQL
+                    need[x][g] += 1
+                else:
+                    acc = out[x].setdefault(g, [0, 0])
+                    acc[0], acc[1] = acc[0] + t.count, acc[1] + t.latency_sum_us
+        hours = ", ".join(str(int(x) - HOUR_MS) for x in xs)
+        found: dict[tuple[int, int], tuple[int, int, int]] = {}
+        for g, h, n, c, total in self.conn.execute(sa.text(
+            f"SELECT p.integration_id, r.hour_ms, count(*), sum(r.cum_count), "
+            f"sum(r.cum_latency_sum_us) FROM probes p JOIN run_rollups_hourly r "
+            f"ON r.probe_id = +p.id AND r.hour_ms IN ({hours}) GROUP BY p.integration_id, "
+            f"r.hour_ms")):
+            found[(g, int(h) + HOUR_MS)] = (int(n), int(c), int(total))
+        for x in xs:
+            if any(found.get((g, x), (0, 0, 0))[0] != n for g, n in need[x].items()):
+                out[x] = {}  # a probe without a row in the hour before x: per probe
+                for pid, t in self.at([x])[x].items():
+                    if pid in group:
+                        acc = out[x].setdefault(group[pid], [0, 0])
+                        acc[0], acc[1] = acc[0] + t.count, acc[1] + t.latency_sum_us
+                continue
+            for g in need[x]:
+                _n, c, total = found[(g, x)]
+                acc = out[x].setdefault(g, [0, 0])
+                acc[0], acc[1] = acc[0] + c, acc[1] + total
         return out
 
 
@@ -128,7 +171,6 @@ def last_failures(
     newest failure, else the newest failure inside the newest rolled-up hour with failures
     while its raw runs are kept), else that hour and its most frequent category."""
     from storage.codes import CATEGORY
-    from storage.models import runs_t
 
     exact = dict(raw_fail)
     rolled = sorted(p for p in rolled_fail if p not in raw_fail)
@@ -148,27 +190,24 @@ def last_failures(
             f"AND r.started_ms < v.column2 + {HOUR_MS} AND r.status = 2) "
             f"FROM (VALUES {_pairs_sql(pairs[i : i + 400])}) AS v")) if s is not None)
     found = list(exact.items())
-    for i in range(0, len(found), 400):
-        rows = conn.execute(
-            sa.select(runs_t.c.probe_id, runs_t.c.started_ms, runs_t.c.category,
-                      runs_t.c.reason)
-            .where(sa.tuple_(runs_t.c.probe_id, runs_t.c.started_ms).in_(found[i : i + 400]),
-                   runs_t.c.status == 2))
+    for i in range(0, len(found), 400):  # a VALUES join: row-value IN would scan `runs`
+        rows = conn.execute(sa.text(
+            f"SELECT r.probe_id, r.started_ms, r.category, r.reason "
+            f"FROM (VALUES {_pairs_sql(found[i : i + 400])}) AS v JOIN runs r "
+            f"ON r.probe_id = v.column1 AND r.started_ms = v.column2 WHERE r.status = 2"))
         for pid, started, category, reason in rows:
             p = probes[pid]
             p.last_failure_ms = int(started)
             p.last_failure_category = str(CATEGORY[category]) if category else None
             p.last_failure_reason = reason
     missing = [(pid, h) for pid, h in hours.items() if pid not in exact]
-    t = sa.table("run_rollups_hourly", sa.column("probe_id"), sa.column("hour_ms"),
-                 sa.column("categories", sa.JSON))
     for i in range(0, len(missing), 400):
-        for pid, hour, categories in conn.execute(
-            sa.select(t.c.probe_id, t.c.hour_ms, t.c.categories)
-            .where(sa.tuple_(t.c.probe_id, t.c.hour_ms).in_(missing[i : i + 400]))
-        ):
+        for pid, hour, categories in conn.execute(sa.text(
+            f"SELECT r.probe_id, r.hour_ms, r.categories FROM (VALUES "
+            f"{_pairs_sql(missing[i : i + 400])}) AS v JOIN run_rollups_hourly r "
+            f"ON r.probe_id = v.column1 AND r.hour_ms = v.column2")):
             p = probes[pid]
             p.last_failure_ms = int(hour)
-            cats = dict(categories or {})
+            cats = dict(json_value(categories) or {})
             p.last_failure_category = max(cats, key=lambda c: cats[c]) if cats else None
             p.last_failure_reason = None

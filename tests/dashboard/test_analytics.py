@@ -78,7 +78,7 @@ def test_overview_uptime_percentiles_and_last_failure(store: Store, rolled_at: i
     assert _within_bucket(month.p95_ms, nearest_rank([*latencies, 500, 500, 500, 500, 50, 60],
                                                      95))
     spark = dict(month.spark)
-    assert sum(spark.values()) > 0 and len(spark) <= 48
+    assert sum(spark.values()) > 0 and len(spark) <= 25
     assert all((k - (NOW - 30 * DAY)) % HOUR == 0 for k in spark)
 
 
