@@ -1,0 +1,237 @@
+"""The heartbeat probe kind: the registry and its signature checks, the scheduled check, the
+listener endpoint (in process), config resolution, and one run of `seamwatch serve` receiving
+signed heartbeats over HTTP and noticing when they stop."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from probes.engine import run_probe
+from probes.heartbeat import (
+    MAX_BODY,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    HeartbeatRegistry,
+    sign,
+    verify,
+)
+from probes.result import Category, RunStatus
+from probes.spec import HeartbeatProbe
+from seamwatch.config import load_config
+from seamwatch.listener import build_app
+from tests.probes.conftest import MakeRuntime
+from tests.support.cli import ServeProcess, wait_until
+
+SECRET = "hb-s3cret-value"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _probe(**options: Any) -> HeartbeatProbe:
+    return HeartbeatProbe.model_validate({"name": "nightly", "type": "heartbeat",
+                                          "period": "1m", **options})
+
+
+def _registry(clock: Clock, **probes: HeartbeatProbe) -> HeartbeatRegistry:
+    registry = HeartbeatRegistry(clock=clock, wall=time.time)
+    registry.configure((f"it/{name}", probe) for name, probe in probes.items())
+    return registry
+
+
+# ------------------------------------------------------------------------------ signatures
+
+
+def test_signature_with_and_without_timestamp() -> None:
+    body = b'{"job": "export"}'
+    now = time.time()
+    assert verify(SECRET, body, {SIGNATURE_HEADER: sign(SECRET, body)}, now) is None
+    stamp = str(int(now))
+    signed = {SIGNATURE_HEADER: sign(SECRET, body, stamp), TIMESTAMP_HEADER: stamp}
+    assert verify(SECRET, body, signed, now) is None
+    assert "more than 5m off" in (verify(SECRET, body, signed, now + 301) or "")
+    assert "missing" in (verify(SECRET, body, {}, now) or "")
+    wrong = {SIGNATURE_HEADER: sign("other-secret", body)}
+    assert "does not match" in (verify(SECRET, body, wrong, now) or "")
+    tampered = {SIGNATURE_HEADER: sign(SECRET, body)}
+    assert "does not match" in (verify(SECRET, body + b" ", tampered, now) or "")
+    not_a_number = {SIGNATURE_HEADER: sign(SECRET, body, "soon"), TIMESTAMP_HEADER: "soon"}
+    assert "not a number" in (verify(SECRET, body, not_a_number, now) or "")
+
+
+def test_receive_answers_404_401_200_and_never_echoes_the_secret() -> None:
+    clock = Clock()
+    registry = _registry(clock, nightly=_probe(secret=SECRET))
+    assert registry.receive("it/other", b"", {}).status == 404
+    rejected = registry.receive("it/nightly", b"x", {SIGNATURE_HEADER: "sha256=00"})
+    assert rejected.status == 401 and SECRET not in (rejected.error or "")
+    clock.t += 30
+    assert registry.receive("it/nightly", b"x", {SIGNATURE_HEADER: sign(SECRET, b"x")}).status \
+        == 200
+    last = registry.last("it/nightly")
+    assert last is not None and last.received and last.age_s == 0.0
+
+
+# -------------------------------------------------------------------------------- registry
+
+
+def test_clock_starts_when_the_probe_is_configured_and_survives_reconfiguring() -> None:
+    clock = Clock()
+    registry = _registry(clock, nightly=_probe())
+    clock.t += 50
+    registry.beat("it/nightly")
+    clock.t += 20
+    registry.configure([("it/nightly", _probe()), ("it/new", _probe())])
+    nightly, new = registry.last("it/nightly"), registry.last("it/new")
+    assert nightly is not None and nightly.received and nightly.age_s == 20
+    assert new is not None and not new.received and new.age_s == 0
+    registry.configure([("it/new", _probe())])
+    assert registry.last("it/nightly") is None and registry.spec("it/nightly") is None
+    registry.beat("it/nightly")  # a removed probe's late heartbeat is ignored
+    assert registry.last("it/nightly") is None
+
+
+async def test_scheduled_check(make_rt: MakeRuntime) -> None:
+    clock = Clock()
+    probe = _probe(grace="30s", retries=0)
+    rt = make_rt()
+    rt.heartbeats = _registry(clock, nightly=probe)
+    clock.t += 90  # exactly period + grace since seamwatch started watching: still fine
+    assert (await run_probe(rt, probe)).status is RunStatus.OK
+    clock.t += 1
+    missed = await run_probe(rt, probe)
+    assert missed.status is RunStatus.FAILED
+    assert (missed.category, missed.reason) == (Category.TIMEOUT, "heartbeat_missed")
+    assert missed.failed_step == "heartbeat"
+    assert missed.message is not None
+    assert "no heartbeat since seamwatch started watching 1m31s ago" in missed.message
+    assert "expected every 1m + 30s grace" in missed.message
+    rt.heartbeats.beat("it/nightly")
+    assert (await run_probe(rt, probe)).status is RunStatus.OK
+    clock.t += 100
+    late = await run_probe(rt, probe)
+    assert late.message is not None and late.message.startswith("last heartbeat 1m40s ago")
+
+
+async def test_default_grace_is_a_fifth_of_the_period(make_rt: MakeRuntime) -> None:
+    clock = Clock()
+    probe = _probe(retries=0)
+    assert probe.allowed_age == 72.0
+    rt = make_rt()
+    rt.heartbeats = _registry(clock, nightly=probe)
+    clock.t += 72
+    assert (await run_probe(rt, probe)).status is RunStatus.OK
+    clock.t += 0.5
+    assert (await run_probe(rt, probe)).reason == "heartbeat_missed"
+
+
+async def test_without_a_listener_it_is_a_config_failure(make_rt: MakeRuntime) -> None:
+    result = await run_probe(make_rt(), _probe())
+    assert (result.category, result.reason) == (Category.CONFIG, "no_listener")
+    assert result.attempts == 1
+
+
+# -------------------------------------------------------------------------------- listener
+
+
+async def test_listener_endpoint() -> None:
+    registry = _registry(Clock(), nightly=_probe(secret=SECRET), cron=_probe())
+    app = build_app(None, lambda: {"ok": True}, registry)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://listener") as client:
+        body = b'{"status": "done"}'
+        ok = await client.post("/heartbeat/it/nightly", content=body,
+                               headers={SIGNATURE_HEADER: sign(SECRET, body)})
+        assert (ok.status_code, ok.json()) == (200, {"ok": True})
+        bad = await client.post("/heartbeat/it/nightly", content=body,
+                                headers={SIGNATURE_HEADER: sign(SECRET, b"other")})
+        assert bad.status_code == 401 and bad.json()["ok"] is False
+        assert (await client.get("/heartbeat/it/nightly")).status_code == 401
+        assert (await client.get("/heartbeat/it/cron")).status_code == 200
+        assert (await client.post("/heartbeat/it/cron", content=b"done")).status_code == 200
+        assert (await client.post("/heartbeat/it/unknown")).status_code == 404
+        assert (await client.post("/heartbeat/other/cron")).status_code == 404
+        big = b"x" * (MAX_BODY + 1)
+        too_big = await client.post("/heartbeat/it/nightly", content=big,
+                                    headers={SIGNATURE_HEADER: sign(SECRET, big)})
+        assert too_big.status_code == 413
+        assert (await client.put("/heartbeat/it/cron")).status_code == 405
+
+
+# ---------------------------------------------------------------------------------- config
+
+
+def test_interval_defaults_to_period_and_retries_to_zero(tmp_path: Path) -> None:
+    path = tmp_path / "seamwatch.yaml"
+    path.write_text("""
+defaults: {interval: 10s, retries: 2}
+integrations:
+  - name: batch
+    probes:
+      - {name: nightly, type: heartbeat, period: 24h, grace: 1h, secret: "${HB_SECRET}"}
+      - {name: hourly, type: heartbeat, period: 1h, interval: 5m, retries: 1}
+""")
+    config = load_config(path, environ={"HB_SECRET": SECRET})
+    nightly, hourly = (e.probe for e in config.entries)
+    assert isinstance(nightly, HeartbeatProbe) and isinstance(hourly, HeartbeatProbe)
+    assert (nightly.interval, nightly.retries, nightly.allowed_age) == (86400, 0, 90000)
+    assert (hourly.interval, hourly.retries) == (300, 1)
+    assert SECRET in config.secrets and SECRET not in repr(config)
+
+
+# ------------------------------------------------------------------------ end to end (serve)
+
+
+def _runs(db: Path) -> list[tuple[str, str | None]]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            rows = conn.execute("select r.status, r.reason from runs r join probes p "
+                                "on p.id = r.probe_id where p.name = 'job' order by r.id")
+            return [(str(status), reason) for status, reason in rows.fetchall()]
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+
+
+def test_serve_receives_signed_heartbeats_and_notices_when_they_stop(tmp_path: Path) -> None:
+    config = tmp_path / "seamwatch.yaml"
+    config.write_text(f"""
+storage: {{url: "sqlite:///runs.db"}}
+runner: {{listen: "127.0.0.1:0"}}
+integrations:
+  - name: batch
+    probes:
+      - {{name: job, type: heartbeat, period: 1s, grace: 500ms, secret: "{SECRET}"}}
+""")
+    db = tmp_path / "runs.db"
+    with ServeProcess(config) as serve:
+        line = serve.wait_for_log(r"listening on http://")
+        match = re.search(r"http://[\d.]+:\d+", line)
+        assert match is not None
+        url = f"{match.group(0)}/heartbeat/batch/job"
+
+        def beat_and_count_ok() -> bool:
+            body = b'{"exported": 42}'
+            reply = httpx.post(url, content=body, headers={SIGNATURE_HEADER: sign(SECRET, body)})
+            assert reply.status_code == 200, reply.text
+            return sum(1 for status, _ in _runs(db) if status == "0") >= 4
+
+        wait_until(beat_and_count_ok, what="4 ok runs while heartbeats arrive")
+        assert httpx.post(url, content=b"forged").status_code == 401
+        assert all(status == "0" for status, _ in _runs(db)), _runs(db)
+        wait_until(lambda: ("2", "heartbeat_missed") in _runs(db),
+                   what="a heartbeat_missed run once heartbeats stop")
+        assert serve.terminate() == 0
+    assert SECRET not in serve.log
