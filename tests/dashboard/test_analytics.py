@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
 from storage import analytics, probe_series
-from storage.engine import Store
+from storage.engine import Store, open_store
 from storage.models import rollups_t
 from storage.queries import nearest_rank
 from storage.retention import BUCKET_BOUNDS_US, apply_retention, bucket_index
@@ -19,6 +22,16 @@ NOW = 1_767_225_600_000  # 2026-01-01T00:00Z
 def _ids(store: Store) -> dict[str, int]:
     with store.engine.connect() as conn:
         return {n: i for i, n in conn.execute(sa.text("SELECT id, name FROM probes"))}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The overview tests on a SQLite file and on a fresh PostgreSQL database."""
+    url = (f"sqlite:///{tmp_path / 'seamwatch.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    s = open_store(url)
+    yield s
+    s.close()
 
 
 def _within_bucket(value: float | None, exact: float | None) -> bool:
@@ -41,9 +54,12 @@ def _seed_pay(store: Store) -> None:
 
 
 @pytest.mark.parametrize("rolled_at", [None, NOW, NOW + HOUR], ids=["raw", "tail", "rolled"])
-def test_overview_uptime_percentiles_and_last_failure(store: Store, rolled_at: int | None) -> None:
+def test_overview_uptime_percentiles_and_last_failure(
+    any_store: Store, rolled_at: int | None
+) -> None:
     """The same numbers whether the runs are raw, rolled up except the current hour, or all
     rolled up (raw runs kept)."""
+    store = any_store
     _seed_pay(store)
     if rolled_at is not None:
         roll_up_completed_hours(store, rolled_at)
@@ -82,7 +98,8 @@ def test_overview_uptime_percentiles_and_last_failure(store: Store, rolled_at: i
     assert all((k - (NOW - 30 * DAY)) % HOUR == 0 for k in spark)
 
 
-def test_overview_counts_queued_late_runs(store: Store) -> None:
+def test_overview_counts_queued_late_runs(any_store: Store) -> None:
+    store = any_store
     _seed_pay(store)
     roll_up_completed_hours(store, NOW + HOUR)
     write_runs(store, "pay", "a", [R(NOW - 30 * MIN - 1, 1000.0, status="failed",
