@@ -19,7 +19,7 @@ from probes.spec import DnsProbe
 from tests.probes.conftest import MakeRuntime
 from tests.support.dnsserver import LocalDnsServer, SilentDnsServer
 
-RECORDS = {
+RECORDS: dict[str, dict[str, list[str]]] = {
     "shop.test": {
         "A": ["10.0.0.1", "10.0.0.2"],
         "AAAA": ["2001:db8::1"],
