@@ -235,3 +235,20 @@ integrations:
                    what="a heartbeat_missed run once heartbeats stop")
         assert serve.terminate() == 0
     assert SECRET not in serve.log
+
+
+def test_once_runs_heartbeat_probes_only_when_named(tmp_path: Path) -> None:
+    from seamwatch.once import select_entries
+
+    path = tmp_path / "seamwatch.yaml"
+    path.write_text("""
+integrations:
+  - name: batch
+    probes:
+      - {name: nightly, type: heartbeat, period: 24h}
+      - {name: port, type: tcp, host: 127.0.0.1, port: 9}
+""")
+    config = load_config(path, environ={})
+    assert [e.key for e in select_entries(config, [])] == ["batch/port"]
+    assert [e.key for e in select_entries(config, ["batch"])] == ["batch/port"]
+    assert [e.key for e in select_entries(config, ["batch/nightly"])] == ["batch/nightly"]
