@@ -143,7 +143,14 @@ class ProbeContext:
 
     def wait(self, awaitable: Coroutine[Any, Any, T]) -> T:
         """From a sync probe function: run one of the async helpers on seamwatch's loop,
-        e.g. `headers = ctx.wait(ctx.credential_headers())`."""
+        e.g. `headers = ctx.wait(ctx.credential_headers())`. Async functions `await` instead."""
+        try:
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            awaitable.close()
+            raise RuntimeError("ctx.wait() is for sync probe functions; use `await` here")
         return asyncio.run_coroutine_threadsafe(awaitable, self._loop).result()
 
 
