@@ -4,6 +4,7 @@ writer (→ alerts), reloads the config when the file changes, and stops gracefu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -24,9 +25,11 @@ from seamwatch.runtimes import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
 from storage.catalog import sync_catalog
 from storage.engine import Store, open_store
+from storage.maintenance import maintain_storage
 from storage.writer import ResultWriter, WrittenRun
 
 log = logging.getLogger("seamwatch.serve")
+MAINTENANCE_INTERVAL_S = 300.0
 
 
 def catalog_rows(config: Config) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -158,11 +161,30 @@ class SeamwatchService:
                  len(self.config.integrations),
                  f"; listening on http://{self._listener.address}" if self._listener else "")
         watch = asyncio.create_task(self._watch_config())
+        maintenance = asyncio.create_task(self._maintain_storage())
         try:
             await self._stopping.wait()
         finally:
             watch.cancel()
+            await maintenance  # finishes a pass in progress; never cut a transaction short
             await self._shutdown()
+
+    async def _maintain_storage(self) -> None:
+        """Hourly rollups (which the dashboard reads) and retention, every few minutes, in a
+        worker thread; the first pass also catches up after a pause."""
+        while not self._stopping.is_set():
+            try:
+                report = await asyncio.to_thread(maintain_storage, self.store,
+                                                 self.config.storage)
+                if not report.idle:
+                    log.info("storage maintenance: %d rollups written, %d runs past retention "
+                             "deleted (%.1fs)", report.rollups_written, report.runs_deleted,
+                             report.seconds)
+            except Exception as exc:
+                log.warning("storage maintenance failed (%s: %s); retrying later",
+                            type(exc).__name__, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), MAINTENANCE_INTERVAL_S)
 
     async def _watch_config(self) -> None:
         async for _ in self._watcher.changes():

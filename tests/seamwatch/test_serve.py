@@ -101,3 +101,40 @@ def test_kill_9_loses_no_committed_run(tmp_path: Path, api_url: str) -> None:
     assert _integrity(db) == "ok"
     counts = _runs(db)
     assert set(counts) == {f"p{i}" for i in range(20)}  # history kept under the same probes
+
+
+def test_serve_rolls_up_hours_and_applies_retention(tmp_path: Path, api_url: str) -> None:
+    """History written earlier (by this or another runner) is rolled up by hour for the
+    dashboard, and raw runs past `raw_retention` are deleted once rolled up."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from storage.engine import open_store
+    from storage.writer import ResultWriter
+    from tests.storage.factories import result
+
+    config = _write(tmp_path / "seamwatch.yaml", api_url, ["alpha"], interval="1s")
+    config.write_text(config.read_text().replace(
+        'storage: {url: "sqlite:///runs.db"}',
+        'storage: {url: "sqlite:///runs.db", raw_retention: 2d}'))
+    db = tmp_path / "runs.db"
+    now = datetime.now(UTC)
+
+    async def seed() -> None:
+        store = open_store(f"sqlite:///{db}")
+        async with ResultWriter(store) as writer:
+            for hours_ago in (3, 3, 5, 24 * 3):
+                writer.submit(result("shop", "alpha", at=now - timedelta(hours=hours_ago)))
+        store.close()
+
+    asyncio.run(seed())
+    assert _runs(db)["alpha"] == 4
+    with ServeProcess(config) as serve:
+        line = serve.wait_for_log(r"storage maintenance: \d+ rollups written, \d+ runs")
+        assert serve.terminate() == 0
+    assert "1 runs past retention deleted" in line
+    with sqlite3.connect(db) as conn:
+        hours = conn.execute("select count(*), sum(count) from run_rollups_hourly").fetchone()
+        oldest = conn.execute("select min(started_ms) from runs").fetchone()[0]
+    assert hours[0] >= 3 and hours[1] >= 4  # 3h, 5h and 3d ago (and any finished hour since)
+    assert oldest > int((now - timedelta(days=2)).timestamp() * 1000)
