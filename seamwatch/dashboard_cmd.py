@@ -55,7 +55,7 @@ def ensure_port_free(host: str, port: int) -> None:
 
 def streamlit_command(host: str, port: int, app: Path = APP) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, "-m", "dashboard.launch", str(app),
         f"--server.address={host}", f"--server.port={port}", *CHROME_FLAGS,
     ]
 

@@ -111,7 +111,7 @@ def test_port_in_use_names_the_port_and_the_option() -> None:
 
 def test_launch_command_and_environment(tmp_path: Path) -> None:
     cmd = streamlit_command("127.0.0.1", 8600)
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("streamlit_app.py")
+    assert cmd[1:3] == ["-m", "dashboard.launch"] and cmd[3].endswith("streamlit_app.py")
     assert "--server.address=127.0.0.1" in cmd and "--server.port=8600" in cmd
     assert "--client.toolbarMode=viewer" in cmd and "--browser.gatherUsageStats=false" in cmd
     env = dashboard_env(Path("rel.yaml"), str(tmp_path / "mail"), base={"PATH": "/bin"})
