@@ -34,11 +34,6 @@ DAY_MS = 24 * HOUR_MS
 UPTIME_WINDOWS: dict[str, int] = {"24h": DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
 
 
-def rank_sql(q: int, n: str = "n") -> str:
-    """1-based nearest rank ceil(q·n/100) in integer arithmetic (identical in SQLite and PG)."""
-    return f"(({q} * {n} + 99) / 100)"
-
-
 def rank(q: int, n: int) -> int:
     return (q * n + 99) // 100
 

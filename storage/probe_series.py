@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from storage.analytics import json_value, rank, rank_sql
+from storage.analytics import json_value, rank
 from storage.codes import CATEGORY
 from storage.engine import Store
+from storage.queries import rank_sql
 from storage.retention import histogram_percentile
 
 

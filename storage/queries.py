@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from probes.result import Category, RunStatus, StepStatus
-from storage.codes import CATEGORY, RUN_STATUS, STEP_STATUS, category_name, from_ms, from_us, to_ms
+from storage.codes import RUN_STATUS, STEP_STATUS, category_name, from_ms, from_us, to_ms
 from storage.codes import now_ms as _now_ms
 from storage.engine import Store
 from storage.models import integrations_t, probes_t, run_steps_t
@@ -33,9 +33,9 @@ def nearest_rank(values: Sequence[float], q: float) -> float | None:
     return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
 
 
-def _rank_sql(q: int) -> str:
+def rank_sql(q: int, n: str = "n") -> str:
     """1-based nearest rank ceil(q·n/100) in integer arithmetic (identical in SQLite and PG)."""
-    return f"(({q} * n + 99) / 100)"
+    return f"(({q} * {n} + 99) / 100)"
 
 
 @dataclass(slots=True)
@@ -95,7 +95,7 @@ def probe_status(store: Store, now: datetime | None = None) -> list[ProbeStatus]
             FROM probes p JOIN runs r
               ON r.probe_id = p.id AND r.started_ms > :hour AND r.started_ms <= :now
             WHERE p.retired_ms IS NULL) q
-        WHERE rn = {_rank_sql(95)}
+        WHERE rn = {rank_sql(95)}
         """
     )
     out: dict[int, ProbeStatus] = {}
@@ -215,79 +215,3 @@ def _step_row(s: sa.RowMapping) -> StepRow:
         s["rl_reset_s"], s["rl_retry_after_s"], category_name(s["category"]), s["reason"],
         s["message"],
     )
-
-
-@dataclass(slots=True)
-class LatencyBucket:
-    start: datetime
-    count: int
-    failed: int
-    p50_ms: float
-    p95_ms: float
-    max_ms: float
-
-
-def latency_series(
-    store: Store, integration: str, probe: str, start: datetime, end: datetime, bucket_s: int
-) -> list[LatencyBucket]:
-    """Per time bucket [start + k·bucket, …) within [start, end): counts and nearest-rank
-    p50/p95/max latency, computed in SQL."""
-    pid = probe_id(store, integration, probe)
-    if pid is None:
-        return []
-    s_ms, bucket_ms = to_ms(start), max(1, int(bucket_s * 1000))
-    sql = sa.text(
-        f"""
-        SELECT b, n, f, mx, rn, latency_us FROM (
-            SELECT b, latency_us,
-                   row_number() OVER (PARTITION BY b ORDER BY latency_us) AS rn,
-                   count(*) OVER (PARTITION BY b) AS n,
-                   sum(CASE WHEN status = 2 THEN 1 ELSE 0 END) OVER (PARTITION BY b) AS f,
-                   max(latency_us) OVER (PARTITION BY b) AS mx
-            FROM (SELECT (started_ms - :s) / :bm AS b, latency_us, status FROM runs
-                  WHERE probe_id = :p AND started_ms >= :s AND started_ms < :e) raw) q
-        WHERE rn = {_rank_sql(50)} OR rn = {_rank_sql(95)}
-        ORDER BY b, rn
-        """
-    )
-    out: dict[int, LatencyBucket] = {}
-    with store.engine.connect() as conn:
-        rows = conn.execute(sql, {"p": pid, "s": s_ms, "e": to_ms(end), "bm": bucket_ms})
-        for b, n, f, mx, rn, lat in rows:
-            bucket = out.get(int(b))
-            if bucket is None:
-                bucket = out[int(b)] = LatencyBucket(
-                    from_ms(s_ms + int(b) * bucket_ms), int(n), int(f), 0.0, 0.0, mx / 1000.0
-                )
-            if rn == (50 * n + 99) // 100:
-                bucket.p50_ms = lat / 1000.0
-            if rn == (95 * n + 99) // 100:
-                bucket.p95_ms = lat / 1000.0
-    return list(out.values())
-
-
-@dataclass(slots=True)
-class CategoryCount:
-    integration: str
-    probe: str
-    category: Category
-    count: int
-
-
-def category_counts(
-    store: Store, start: datetime, end: datetime, integration: str | None = None
-) -> list[CategoryCount]:
-    """Failed runs per probe and category in [start, end) (retired probes included)."""
-    sql = sa.text(
-        """
-        SELECT i.name, p.name, r.category, count(*)
-        FROM integrations i JOIN probes p ON p.integration_id = i.id
-        JOIN runs r ON r.probe_id = p.id AND r.started_ms >= :s AND r.started_ms < :e
-        WHERE r.category IS NOT NULL AND (:integ IS NULL OR i.name = :integ)
-        GROUP BY i.name, p.name, r.category
-        ORDER BY i.name, p.name, r.category
-        """
-    ).bindparams(sa.bindparam("integ", type_=sa.String))
-    with store.engine.connect() as conn:
-        rows = conn.execute(sql, {"s": to_ms(start), "e": to_ms(end), "integ": integration})
-        return [CategoryCount(i, p, CATEGORY[c], int(n)) for i, p, c, n in rows]

@@ -7,8 +7,6 @@ from probes.result import Category, RunStatus
 from storage.catalog import sync_catalog
 from storage.engine import Store
 from storage.queries import (
-    category_counts,
-    latency_series,
     nearest_rank,
     probe_status,
     recent_runs,
@@ -91,29 +89,8 @@ async def test_probe_status_exact_p95_uptime_and_last_run(any_store: Store) -> N
     assert (empty.uptime_24h, empty.runs_24h, empty.runs_1h) == (None, 0, 0)
 
 
-async def test_series_counts_and_recent_runs(any_store: Store) -> None:
+async def test_recent_runs(any_store: Store) -> None:
     await _load(any_store)
-    # three 20-minute buckets over [NOW-60m, NOW): the 1000 ms run at exactly 60 minutes,
-    # then runs k = 20..11 and k = 10..1 (at 2k minutes before NOW)
-    series = latency_series(
-        any_store, "payments", "list", NOW - timedelta(minutes=60), NOW, bucket_s=1200
-    )
-    assert [b.count for b in series] == [1, 10, 10]
-    assert series[0].p95_ms == series[0].max_ms == 1000.0
-    newest = series[-1]
-    assert newest.start == NOW - timedelta(minutes=20)
-    lat = [10.0 * k for k in range(1, 11)]
-    assert (newest.p50_ms, newest.p95_ms) == (nearest_rank(lat, 50), nearest_rank(lat, 95))
-    assert newest.failed == 2 and newest.max_ms == 100.0
-    counts = {
-        (c.probe, c.category): c.count
-        for c in category_counts(any_store, NOW - timedelta(days=3), NOW, integration="payments")
-    }
-    assert counts == {
-        ("list", Category.TIMEOUT): 2,
-        ("list", Category.SERVER_ERROR): 3,
-        ("list", Category.DNS): 4,
-    }
     recent = recent_runs(any_store, "payments", "list", limit=3, before=NOW)
     assert [r.started_at for r in recent] == [NOW - timedelta(minutes=m) for m in (2, 4, 6)]
     assert all(len(r.steps) == 1 for r in recent)
