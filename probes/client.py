@@ -3,18 +3,25 @@
 An SSL context costs ~45 ms of CPU to build, so contexts are cached per (ca_file, verify) and
 shared by every client and TLS probe that trusts the same roots (httpcore only ever sets the same
 ALPN list, http/1.1, on it).
+
+Clients do their network I/O through `probes.netbackend.AsyncioBackend` (plain asyncio transports
+instead of httpcore's anyio backend); `SEAMWATCH_NET_BACKEND=anyio` switches back to httpcore's
+default backend.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
 import zlib
 from functools import lru_cache
 from pathlib import Path
 
 import certifi
+import httpcore
 import httpx
 
+from probes.netbackend import AsyncioBackend
 from probes.spec import IntegrationSpec
 
 USER_AGENT = "seamwatch"
@@ -64,15 +71,40 @@ def build_client(
     return httpx.AsyncClient(
         base_url=integration.base_url or "",
         headers=headers,
-        verify=verify,
-        http1=True,
-        http2=False,
-        limits=limits,
+        transport=_Transport(verify, limits, network_backend()),
         timeout=httpx.Timeout(timeout_s),
         max_redirects=MAX_REDIRECTS,
         trust_env=False,
         follow_redirects=False,
     )
+
+
+def network_backend() -> httpcore.AsyncNetworkBackend | None:
+    """The backend for new clients: ours, or None (httpcore's default, anyio) when
+    `SEAMWATCH_NET_BACKEND=anyio`."""
+    if os.environ.get("SEAMWATCH_NET_BACKEND", "").strip().lower() == "anyio":
+        return None
+    return AsyncioBackend()
+
+
+class _Transport(httpx.AsyncHTTPTransport):
+    """httpx's transport (HTTP/1.1 only, no proxies) over a pool using `backend`: the pool is the
+    one httpx 0.28 builds in `AsyncHTTPTransport.__init__`, plus `network_backend`."""
+
+    def __init__(self, verify: ssl.SSLContext, limits: httpx.Limits,
+                 backend: httpcore.AsyncNetworkBackend | None) -> None:
+        super().__init__(verify=verify, http1=True, http2=False, limits=limits, trust_env=False)
+        if backend is not None:
+            self._pool = httpcore.AsyncConnectionPool(
+                ssl_context=verify,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                http1=True,
+                http2=False,
+                retries=0,
+                network_backend=backend,
+            )
 
 
 class _Inflater:
