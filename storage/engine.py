@@ -129,28 +129,32 @@ def alembic_config(store: Store) -> Config:
 
 
 @contextlib.contextmanager
-def _migration_lock(store: Store, conn: sa.Connection) -> Iterator[None]:
-    if store.is_sqlite:
-        database = store.engine.url.database or ""
-        if not database or database == ":memory:" or database.startswith("file:"):
-            yield
-            return
-        lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
-        with open(lock_path, "a+b") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-    else:
-        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-        conn.commit()
+def _sqlite_file_lock(store: Store) -> Iterator[None]:
+    """An advisory lock beside the SQLite file, taken BEFORE the first connection: a brand-new
+    file's switch to WAL needs an exclusive lock that SQLite's busy handler does not wait for."""
+    database = store.engine.url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    with open(lock_path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            conn.rollback()
-            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            conn.commit()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _pg_advisory_lock(conn: sa.Connection) -> Iterator[None]:
+    conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        conn.commit()
 
 
 def head_revision(store: Store) -> str | None:
@@ -160,7 +164,15 @@ def head_revision(store: Store) -> str | None:
 def migrate_to_head(store: Store) -> None:
     """Run Alembic upgrades to head; concurrent callers (serve + dashboard) serialise on a lock."""
     cfg = alembic_config(store)
-    with store.engine.connect() as conn, _migration_lock(store, conn):
+
+    def upgrade(conn: sa.Connection) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.commit()
+
+    if store.is_sqlite:
+        with _sqlite_file_lock(store), store.engine.connect() as conn:
+            upgrade(conn)
+    else:
+        with store.engine.connect() as conn, _pg_advisory_lock(conn):
+            upgrade(conn)
