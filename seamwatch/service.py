@@ -119,8 +119,13 @@ class SeamwatchService:
                 log.error("config not reloaded: %s", problem)
             log.error("keeping the previous config (%d probes)", len(self._entries))
             return
-        if config.storage_url != self.config.storage_url:
-            log.warning("storage.url changed: restart seamwatch to switch databases")
+        for key, old, new in (
+            ("storage.url", self.config.storage_url, config.storage_url),
+            ("runner.concurrency", self.config.runner.concurrency, config.runner.concurrency),
+            ("runner.listen", self.config.runner.listen, config.runner.listen),
+        ):
+            if old != new:
+                log.warning("%s changed: it takes effect when seamwatch restarts", key)
         await self._apply(config)
         self.last_reload_error = None
         log.info("config reloaded: %d integrations, %d probes",
