@@ -10,28 +10,15 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.dashboard.conftest import ROOT, Scenario
 from tests.dashboard.seed import CANARY
+from tests.support.browser import ARTIFACTS, chromium_page, require_chromium
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                "--disable-gpu"]
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is missing (install Debian's chromium: `make browser`)"
-    if os.environ.get("SEAMWATCH_REQUIRE_SERVICES") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -66,7 +53,7 @@ def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float) -> 
 
 @pytest.fixture(scope="module")
 def server(scenario: Scenario) -> Iterator[str]:
-    _require_chromium()
+    require_chromium()
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
@@ -88,18 +75,8 @@ def server(scenario: Scenario) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser_page(server: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                      timezone_id="Europe/Berlin")
-        page = context.new_page()
-        page.set_default_timeout(45_000)
+    with chromium_page() as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def _open(page: Any, url: str, heading: str, name: str, *, expect: tuple[str, ...] = (),

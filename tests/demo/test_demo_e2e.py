@@ -13,6 +13,7 @@ import pytest
 from seamwatch.config import load_config
 from seamwatch.demo.command import DEMO_CONFIG, DemoPorts, demo_environment
 from seamwatch.demo.mailcatcher import list_messages, mail_folder
+from tests.support.browser import ARTIFACTS, chromium_page
 from tests.support.cli import CliProcess, wait_until
 from tests.support.servers import free_port
 
@@ -73,3 +74,35 @@ def test_outage_fires_and_recovery_resolves(demo: tuple[CliProcess, DemoPorts, P
     assert "sandbox/" in firing.subject
     assert f"http://localhost:{ports.dashboard}?integration=sandbox" in firing.text
     assert firing.html and "sandbox" in firing.html
+
+
+@pytest.mark.browser
+def test_dashboard_shows_the_demo_integration_and_its_incident(
+    demo: tuple[CliProcess, DemoPorts, Path],
+) -> None:
+    """After the outage above: the dashboard, in real Chromium, shows the sandbox integration
+    with its state, and the Alerts page has a resolved incident (a mean time to recovery)."""
+    _, ports, data = demo
+    base = f"http://127.0.0.1:{ports.dashboard}"
+    wait_until(lambda: any(m.subject.startswith("[RESOLVED]")
+                           for m in list_messages(mail_folder(data))),
+               timeout=180, what="the outage to resolve")
+    with chromium_page() as page:
+        page.goto(f"{base}/integration?integration=sandbox")
+        page.get_by_role("heading", name="sandbox").first.wait_for()
+        body = str(page.locator("body").inner_text())
+        assert any(state in body for state in ("OK", "FIRING", "PENDING", "DEGRADED"))
+        assert "Uptime 24h" in body
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
+        page.screenshot(path=str(ARTIFACTS / "demo-integration.png"))
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        page.goto(f"{base}/")
+        page.get_by_role("heading", name="Overview").first.wait_for()
+        page.locator('[data-testid="stDataFrame"]').first.wait_for()
+        page.screenshot(path=str(ARTIFACTS / "demo-overview.png"))
+
+        page.goto(f"{base}/alerts")
+        page.get_by_role("heading", name="Mean time to recovery").first.wait_for()
+        assert page.get_by_text("No resolved incidents in this time range.").count() == 0
+        assert page.locator('[data-testid="stException"]').count() == 0
