@@ -206,9 +206,4 @@ async def run_dns_attempt(probe: DnsProbe) -> Attempt:
     except DnsError as exc:
         failure = exc.failure
     step.latency_ms = (perf_counter() - started) * 1000.0
-    if failure is None:
-        step.status = StepStatus.OK
-    else:
-        step.failure = attempt.failure = failure
-        attempt.failed_step = STEP
-    return attempt
+    return attempt.conclude(failure)

@@ -174,9 +174,4 @@ async def run_heartbeat_attempt(rt: IntegrationRuntime, probe: HeartbeatProbe) -
         key = f"{rt.spec.name}/{probe.name}"
         registry.ensure(key, probe)
         failure = check(probe, registry.last(key))
-    if failure is None:
-        step.status = StepStatus.OK
-    else:
-        step.failure = attempt.failure = failure
-        attempt.failed_step = STEP
-    return attempt
+    return attempt.conclude(failure)

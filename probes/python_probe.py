@@ -237,9 +237,4 @@ async def run_python_attempt(rt: IntegrationRuntime, probe: PythonProbe) -> Atte
         except Exception as exc:
             failure = _unexpected(exc)
     step.latency_ms = (perf_counter() - started) * 1000.0
-    if failure is None:
-        step.status = StepStatus.OK
-    else:
-        step.failure = attempt.failure = _redacted(rt, failure)
-        attempt.failed_step = STEP
-    return attempt
+    return attempt.conclude(None if failure is None else _redacted(rt, failure))

@@ -107,6 +107,18 @@ class Attempt:
     credential_ttl_s: float | None = None
     cert_days_left: float | None = None
 
+    def conclude(self, failure: Failure | None) -> Attempt:
+        """Finish a one-step attempt (tls, tcp, dns, heartbeat, python): its step passes, or
+        it and the attempt carry `failure`."""
+        step = self.steps[-1]
+        if failure is None:
+            step.status = StepStatus.OK
+        else:
+            step.status = StepStatus.FAILED
+            step.failure = self.failure = failure
+            self.failed_step = step.name
+        return self
+
 
 @dataclass(slots=True)
 class ProbeResult:

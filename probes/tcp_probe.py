@@ -82,9 +82,4 @@ async def run_tcp_attempt(probe: TcpProbe) -> Attempt:
     except Exception as exc:
         failure = classify_exception(exc)
     step.latency_ms = (perf_counter() - started) * 1000.0
-    if failure is None:
-        step.status = StepStatus.OK
-    else:
-        step.failure = attempt.failure = failure
-        attempt.failed_step = STEP
-    return attempt
+    return attempt.conclude(failure)

@@ -158,9 +158,4 @@ async def run_tls_attempt(probe: TlsProbe, base_dir: Path) -> Attempt:
             Category.ASSERTION, "cert_expiring",
             f"certificate for {server_name} expires in {days:.1f} days (expected over {limit:g})",
         )
-    if attempt.failure is None:
-        step.status = StepStatus.OK
-    else:
-        step.failure = attempt.failure
-        attempt.failed_step = STEP
-    return attempt
+    return attempt.conclude(attempt.failure)

@@ -90,10 +90,10 @@ def test_dashboard_shows_the_demo_integration_and_its_incident(
     with chromium_page() as page:
         page.goto(f"{base}/integration?integration=sandbox")
         page.get_by_role("heading", name="sandbox").first.wait_for()
+        page.get_by_text("Uptime 24h").first.wait_for()  # the page renders progressively
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
         body = str(page.locator("body").inner_text())
         assert any(state in body for state in ("OK", "FIRING", "PENDING", "DEGRADED"))
-        assert "Uptime 24h" in body
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
         page.screenshot(path=str(ARTIFACTS / "demo-integration.png"))
         assert page.locator('[data-testid="stException"]').count() == 0
 

@@ -21,6 +21,7 @@ from probes.spec import IntegrationSpec
 from probes.tracing import PhaseTracer
 from tests.probes.test_http_categories import UNRESOLVABLE
 from tests.support.servers import RawTcpServer, TlsFiles, UvicornThread
+from tests.support.testapi import read_request_head
 
 KEEP_ALIVE_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -41,15 +42,6 @@ def _client(base_url: str, tmp_path: Path, timeout_s: float = 5.0, **extra: obje
 
 def _causes(exc: BaseException) -> list[type[BaseException]]:
     return [type(inner) for inner in _chain(exc)]
-
-
-def _read_head(conn: socket.socket) -> None:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return
-        data += chunk
 
 
 @pytest.fixture
@@ -123,7 +115,7 @@ async def test_dropped_keep_alive_connection_is_not_reused(tmp_path: Path) -> No
     served = threading.Semaphore(0)
 
     def one_then_close(conn: socket.socket) -> None:
-        _read_head(conn)
+        read_request_head(conn)
         conn.sendall(KEEP_ALIVE_RESPONSE)
         conn.shutdown(socket.SHUT_RDWR)
         conn.close()
@@ -146,7 +138,7 @@ async def test_is_readable_after_peer_closes_idle_connection(release: threading.
     closed = threading.Event()
 
     def answer_then_close_on_release(conn: socket.socket) -> None:
-        _read_head(conn)
+        read_request_head(conn)
         conn.sendall(KEEP_ALIVE_RESPONSE)
         release.wait(10)
         conn.close()

@@ -207,7 +207,7 @@ class TestApi:
 # ---------------------------------------------------------------- raw-socket behaviours
 
 
-def _read_request(conn: socket.socket) -> None:
+def read_request_head(conn: socket.socket) -> None:
     """Read until the end of the request headers (or the peer hangs up)."""
     data = b""
     while b"\r\n\r\n" not in data:
@@ -225,20 +225,20 @@ def never_answer(conn: socket.socket) -> None:
 
 def reset_after_request(conn: socket.socket) -> None:
     """Read the request, then reset the connection (RST via SO_LINGER 0)."""
-    _read_request(conn)
+    read_request_head(conn)
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     conn.close()
 
 
 def close_without_response(conn: socket.socket) -> None:
-    _read_request(conn)
+    read_request_head(conn)
     conn.shutdown(socket.SHUT_RDWR)
     conn.close()
 
 
 def close_mid_body(conn: socket.socket) -> None:
     """Promise 1000 bytes, send 10, hang up."""
-    _read_request(conn)
+    read_request_head(conn)
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: text/plain\r\n\r\n"
                  b"0123456789")
     conn.shutdown(socket.SHUT_RDWR)
@@ -247,7 +247,7 @@ def close_mid_body(conn: socket.socket) -> None:
 
 def garbage(conn: socket.socket) -> None:
     """Answer an HTTP request with something that is not HTTP."""
-    _read_request(conn)
+    read_request_head(conn)
     conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\x00\xff\xfe garbage \x01\x02\r\n\r\n")
     while conn.recv(4096):
         pass
