@@ -107,14 +107,7 @@ async def _guarded_attempt(rt: IntegrationRuntime, probe: AnyProbe, into: Attemp
                 "probe %s/%s raised %s", rt.spec.name, probe.name, type(exc).__name__,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-        return Attempt(failure=_redacted(rt, failure))
-
-
-def _redacted(rt: IntegrationRuntime, failure: Failure) -> Failure:
-    message = rt.redactor.redact(failure.message) or ""
-    if message == failure.message:
-        return failure
-    return Failure(failure.category, failure.reason, message)
+        return Attempt(failure=failure.redacted(rt.redactor.redact))
 
 
 def _hung_step(probe: AnyProbe, cut_short: Attempt) -> str | None:

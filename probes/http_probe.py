@@ -80,17 +80,11 @@ async def run_http_attempt(
             if result.status is StepStatus.FAILED:
                 result.status = StepStatus.OK
             continue
-        result.failure = _redact(rt, result.failure)
+        result.failure = result.failure.redacted(rt.redactor.redact)
         if attempt.failure is None:
             attempt.failure = result.failure
             attempt.failed_step = step.name
     return attempt
-
-
-def _redact(rt: IntegrationRuntime, failure: Failure) -> Failure:
-    message = rt.redactor.redact(failure.message) or ""
-    return failure if message == failure.message else Failure(failure.category, failure.reason,
-                                                              message)
 
 
 def _build(rt: IntegrationRuntime, step: Step, scope: Scope) -> httpx.Request:

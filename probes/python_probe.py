@@ -210,13 +210,6 @@ def _unexpected(exc: Exception) -> Failure:
     return failure
 
 
-def _redacted(rt: IntegrationRuntime, failure: Failure) -> Failure:
-    message = rt.redactor.redact(failure.message) or ""
-    if len(message) > MAX_MESSAGE:
-        message = message[: MAX_MESSAGE - 1] + "…"
-    return Failure(failure.category, failure.reason, message)
-
-
 async def run_python_attempt(rt: IntegrationRuntime, probe: PythonProbe) -> Attempt:
     step = StepResult(STEP, StepStatus.FAILED)
     attempt = Attempt(steps=[step])
@@ -237,4 +230,6 @@ async def run_python_attempt(rt: IntegrationRuntime, probe: PythonProbe) -> Atte
         except Exception as exc:
             failure = _unexpected(exc)
     step.latency_ms = (perf_counter() - started) * 1000.0
-    return attempt.conclude(None if failure is None else _redacted(rt, failure))
+    if failure is not None:
+        failure = failure.redacted(rt.redactor.redact, MAX_MESSAGE)
+    return attempt.conclude(failure)

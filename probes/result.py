@@ -3,6 +3,7 @@ alerts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -46,6 +47,13 @@ class Failure:
     category: Category
     reason: str
     message: str
+
+    def redacted(self, redact: Callable[[str], str | None], max_len: int | None = None) -> Failure:
+        """This failure with `redact` applied to its message (and the message capped)."""
+        message = redact(self.message) or ""
+        if max_len is not None and len(message) > max_len:
+            message = message[: max_len - 1] + "…"
+        return self if message == self.message else Failure(self.category, self.reason, message)
 
 
 @dataclass(slots=True)
