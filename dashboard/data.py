@@ -207,6 +207,12 @@ def state_before(url: str, integration: str, probe: str, at_ms: int) -> str:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def outbox_counts(url: str) -> dict[str, int]:
+    s = store(url)
+    return alert_history.outbox_counts(s) if s else {}
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def outbox(url: str, limit: int = 200) -> list[alert_history.OutboxEmail]:
     s = store(url)
     return alert_history.outbox(s, limit) if s else []

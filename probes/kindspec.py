@@ -12,7 +12,6 @@ from pydantic import Field, field_validator, model_validator
 from probes.specbase import ProbeCommon, StrictModel
 from seamwatch.types import Duration, Secret
 
-RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS")
 RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
 DEFAULT_GRACE_FRACTION = 0.2
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"

@@ -93,8 +93,3 @@ class Redactor:
         if not text or pattern is None:
             return text
         return pattern.sub(MASK, text)
-
-    def redact_headers(self, headers: dict[str, str]) -> dict[str, str]:
-        return {
-            k: MASK if is_secret_header(k) else (self.redact(v) or "") for k, v in headers.items()
-        }

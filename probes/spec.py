@@ -85,9 +85,6 @@ AuthSpec = Annotated[
 
 # ---------------------------------------------------------------------------------- expectations
 
-JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
-
-
 class Matcher(StrictModel):
     """One JSONPath expectation. All keys given must hold."""
 

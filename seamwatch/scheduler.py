@@ -37,8 +37,9 @@ def phase_offset(key: str, interval_s: float) -> float:
 
 
 class ProbeScheduler:
-    def __init__(self, run: RunCallback) -> None:
+    def __init__(self, run: RunCallback, on_missed: Callable[[], None] | None = None) -> None:
         self._run = run
+        self._on_missed_hook = on_missed
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._intervals: dict[str, float] = {}
         self.missed = 0
@@ -46,6 +47,8 @@ class ProbeScheduler:
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         self.missed += 1
+        if self._on_missed_hook is not None:
+            self._on_missed_hook()
         log.warning("probe %s missed a scheduled run (%s)", event.job_id,
                     "still running" if event.code == EVENT_JOB_MAX_INSTANCES else "ran too late")
 

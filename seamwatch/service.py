@@ -67,11 +67,12 @@ class SeamwatchService:
         self.store: Store = open_store(config.storage_url)
         self.heartbeats = HeartbeatRegistry()  # in memory: a restart resets each probe's clock
         self.pool = RuntimePool(redactor, self.heartbeats)
-        self.scheduler = ProbeScheduler(self._run_scheduled)
+        self.scheduler = ProbeScheduler(self._run_scheduled, on_missed=self.metrics.missed.inc)
         self.writer = ResultWriter(
             self.store, sync_catalog(self.store, catalog_rows(config)),
             batch_size=config.storage.batch_size, flush_interval=config.storage.flush_interval,
         )
+        self.metrics.writer_backlog.set_function(lambda: self.writer.pending)
         self.alerts = AlertService(self.store.engine, config, redactor=redactor)
         # Alerts evaluate runs only once they are committed, in commit order.
         self.writer.add_listener(self._evaluate_alerts)

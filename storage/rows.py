@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from probes.result import ProbeResult
-from storage.codes import CATEGORY_CODE, RUN_STATUS_CODE, STEP_STATUS_CODE, to_ms
+from storage.codes import CATEGORY_CODE, RUN_STATUS_CODE, STEP_STATUS_CODE, to_ms, to_us
 from storage.models import id_counters_t
 
 _INT64 = 2**63 - 1
@@ -53,16 +53,6 @@ STEP_COLUMNS = (
     "tls_us", "ttfb_us", "transfer_us", "rl_limit", "rl_remaining", "rl_reset_s",
     "rl_retry_after_s", "category", "reason", "message",
 )
-_US_MAX = 2**31 - 1
-
-
-def _us(ms: float | None) -> int | None:
-    if ms is None:
-        return None
-    us = int(ms * 1000.0 + 0.5)
-    return us if 0 <= us <= _US_MAX else (0 if us < 0 else _US_MAX)
-
-
 def build_rows(
     results: Sequence[ProbeResult],
     ids: Sequence[int],
@@ -77,7 +67,7 @@ def build_rows(
     for r, rid, pid, lid in zip(results, ids, probe_ids, location_ids, strict=True):
         f = r.failure
         run_rows.append((
-            pid, to_ms(r.started_at), rid, status_code[r.status], _us(r.latency_ms) or 0,
+            pid, to_ms(r.started_at), rid, status_code[r.status], to_us(r.latency_ms) or 0,
             r.attempts if 0 <= r.attempts <= 32767 else 32767, lid,
             cat_code[f.category] if f else None,
             _text(f.reason, 100) if f else None,
@@ -91,8 +81,8 @@ def build_rows(
             step_rows.append((
                 rid, idx, _text(s.name, 200), step_code[s.status],
                 _clamp(s.http_status, 32767) if s.http_status is not None else None,
-                _us(s.latency_ms), _us(ph.dns_ms), _us(ph.connect_ms), _us(ph.tls_ms),
-                _us(ph.ttfb_ms), _us(ph.transfer_ms),
+                to_us(s.latency_ms), to_us(ph.dns_ms), to_us(ph.connect_ms), to_us(ph.tls_ms),
+                to_us(ph.ttfb_ms), to_us(ph.transfer_ms),
                 _clamp(rl.limit) if rl else None,
                 _clamp(rl.remaining) if rl else None,
                 rl.reset_s if rl else None,

@@ -22,11 +22,6 @@ def _b64url_json(part: str) -> Any:
         return None
 
 
-def looks_like_jwt(token: str) -> bool:
-    """True for a compact JWS (`header.payload.signature`, signature possibly empty)."""
-    return unverified_payload(token) is not None
-
-
 def unverified_payload(token: str) -> dict[str, Any] | None:
     """The decoded payload object of a compact JWT, or None if `token` is not one."""
     parts = token.split(".")

@@ -42,4 +42,3 @@ def test_transient_secrets_are_bounded_and_newest_kept() -> None:
 )
 def test_credential_like_header_names(name: str, secret: bool) -> None:
     assert is_secret_header(name) is secret
-    assert (Redactor().redact_headers({name: "v"})[name] == MASK) is secret

@@ -63,6 +63,7 @@ def test_healthz_and_metrics(tmp_path: Path, api_url: str) -> None:
         assert 'category="server_error",integration="shop",probe="broken",status="failed"' in text
         assert 'seamwatch_probe_up{integration="shop",probe="broken"} 0.0' in text
         assert "seamwatch_start_lag_seconds_bucket" in text
+        assert "\nseamwatch_writer_backlog " in text and "\nseamwatch_missed_runs_total " in text
         assert serve.terminate() == 0
 
 

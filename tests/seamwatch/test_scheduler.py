@@ -65,3 +65,21 @@ async def test_jobs_fire_with_their_scheduled_time() -> None:
         )
     finally:
         scheduler.shutdown()
+
+
+async def test_a_run_still_going_when_the_next_is_due_counts_as_missed() -> None:
+    release = asyncio.Event()
+    missed: asyncio.Queue[None] = asyncio.Queue()
+
+    async def run(key: str, scheduled: datetime) -> None:
+        await release.wait()  # the first run hangs, so max_instances=1 skips the next fire
+
+    scheduler = ProbeScheduler(run, on_missed=lambda: missed.put_nowait(None))
+    scheduler.start()
+    try:
+        scheduler.sync([ScheduledProbe("slow/probe", 0.1)])
+        await asyncio.wait_for(missed.get(), timeout=10)
+        assert scheduler.missed >= 1
+    finally:
+        release.set()
+        scheduler.shutdown()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 import json
 
-from probes.auth.jwt import jwt_exp, looks_like_jwt, unverified_payload
+from probes.auth.jwt import jwt_exp, unverified_payload
 from tests.support.oauth_app import make_jwt
 
 
@@ -16,7 +16,7 @@ def test_exp_from_signed_and_unsigned_tokens() -> None:
 def test_not_a_jwt_or_no_usable_exp() -> None:
     assert jwt_exp("opaque-token") is None
     assert jwt_exp("a.b.c") is None
-    assert not looks_like_jwt("")
+    assert unverified_payload("") is None
     assert jwt_exp(make_jwt({"sub": "x"})) is None
     assert jwt_exp(make_jwt({"exp": "tomorrow"})) is None
     assert jwt_exp(make_jwt({"exp": True})) is None
