@@ -28,7 +28,7 @@ from alerts.state import (
     is_due,
     reconcile,
 )
-from probes.redact import Redactor
+from core.redact import Redactor
 from probes.result import ProbeResult
 
 log = logging.getLogger("seamwatch.alerts")

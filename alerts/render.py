@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 import jinja2
 
-from probes.redact import Redactor
-from seamwatch.types import format_duration
+from core.redact import Redactor
+from core.types import format_duration
 
 MAX_DETAILED = 10  # alerts shown with full details; the rest as one line each
 MAX_LISTED = 200  # beyond this, a count and the dashboard link

@@ -34,7 +34,7 @@ from alerts.repo import OutboxRow
 from alerts.settings import AlertConfig, Settings
 from alerts.smtp import EmailDeliveryError, SmtpSession
 from alerts.state import ProbeState
-from probes.redact import Redactor
+from core.redact import Redactor
 
 log = logging.getLogger("seamwatch.alerts")
 T = TypeVar("T")

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from alerts.maintenance import MaintenanceCalendar
-from alerts.spec import AlertPolicy, EmailSpec, MaintenanceSpec
+from alerts.spec import EmailSpec, MaintenanceSpec
 from alerts.state import NotifyRules
+from core.policy import AlertPolicy
 
 _DEFAULT_POLICY = AlertPolicy()
 

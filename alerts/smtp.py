@@ -14,7 +14,7 @@ from types import TracebackType
 import aiosmtplib
 
 from alerts.spec import SmtpSpec
-from probes.redact import Redactor
+from core.redact import Redactor
 
 
 class EmailDeliveryError(Exception):

@@ -1,33 +1,14 @@
-"""The `alerts:` policy (defaults, integration, probe level) and the `email:` and `maintenance:`
-blocks of the config file. Owned by alerts/, composed by seamwatch/config.py."""
+"""The `email:` and `maintenance:` blocks of the config file. Owned by alerts/, composed by the
+config loader. (The `alerts:` policy block, read by probes too, is core/policy.py.)"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from seamwatch.types import Duration, Secret
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class AlertPolicy(StrictModel):
-    """When a probe's alert state changes. Set at `defaults.alerts`, an integration's `alerts` or
-    a probe's `alerts`; each level overrides only the keys it sets."""
-
-    failure_threshold: int = Field(3, ge=1, description="failed runs in a row before firing")
-    recovery_threshold: int = Field(2, ge=1, description="good runs in a row before resolving")
-    degraded_latency: Duration | None = Field(
-        None, description="a passing run slower than this is degraded"
-    )
-    min_rate_limit_headroom: float | None = Field(
-        None, ge=0, le=1, description="a run with remaining/limit under this is degraded"
-    )
-    notify_degraded: bool = Field(False, description="email when a probe stays degraded")
-    to: list[str] = Field(default_factory=list, description="extra recipients for this scope")
+from core.model import StrictModel
+from core.types import Duration, Secret
 
 
 class SmtpSpec(StrictModel):

@@ -21,20 +21,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from alerts.spec import AlertPolicy
+from core.policy import AlertPolicy
+from core.states import AlertState
+from core.types import format_duration
 from probes.result import ProbeResult, RunStatus
-from seamwatch.types import format_duration
 
 RECENT_RUNS = 5
 DEFAULT_FLAP_WINDOW = 4 * 3600.0
-
-
-class AlertState(StrEnum):
-    OK = "ok"
-    PENDING = "pending"
-    FIRING = "firing"
-    DEGRADED = "degraded"
-    SILENCED = "silenced"
 
 
 class NoticeKind(StrEnum):

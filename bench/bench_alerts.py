@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from alerts.service import AlertService
-from alerts.spec import AlertPolicy, EmailSpec, MaintenanceSpec
-from probes.redact import Redactor
+from alerts.spec import EmailSpec, MaintenanceSpec
+from core.policy import AlertPolicy
+from core.redact import Redactor
 from probes.result import Category, Failure, ProbeResult, RunStatus, StepResult, StepStatus
 from storage.engine import open_store
 

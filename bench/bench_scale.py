@@ -54,7 +54,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _run(config_path: Path) -> dict[str, Any]:
-    from probes.redact import Redactor
+    from core.redact import Redactor
     from seamwatch.config import load_config
     from seamwatch.service import SeamwatchService
 

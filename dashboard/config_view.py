@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes.redact import Redactor
+from core.redact import Redactor
+from core.types import format_duration
 from seamwatch.config import Config
-from seamwatch.types import format_duration
 from storage.engine import redact_url
 
 MASK = "***"

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
 
-from probes.redact import Redactor
+from core.redact import Redactor
 from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
 from seamwatch.demo.mailcatcher import CaughtMessage, list_messages
 from storage import alert_history, analytics, probe_series

@@ -14,11 +14,11 @@ from datetime import date, datetime, timedelta
 
 import streamlit as st
 
+from core.redact import Redactor
 from dashboard import data
 from dashboard.figures.common import zone
 from dashboard.timerange import CUSTOM, PRESETS, TimeRange, custom_range, parse_range
 from dashboard.ui import browser_tz
-from probes.redact import Redactor
 from seamwatch.config import Config
 
 RANGE_KEY, FROM_KEY, TO_KEY = "sw_range", "sw_from", "sw_to"

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core.types import format_duration
 from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus, StepStatus
 from probes.runtime import IntegrationRuntime
 from probes.spec import (
@@ -26,7 +27,6 @@ from probes.spec import (
     TcpProbe,
     TlsProbe,
 )
-from seamwatch.types import format_duration
 
 log = logging.getLogger(__name__)
 

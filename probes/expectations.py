@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import jsonpath
 
+from core.redact import is_secret_header
 from probes.jsonpaths import compile_path, select
-from probes.redact import is_secret_header
 from probes.result import Category, Failure
 from probes.spec import Matcher, StatusExpectation
 from probes.templating import Scope

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from core.types import format_duration
 from probes.kindspec import HeartbeatProbe
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
-from seamwatch.types import format_duration
 
 if TYPE_CHECKING:
     from probes.runtime import IntegrationRuntime

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from core.types import Duration, Secret
 from probes.specbase import ProbeCommon, StrictModel
-from seamwatch.types import Duration, Secret
 
 RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
 DEFAULT_GRACE_FRACTION = 0.2

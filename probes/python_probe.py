@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from core.redact import Redactor
 from probes.auth.base import AuthError
 from probes.classify import classify_exception
 from probes.failures import ProbeFailure
 from probes.kindspec import PythonProbe
-from probes.redact import Redactor
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from core.redact import Redactor
 from probes.auth.base import CredentialProvider
-from probes.redact import Redactor
 from probes.spec import IntegrationSpec
 
 if TYPE_CHECKING:

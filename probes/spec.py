@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from alerts.spec import AlertPolicy
+from core.policy import AlertPolicy
+from core.types import ByteSize, Duration, Secret
 from probes.kindspec import DnsProbe, HeartbeatProbe, PythonProbe
 from probes.specbase import NAME_PATTERN, ProbeCommon, StrictModel
-from seamwatch.types import ByteSize, Duration, Secret
 
 __all__ = [
     "NAME_PATTERN", "PROBE_KINDS", "AnyProbe", "DnsProbe", "HeartbeatProbe", "ProbeCommon",

@@ -6,16 +6,11 @@ probes/kindspec.py) can build on it without importing the other.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from alerts.spec import AlertPolicy
-from seamwatch.types import Duration
-
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+from core.model import NAME_PATTERN, StrictModel
+from core.policy import AlertPolicy
+from core.types import Duration
 
 
 class ProbeCommon(StrictModel):

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from probes.redact import Redactor
+from core.errors import SeamwatchError
+from core.redact import Redactor
 from seamwatch.config import (
     Config,
     ConfigError,
@@ -190,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INVALID
-    except UserError as exc:
+    except SeamwatchError as exc:
         print(f"seamwatch: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from alerts.spec import EmailSpec, MaintenanceSpec
-from probes.redact import Redactor
+from core.redact import Redactor
+from core.types import format_duration
 from probes.spec import IntegrationSpec, ProbeDefaults
 from seamwatch.configchecks import run_checks
 from seamwatch.configerrors import ConfigError, ConfigProblem, format_key_path
@@ -32,7 +33,6 @@ from seamwatch.configresolve import (
 )
 from seamwatch.configwalk import walk_loc
 from seamwatch.envsubst import load_environment, substitute
-from seamwatch.types import format_duration
 from seamwatch.yamlconf import Positions, load_yaml
 from storage.spec import StorageSpec
 

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import SeamwatchError
+
 PathPart = str | int
 DataPath = tuple[PathPart, ...]
 
@@ -45,7 +47,7 @@ class ConfigProblem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class ConfigError(Exception):
+class ConfigError(SeamwatchError):
     """The config file cannot be used. `problems` holds every problem found, sorted by position."""
 
     def __init__(self, problems: Iterable[ConfigProblem]) -> None:

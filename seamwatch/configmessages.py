@@ -16,10 +16,10 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
+from core.types import format_duration
 from probes.spec import NAME_PATTERN, PROBE_KINDS, AuthSpec
 from seamwatch.configerrors import DataPath
 from seamwatch.configwalk import MISSING, Walk, child, is_model, member_for, strip_type
-from seamwatch.types import format_duration
 from seamwatch.yamlconf import Anchor
 
 AUTH_TYPES: tuple[str, ...] = tuple(

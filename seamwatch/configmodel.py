@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from alerts.spec import EmailSpec, MaintenanceSpec
+from core.model import StrictModel
 from probes.spec import IntegrationSpec, ProbeDefaults
 from storage.spec import StorageSpec
 
@@ -27,10 +28,8 @@ def parse_listen(value: str) -> tuple[str, int]:
     return found.group("v6") or found.group("host"), port
 
 
-class RunnerSpec(BaseModel):
+class RunnerSpec(StrictModel):
     """`runner:` — this process: the label on its results, its concurrency and its listener."""
-
-    model_config = ConfigDict(extra="forbid")
 
     location: str = Field("local", min_length=1, description="label stored on every result")
     concurrency: int = Field(100, ge=1, description="probe runs in flight at once")
@@ -51,7 +50,7 @@ class RunnerSpec(BaseModel):
         return value
 
 
-class ConfigFile(BaseModel):
+class ConfigFile(StrictModel):
     """The top level of `seamwatch.yaml`."""
 
     model_config = ConfigDict(

@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, SecretStr
 
-from alerts.spec import AlertPolicy
-from probes.redact import is_secret_header
+from core.policy import AlertPolicy
+from core.redact import is_secret_header
 from probes.spec import AnyProbe, AuthProbe, HeartbeatProbe, IntegrationSpec, ProbeDefaults
 from seamwatch.configerrors import DataPath
 

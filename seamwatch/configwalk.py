@@ -14,8 +14,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, Discriminator, SecretStr
 from pydantic.fields import FieldInfo
 
+from core.types import parse_duration
 from seamwatch.configerrors import DataPath
-from seamwatch.types import parse_duration
 
 MISSING = object()
 
@@ -30,7 +30,7 @@ class Walk:
     union_members: tuple[Any, ...] = ()
     branch: str | None = None
     secret: bool = False
-    duration: bool = False  # the leaf is a seamwatch.types.Duration
+    duration: bool = False  # the leaf is a core.types.Duration
 
 
 def strip_type(tp: Any) -> tuple[Any, bool]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from alerts.message import build_email, new_message_id
 from alerts.smtp import EmailDeliveryError, SmtpSession
 from alerts.spec import EmailSpec
-from probes.redact import Redactor
+from core.redact import Redactor
 
 __all__ = ["EmailDeliveryError", "send_test_email"]
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from core.errors import SeamwatchError
 
-class UserError(Exception):
-    """A problem the user can fix; the CLI prints `seamwatch: <message>` and exits `exit_code`."""
 
-    exit_code = 2
+class UserError(SeamwatchError):
+    """A command cannot do what was asked; the CLI prints `seamwatch: <message>` and exits
+    `exit_code` (2 unless a subclass says otherwise)."""

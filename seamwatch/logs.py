@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from probes.redact import Redactor
+from core.redact import Redactor
 
 
 class RedactingFilter(logging.Filter):

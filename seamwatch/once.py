@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from core.redact import Redactor
 from probes.engine import run_probe
-from probes.redact import Redactor
 from probes.result import ProbeResult
 from seamwatch.config import Config, ProbeEntry
 from seamwatch.errors import UserError

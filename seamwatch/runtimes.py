@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from core.redact import Redactor
 from probes.heartbeat import HeartbeatRegistry, heartbeat_probes
-from probes.redact import Redactor
 from probes.runtime import IntegrationRuntime
 from probes.spec import IntegrationSpec
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from alerts.service import AlertService
+from core.redact import Redactor
 from probes.engine import run_probe
 from probes.heartbeat import HeartbeatRegistry
-from probes.redact import Redactor
 from seamwatch.config import Config, ConfigError, ProbeEntry, load_config
 from seamwatch.configwatch import ConfigWatcher
 from seamwatch.listener import Listener, bind_socket, build_app

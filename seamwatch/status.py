@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from alerts.repo import AlertRepo
-from alerts.state import AlertState, ProbeState
+from alerts.state import ProbeState
+from core.states import AlertState
 from seamwatch.config import Config
 from seamwatch.report import render_table
 from storage.engine import open_store

@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from probes.redact import Redactor
+from core.redact import Redactor
 from seamwatch.config import Config, load_config
 from seamwatch.dashboard_cmd import APP, dashboard_env, ensure_port_free, streamlit_command
 from seamwatch.service import SeamwatchService

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from seamwatch.types import Duration
+from core.model import StrictModel
+from core.types import Duration
 
 
-class StorageSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StorageSpec(StrictModel):
     url: str = Field(
         "sqlite:///seamwatch.db",
         description="sqlite:///relative/or/absolute.db or postgresql+psycopg://user:pass@host/db",

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.types import format_duration
 from dashboard import data, frame
 from dashboard.config_view import masked_config, schedule_rows
-from seamwatch.types import format_duration
 
 ctx = frame.context()
 state = data.config_state()

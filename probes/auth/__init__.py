@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from core.redact import Redactor
 from probes.auth.base import AuthError, Credential, CredentialProvider
 from probes.auth.oauth2 import ClientCredentialsGrant, RefreshTokenGrant
 from probes.auth.provider import CachingProvider
 from probes.auth.state import RefreshTokenState, state_path
 from probes.auth.static import StaticProvider, api_key_provider, basic_provider, bearer_provider
-from probes.redact import Redactor
 from probes.spec import (
     ApiKeyAuth,
     AuthSpec,

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 
 import httpx
 
+from core.redact import Redactor
 from probes.auth.base import AuthError, Credential
 from probes.auth.jwt import jwt_exp
-from probes.redact import Redactor
 from probes.result import Category, Failure, StepResult, StepStatus
 from probes.spec import ApiKeyAuth, BasicAuth, BearerAuth
 

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from probes.redact import Redactor
+from core.redact import Redactor
 from seamwatch.demo.mailcatcher import mail_folder, serve_mailcatcher
 from seamwatch.demo.sandbox import serve_sandbox
 from seamwatch.errors import UserError

@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 import trustme
 
-from alerts.spec import AlertPolicy, EmailSpec, MaintenanceSpec, SmtpSpec
-from probes.redact import Redactor
+from alerts.spec import EmailSpec, MaintenanceSpec, SmtpSpec
+from core.policy import AlertPolicy
+from core.redact import Redactor
 from probes.result import Category, Failure, ProbeResult, RunStatus, StepResult, StepStatus
 from storage.engine import open_store
 from tests.support.smtp import (  # noqa: F401  (re-exported for the alert tests)

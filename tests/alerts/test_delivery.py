@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from alerts.service import AlertService
-from probes.redact import Redactor
+from core.redact import Redactor
 from storage.engine import open_store
 from tests.alerts.conftest import (
     PASSWORD,

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from alerts.service import AlertService
 from alerts.spec import MaintenanceSpec
-from probes.redact import Redactor
+from core.redact import Redactor
 from tests.alerts.conftest import T0, Clock, SmtpServer, email_spec, make_config, result
 from tests.alerts.helpers import events, outbox
 

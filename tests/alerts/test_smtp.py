@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from alerts.smtp import EmailDeliveryError
-from probes.redact import Redactor
+from core.redact import Redactor
 from seamwatch.emailcheck import send_test_email
 from tests.alerts.conftest import (
     PASSWORD,

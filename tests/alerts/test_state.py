@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.spec import AlertPolicy
-from alerts.state import AlertState, NotifyRules, ProbeState, apply_run, is_due, reconcile
+from alerts.state import NotifyRules, ProbeState, apply_run, is_due, reconcile
+from core.policy import AlertPolicy
+from core.states import AlertState
 from tests.alerts.conftest import T0, result
 
 F, O, D = "failed", "ok", "degraded"  # noqa: E741

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import trustme
 
+from core.redact import Redactor
 from probes.auth.base import AuthError, Credential, CredentialProvider
 from probes.client import build_client
-from probes.redact import Redactor
 from probes.result import Category, Failure, StepResult, StepStatus
 from probes.runtime import IntegrationRuntime
 from probes.spec import HttpProbe, IntegrationSpec

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from probes.redact import MASK, MAX_TRANSIENT, Redactor, is_secret_header
+from core.redact import MASK, MAX_TRANSIENT, Redactor, is_secret_header
 
 CANARY = "canary-S3cr3t/+=value"
 

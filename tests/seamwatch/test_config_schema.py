@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
+from core.types import format_duration, parse_duration
 from seamwatch.config import config_json_schema
-from seamwatch.types import format_duration, parse_duration
 
 DESIGN_EXAMPLE = Path(__file__).parent / "config_corpus" / "valid" / "design-example.yaml"
 

@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from core.redact import Redactor
 from probes.auth import build_provider
 from probes.auth.base import CredentialProvider
-from probes.redact import Redactor
 from probes.spec import IntegrationSpec
 from tests.support.oauth_app import OAuthServer
 from tests.support.servers import UvicornThread

@@ -5,9 +5,9 @@ from typing import Any
 
 import httpx
 
+from core.redact import Redactor
 from probes.auth import build_provider
 from probes.auth_probe import run_auth_attempt
-from probes.redact import Redactor
 from probes.result import Category, StepStatus
 from probes.runtime import IntegrationRuntime
 from tests.probes.auth.conftest import FakeClock, auth_spec

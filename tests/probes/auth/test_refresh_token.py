@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from core.redact import Redactor
 from probes.auth.base import AuthError
 from probes.auth.state import RefreshTokenState, fingerprint
-from probes.redact import Redactor
 from probes.result import Category
 from tests.probes.auth.conftest import Make
 from tests.support.oauth_app import OAuthServer

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from core.redact import Redactor
 from probes.auth import build_provider
 from probes.auth.base import AuthError
 from probes.auth_probe import run_auth_attempt
-from probes.redact import Redactor
 from probes.runtime import IntegrationRuntime
 from tests.probes.auth.conftest import Make, auth_spec
 from tests.support.oauth_app import OAuthServer

@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from core.redact import Redactor
 from probes.auth import build_provider
 from probes.auth.base import AuthError, CredentialProvider
-from probes.redact import Redactor
 from probes.result import Category, StepStatus
 from probes.spec import NoAuth
 from tests.probes.auth.conftest import FakeClock, Make

@@ -1,4 +1,4 @@
-"""Config primitives shared by every part's spec: durations, byte sizes, secrets.
+"""Config value types shared by every part's spec: durations, byte sizes, secrets.
 
 Durations are written as strings (`250ms`, `10s`, `5m`, `4h`, `30d`, also `1h30m`) and held as
 float seconds. Bare numbers are rejected so that `timeout: 10` cannot silently mean 10 ms or 10 s.

@@ -1,0 +1,28 @@
+"""The `alerts:` policy block, set at `defaults.alerts`, an integration's `alerts` or a probe's.
+
+It lives on the ground floor because two layers read it: probes/ (the degraded rules, through the
+`RunPolicy` the config resolves) and alerts/ (thresholds and recipients).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from core.model import StrictModel
+from core.types import Duration
+
+
+class AlertPolicy(StrictModel):
+    """When a probe's alert state changes. Set at `defaults.alerts`, an integration's `alerts` or
+    a probe's `alerts`; each level overrides only the keys it sets."""
+
+    failure_threshold: int = Field(3, ge=1, description="failed runs in a row before firing")
+    recovery_threshold: int = Field(2, ge=1, description="good runs in a row before resolving")
+    degraded_latency: Duration | None = Field(
+        None, description="a passing run slower than this is degraded"
+    )
+    min_rate_limit_headroom: float | None = Field(
+        None, ge=0, le=1, description="a run with remaining/limit under this is degraded"
+    )
+    notify_degraded: bool = Field(False, description="email when a probe stays degraded")
+    to: list[str] = Field(default_factory=list, description="extra recipients for this scope")
