@@ -18,8 +18,7 @@ from alerts.service import AlertService
 from core.redact import Redactor
 from probes.engine import run_probe
 from probes.heartbeat import HeartbeatRegistry
-from seamwatch.config import Config, ConfigError, ProbeEntry, load_config
-from seamwatch.configwatch import ConfigWatcher
+from seamwatch.config import Config, ConfigError, ConfigWatcher, ProbeEntry, load_config
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
 from seamwatch.runtimes import RuntimePool
