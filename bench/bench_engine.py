@@ -89,7 +89,7 @@ async def _engine_loop(config_path: Path, n: int) -> float:
     from core.redact import Redactor
     from probes.engine import run_probe
     from seamwatch.config import load_config
-    from seamwatch.runtimes import RuntimePool
+    from seamwatch.runtime_pool import RuntimePool
 
     config = load_config(config_path)
     entry = config.entries[0]

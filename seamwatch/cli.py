@@ -108,13 +108,12 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from seamwatch.service import serve
+    from seamwatch.serve import serve
 
-    config_path = resolve_config_path(args.config)
-    config = load_config(config_path)
+    config = _load(args)
     redactor = _secrets_redactor(config)
     setup_logging(redactor, args.log_level)
-    asyncio.run(serve(config_path, redactor))
+    asyncio.run(serve(config, redactor))
     return EXIT_OK
 
 
@@ -139,11 +138,10 @@ def cmd_test_email(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from seamwatch.up import run_up
 
-    config_path = resolve_config_path(args.config)
-    config = load_config(config_path)
+    config = _load(args)
     redactor = _secrets_redactor(config)
     setup_logging(redactor, args.log_level)
-    asyncio.run(run_up(config_path, redactor, host=args.host, port=args.port))
+    asyncio.run(run_up(config, redactor, host=args.host, port=args.port))
     return EXIT_OK
 
 

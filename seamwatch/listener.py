@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from seamwatch.config import parse_listen
 from seamwatch.errors import UserError
 
 if TYPE_CHECKING:
@@ -29,13 +30,9 @@ class ListenAddressInUse(UserError):
     exit_code = 2
 
 
-def parse_listen(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
 def bind_socket(address: str) -> socket.socket:
-    """Bind now, so a port in use is a clear error before anything starts."""
+    """Bind now, so a port in use is a clear error before anything starts. `address` is
+    `runner.listen`, already validated by the config."""
     host, port = parse_listen(address)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
