@@ -17,15 +17,14 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
 
+from alerts.mailbox import MAILBOX_ENV, CaughtMessage, list_messages
 from core.redact import Redactor
 from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
-from seamwatch.demo.mailcatcher import CaughtMessage, list_messages
 from storage import alert_history, analytics, probe_series
 from storage.engine import Store, open_store
 from storage.queries import RunRow, recent_runs
 
 TTL_S = 10
-MAILBOX_ENV = "SEAMWATCH_MAILBOX"  # folder of a demo mail catcher, for the Notifications page
 
 
 @dataclass

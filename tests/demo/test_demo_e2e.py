@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from alerts.mailbox import list_messages
 from seamwatch.config import load_config
 from seamwatch.demo.command import DEMO_CONFIG, DemoPorts, demo_environment
-from seamwatch.demo.mailcatcher import list_messages, mail_folder
+from seamwatch.demo.mailcatcher import mail_folder
 from tests.support.browser import ARTIFACTS, chromium_page
 from tests.support.cli import CliProcess, wait_until
 from tests.support.servers import free_port
