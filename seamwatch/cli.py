@@ -1,5 +1,7 @@
-"""The `seamwatch` command line (DESIGN §5). Every user-facing error is one line and a documented
-exit code: 0 ok, 1 a probe failed / an alert is firing, 2 invalid config or usage."""
+"""The `seamwatch` command line (docs/architecture.md, "Command line"). Every user-facing error is
+a `core.errors.SeamwatchError`, caught once in `main`: one line (a config error: one per problem)
+and a documented exit code: 0 ok, 1 a probe failed / an alert is firing / the test email was not
+delivered, 2 invalid config or usage."""
 
 from __future__ import annotations
 
@@ -118,7 +120,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 class NoEmailConfigured(UserError):
-    exit_code = 2
+    exit_code = EXIT_INVALID
+
+
+class EmailNotDelivered(UserError):
+    exit_code = EXIT_FAILED
 
 
 def cmd_test_email(args: argparse.Namespace) -> int:
@@ -130,8 +136,7 @@ def cmd_test_email(args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(send_test_email(config.email, _secrets_redactor(config))))
     except EmailDeliveryError as exc:
-        print(f"seamwatch: test email not delivered: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise EmailNotDelivered(f"test email not delivered: {exc}") from None
     return EXIT_OK
 
 
@@ -147,15 +152,11 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from seamwatch.demo.command import DemoPorts, run_demo
-    from seamwatch.demo.ports import PortInUseError
 
     redactor = Redactor()
     setup_logging(redactor, args.log_level)
     ports = DemoPorts(args.port, args.api_port, args.smtp_port, args.listen_port)
-    try:
-        asyncio.run(run_demo(Path(args.data), ports, redactor))
-    except PortInUseError as exc:
-        raise UserError(str(exc)) from None
+    asyncio.run(run_demo(Path(args.data), ports, redactor))  # a port in use: PortInUseError
     return EXIT_OK
 
 
@@ -186,11 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_INVALID
     except SeamwatchError as exc:
-        print(f"seamwatch: {exc}", file=sys.stderr)
+        # A ConfigError is already `FILE:LINE:COL: ...` lines; any other gets the program's name.
+        print(str(exc) if isinstance(exc, ConfigError) else f"seamwatch: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
