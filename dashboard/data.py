@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from alerts.mailbox import MAILBOX_ENV, CaughtMessage, list_messages
 from core.redact import Redactor
+from dashboard.states import OK
 from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
 from storage import alert_history, analytics, probe_series
 from storage.engine import Store, open_store
@@ -202,7 +203,7 @@ def alert_events(url: str, start_ms: int | None, end_ms: int | None,
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def state_before(url: str, integration: str, probe: str, at_ms: int) -> str:
     s = store(url)
-    return alert_history.state_before(s, integration, probe, at_ms) if s else "ok"
+    return alert_history.state_before(s, integration, probe, at_ms) if s else OK
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
