@@ -1,7 +1,9 @@
-"""The `seamwatch` command line (docs/architecture.md, "Command line"). Every user-facing error is
-a `core.errors.SeamwatchError`, caught once in `main`: one line (a config error: one per problem)
-and a documented exit code: 0 ok, 1 a probe failed / an alert is firing / the test email was not
-delivered, 2 invalid config or usage."""
+"""The `seamwatch` command line (README, "Command line").
+
+Every user-facing error is a `core.errors.SeamwatchError` (docs/architecture.md, "Errors"),
+caught once in `main`: one line (a config error: one line per problem) and a documented exit
+code: 0 ok, 1 a probe failed / an alert is firing / the test email was not delivered, 2 invalid
+config or usage."""
 
 from __future__ import annotations
 

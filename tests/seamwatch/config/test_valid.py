@@ -1,4 +1,4 @@
-"""Valid configs: the DESIGN example, inheritance of defaults, alerts merging, the synthetic auth
+"""Valid configs: the full example file, inheritance of defaults, alerts merging, the synthetic auth
 probe, the summary and the path and URL helpers."""
 
 from __future__ import annotations
