@@ -8,7 +8,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -17,11 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from probes.heartbeat import MAX_BODY, HeartbeatRegistry
 from seamwatch.config import parse_listen
 from seamwatch.errors import UserError
-
-if TYPE_CHECKING:
-    from probes.heartbeat import HeartbeatRegistry
 
 log = logging.getLogger("seamwatch.listener")
 
@@ -64,8 +62,6 @@ async def _body_within(request: Request, limit: int) -> bytes | None:
 
 
 def _heartbeat_endpoint(heartbeats: HeartbeatRegistry) -> Callable[[Request], Any]:
-    from probes.heartbeat import MAX_BODY
-
     async def heartbeat(request: Request) -> Response:
         key = f"{request.path_params['integration']}/{request.path_params['probe']}"
         if heartbeats.spec(key) is None:
