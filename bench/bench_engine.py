@@ -1,6 +1,7 @@
 """Engine overhead: CPU seconds per 1,000 one-step probe runs, against a bare httpx.AsyncClient
-loop making the same requests in the same run (DESIGN §6 target: ratio ≤ 1.5), and the same for
-the whole `seamwatch serve` process (scheduler, engine, writer, metrics)."""
+loop making the same requests in the same run (target: ratio ≤ 1.5, docs/architecture.md,
+"Performance targets"), and the same for the whole `seamwatch serve` process (scheduler, engine,
+writer, metrics)."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ async def _engine_loop(config_path: Path, n: int) -> float:
     from core.redact import Redactor
     from probes.engine import run_probe
     from seamwatch.config import load_config
-    from seamwatch.runtimes import RuntimePool
+    from seamwatch.runtime_pool import RuntimePool
 
     config = load_config(config_path)
     entry = config.entries[0]

@@ -1,5 +1,5 @@
 """Scale and isolation: 10,000 probes at a 60 s interval against loopback servers, in one `serve`
-service (this process), for at least three minutes.
+process (this one), for at least three minutes.
 
 Prints start lag p50/p99 (target p99 ≤ 100 ms), missed runs (target 0) and peak RSS (target
 ≤ 300 MB); then the same with 20 % of the targets accepting connections and never answering,
@@ -56,12 +56,12 @@ def _percentile(values: list[float], q: float) -> float:
 async def _run(config_path: Path) -> dict[str, Any]:
     from core.redact import Redactor
     from seamwatch.config import load_config
-    from seamwatch.service import SeamwatchService
+    from seamwatch.serve import ServeProcess
 
     config = load_config(config_path)
-    service = SeamwatchService(config, Redactor(config.secrets))
+    serving = ServeProcess(config, Redactor(config.secrets))
     lags: dict[str, list[float]] = {"svc": [], "hole": []}
-    service.lag_observer = lambda key, lag: lags["hole" if key.startswith("hole") else "svc"] \
+    serving.lag_observer = lambda key, lag: lags["hole" if key.startswith("hole") else "svc"] \
         .append(lag)
     me = psutil.Process()
     peak = [me.memory_info().rss]
@@ -73,8 +73,8 @@ async def _run(config_path: Path) -> dict[str, Any]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    asyncio.get_running_loop().call_later(SECONDS, service.request_stop)
-    await service.run()
+    asyncio.get_running_loop().call_later(SECONDS, serving.request_stop)
+    await serving.run()
     stop_sampling.set()
     sampler.join()
     runs = len(lags["svc"]) + len(lags["hole"])
@@ -86,9 +86,9 @@ async def _run(config_path: Path) -> dict[str, Any]:
         "lag_p99_ms": _percentile(lags["svc"], 0.99) * 1000,
         "lag_max_ms": max(lags["svc"], default=0.0) * 1000,
         "runs": runs,
-        "missed": service.scheduler.missed + max(0, expected_min - runs),
+        "missed": serving.scheduler.missed + max(0, expected_min - runs),
         "peak_rss_mb": peak[0] / 2**20,
-        "written": service.writer.stats.written,
+        "written": serving.writer.stats.written,
     }
 
 
@@ -100,7 +100,7 @@ def _line(label: str, f: dict[str, Any]) -> str:
 
 
 def _scenario(urls: list[str], holes: list[str]) -> dict[str, Any]:
-    """One `serve` service in a fresh process, as in production: nothing left over from
+    """One `serve` process, started fresh, as in production: nothing left over from
     another scenario (imports, caches, frozen objects) counts against its memory or lag."""
     with tempfile.TemporaryDirectory() as tmp:
         return asyncio.run(_run(_config(Path(tmp), urls, holes)))

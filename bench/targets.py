@@ -1,6 +1,6 @@
 """Loopback target servers for benchmarks, each in its own process so that their CPU is not
 counted against the client being measured. Python's http.server, one connection per request
-(HTTP/1.0), as in DESIGN §6's reference figures."""
+(HTTP/1.0), as in the reference figures of docs/architecture.md, "Performance targets"."""
 
 from __future__ import annotations
 

@@ -17,15 +17,15 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import make_url
 
+from alerts.mailbox import MAILBOX_ENV, CaughtMessage, list_messages
 from core.redact import Redactor
+from dashboard.states import OK
 from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
-from seamwatch.demo.mailcatcher import CaughtMessage, list_messages
 from storage import alert_history, analytics, probe_series
 from storage.engine import Store, open_store
 from storage.queries import RunRow, recent_runs
 
 TTL_S = 10
-MAILBOX_ENV = "SEAMWATCH_MAILBOX"  # folder of a demo mail catcher, for the Notifications page
 
 
 @dataclass
@@ -203,7 +203,7 @@ def alert_events(url: str, start_ms: int | None, end_ms: int | None,
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def state_before(url: str, integration: str, probe: str, at_ms: int) -> str:
     s = store(url)
-    return alert_history.state_before(s, integration, probe, at_ms) if s else "ok"
+    return alert_history.state_before(s, integration, probe, at_ms) if s else OK
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

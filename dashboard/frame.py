@@ -20,6 +20,7 @@ from dashboard.figures.common import zone
 from dashboard.timerange import CUSTOM, PRESETS, TimeRange, custom_range, parse_range
 from dashboard.ui import browser_tz
 from seamwatch.config import Config
+from storage.engine import redact_url
 
 RANGE_KEY, FROM_KEY, TO_KEY = "sw_range", "sw_from", "sw_to"
 LIVE_KEY, EVERY_KEY = "sw_live", "sw_every"
@@ -161,6 +162,4 @@ def no_database(ctx: Context) -> bool:
 
 
 def _safe_url(ctx: Context) -> str:
-    from storage.engine import redact_url
-
     return ctx.redact(redact_url(ctx.url or ""))

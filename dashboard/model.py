@@ -7,10 +7,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from storage.alert_history import AlertNow, severity, worst_state
+from dashboard.states import DEGRADED, FAILING, NO_DATA, OK, severity, worst_state
+from storage.alert_history import AlertNow
 from storage.analytics import IntegrationOverview, ProbeOverview
 
-_FROM_LAST_RUN = {"failed": "failing", "degraded": "degraded", "ok": "ok"}
+_FROM_LAST_RUN = {"failed": FAILING, "degraded": DEGRADED, "ok": OK}
 
 
 def probe_state(probe: ProbeOverview, alert: AlertNow | None) -> str:
@@ -18,7 +19,7 @@ def probe_state(probe: ProbeOverview, alert: AlertNow | None) -> str:
     `degraded`, `ok`), else `no data`."""
     if alert is not None:
         return alert.state
-    return _FROM_LAST_RUN.get(probe.last_status or "", "no data")
+    return _FROM_LAST_RUN.get(probe.last_status or "", NO_DATA)
 
 
 def alert_index(alerts: Iterable[AlertNow]) -> dict[tuple[str, str], AlertNow]:

@@ -1,5 +1,5 @@
-"""Small shared pieces of page UI: state badges (word + colour + icon, readable without colour),
-time and duration formatting in the viewer's zone."""
+"""Small shared pieces of page UI: state badges (word + colour + icon, readable without colour;
+the looks are in dashboard/states.py), time and duration formatting in the viewer's zone."""
 
 from __future__ import annotations
 
@@ -8,16 +8,7 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard.figures.common import zone
-
-STATE_STYLE: dict[str, tuple[str, str, str]] = {  # state -> (badge colour, icon, emoji)
-    "firing": ("red", ":material/error:", "🔴"),
-    "failing": ("red", ":material/error:", "🔴"),
-    "pending": ("orange", ":material/pending:", "🟠"),
-    "degraded": ("yellow", ":material/warning:", "🟡"),
-    "silenced": ("violet", ":material/notifications_off:", "🟣"),
-    "ok": ("green", ":material/check_circle:", "🟢"),
-    "no data": ("gray", ":material/help:", "⚪"),
-}
+from dashboard.states import NO_DATA, look
 
 
 def browser_tz() -> str:
@@ -31,14 +22,14 @@ def browser_tz() -> str:
 
 def state_text(state: str | None) -> str:
     """`🔴 FIRING`: the word carries the meaning, the emoji the colour (for tables)."""
-    s = state or "no data"
-    return f"{STATE_STYLE.get(s, ('gray', '', '⚪'))[2]} {s.upper()}"
+    s = state or NO_DATA
+    return f"{look(s).emoji} {s.upper()}"
 
 
 def state_badge(state: str | None, *, help: str | None = None) -> None:
-    s = state or "no data"
-    color, icon, _ = STATE_STYLE.get(s, ("gray", ":material/help:", "⚪"))
-    st.badge(s.upper(), color=color, icon=icon, help=help)  # type: ignore[arg-type]
+    s = state or NO_DATA
+    shown = look(s)
+    st.badge(s.upper(), color=shown.badge, icon=shown.icon, help=help)  # type: ignore[arg-type]
 
 
 def fmt_time(ms: int | None, tz: str, *, seconds: bool = False) -> str:

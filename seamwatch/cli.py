@@ -1,5 +1,9 @@
-"""The `seamwatch` command line (DESIGN §5). Every user-facing error is one line and a documented
-exit code: 0 ok, 1 a probe failed / an alert is firing, 2 invalid config or usage."""
+"""The `seamwatch` command line (README, "Command line").
+
+Every user-facing error is a `core.errors.SeamwatchError` (docs/architecture.md, "Errors"),
+caught once in `main`: one line (a config error: one line per problem) and a documented exit
+code: 0 ok, 1 a probe failed / an alert is firing / the test email was not delivered, 2 invalid
+config or usage."""
 
 from __future__ import annotations
 
@@ -80,6 +84,11 @@ def _secrets_redactor(config: Config | None = None) -> Redactor:
     return Redactor(config.secrets if config else ())
 
 
+# Each command imports the modules it runs inside its function: they pull in heavy third-party
+# trees (httpx, SQLAlchemy, aiosmtplib, uvicorn, Streamlit's launcher) that `check` and `schema`
+# do not need. These imports defer start-up cost only; none of them hides a cycle.
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     print(f"{config.path}: ok")
@@ -108,18 +117,21 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from seamwatch.service import serve
+    from seamwatch.serve import serve
 
-    config_path = resolve_config_path(args.config)
-    config = load_config(config_path)
+    config = _load(args)
     redactor = _secrets_redactor(config)
     setup_logging(redactor, args.log_level)
-    asyncio.run(serve(config_path, redactor))
+    asyncio.run(serve(config, redactor))
     return EXIT_OK
 
 
 class NoEmailConfigured(UserError):
-    exit_code = 2
+    exit_code = EXIT_INVALID
+
+
+class EmailNotDelivered(UserError):
+    exit_code = EXIT_FAILED
 
 
 def cmd_test_email(args: argparse.Namespace) -> int:
@@ -131,33 +143,27 @@ def cmd_test_email(args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(send_test_email(config.email, _secrets_redactor(config))))
     except EmailDeliveryError as exc:
-        print(f"seamwatch: test email not delivered: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise EmailNotDelivered(f"test email not delivered: {exc}") from None
     return EXIT_OK
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     from seamwatch.up import run_up
 
-    config_path = resolve_config_path(args.config)
-    config = load_config(config_path)
+    config = _load(args)
     redactor = _secrets_redactor(config)
     setup_logging(redactor, args.log_level)
-    asyncio.run(run_up(config_path, redactor, host=args.host, port=args.port))
+    asyncio.run(run_up(config, redactor, host=args.host, port=args.port))
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from seamwatch.demo.command import DemoPorts, run_demo
-    from seamwatch.demo.ports import PortInUseError
 
     redactor = Redactor()
     setup_logging(redactor, args.log_level)
     ports = DemoPorts(args.port, args.api_port, args.smtp_port, args.listen_port)
-    try:
-        asyncio.run(run_demo(Path(args.data), ports, redactor))
-    except PortInUseError as exc:
-        raise UserError(str(exc)) from None
+    asyncio.run(run_demo(Path(args.data), ports, redactor))  # a port in use: PortInUseError
     return EXIT_OK
 
 
@@ -188,11 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_INVALID
     except SeamwatchError as exc:
-        print(f"seamwatch: {exc}", file=sys.stderr)
+        # A ConfigError is already `FILE:LINE:COL: ...` lines; any other gets the program's name.
+        print(str(exc) if isinstance(exc, ConfigError) else f"seamwatch: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from probes.kindspec import CALLABLE_PATTERN
-from seamwatch.configchecks import probes
-from seamwatch.configmessages import Issue
+from seamwatch.config.checks import probes
+from seamwatch.config.messages import Issue
 
 
 def check_callables(data: Any, base_dir: Path) -> list[Issue]:

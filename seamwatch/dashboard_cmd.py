@@ -17,10 +17,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from alerts.mailbox import MAILBOX_ENV
 from seamwatch.errors import UserError
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
-MAILBOX_ENV = "SEAMWATCH_MAILBOX"
 CHROME_FLAGS = (
     "--server.headless=true",
     "--browser.gatherUsageStats=false",

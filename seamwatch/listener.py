@@ -8,7 +8,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -17,10 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from probes.heartbeat import MAX_BODY, HeartbeatRegistry
+from seamwatch.config import parse_listen
 from seamwatch.errors import UserError
-
-if TYPE_CHECKING:
-    from probes.heartbeat import HeartbeatRegistry
 
 log = logging.getLogger("seamwatch.listener")
 
@@ -29,13 +28,9 @@ class ListenAddressInUse(UserError):
     exit_code = 2
 
 
-def parse_listen(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
 def bind_socket(address: str) -> socket.socket:
-    """Bind now, so a port in use is a clear error before anything starts."""
+    """Bind now, so a port in use is a clear error before anything starts. `address` is
+    `runner.listen`, already validated by the config."""
     host, port = parse_listen(address)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -67,8 +62,6 @@ async def _body_within(request: Request, limit: int) -> bytes | None:
 
 
 def _heartbeat_endpoint(heartbeats: HeartbeatRegistry) -> Callable[[Request], Any]:
-    from probes.heartbeat import MAX_BODY
-
     async def heartbeat(request: Request) -> Response:
         key = f"{request.path_params['integration']}/{request.path_params['probe']}"
         if heartbeats.spec(key) is None:

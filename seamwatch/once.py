@@ -10,8 +10,8 @@ from probes.engine import run_probe
 from probes.result import ProbeResult
 from seamwatch.config import Config, ProbeEntry
 from seamwatch.errors import UserError
-from seamwatch.runtimes import RuntimePool
-from seamwatch.service import catalog_rows
+from seamwatch.runtime_pool import RuntimePool
+from seamwatch.serve import catalog_rows
 from storage.catalog import sync_catalog
 from storage.engine import open_store
 from storage.writer import ResultWriter

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.redact import Redactor
-from seamwatch.config import Config, load_config
+from seamwatch.config import Config
 from seamwatch.dashboard_cmd import APP, dashboard_env, ensure_port_free, streamlit_command
-from seamwatch.service import SeamwatchService
+from seamwatch.serve import ServeProcess
 
 log = logging.getLogger("seamwatch.up")
 
@@ -58,20 +58,20 @@ class DashboardProcess:
 
 
 async def run_up(
-    config_path: Path, redactor: Redactor, *, host: str = "127.0.0.1", port: int = 8501,
+    config: Config, redactor: Redactor, *, host: str = "127.0.0.1", port: int = 8501,
     mailbox: Path | None = None, banner: Callable[[str], str] | None = None,
 ) -> None:
-    config = load_config(config_path)
+    """Serve `config` (loaded once by the command) with the dashboard beside it."""
     for secret in config.secrets:
         redactor.add(secret)
     dashboard = DashboardProcess(config, host, port, mailbox)  # port errors before anything runs
-    service = SeamwatchService(config, redactor)
+    serving = ServeProcess(config, redactor)
     dashboard.start()
     message = f"dashboard: {dashboard.url}"
     print(banner(message) if banner else f"seamwatch up: {message}  (Ctrl-C stops)", flush=True)
-    watcher = asyncio.create_task(dashboard.watch(lambda: service.stopping))
+    watcher = asyncio.create_task(dashboard.watch(lambda: serving.stopping))
     try:
-        await service.run()
+        await serving.run()
     finally:
         dashboard.stop()
         await watcher

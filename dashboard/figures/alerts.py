@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from dashboard.figures.common import STATE_COLORS, base_figure, empty_figure, local_time
+from dashboard.figures.common import base_figure, empty_figure, local_time
+from dashboard.states import DISPLAY_STATES, look
 from storage.alert_history import StateBand
-
-STATE_ORDER = ("firing", "pending", "degraded", "silenced", "ok", "no data")
 
 
 def state_timeline(
@@ -27,14 +26,14 @@ def state_timeline(
     for row in rows:
         for band in bands[row]:
             by_state.setdefault(band.state, []).append((row, band))
-    for state in [s for s in STATE_ORDER if s in by_state] + sorted(
-            set(by_state) - set(STATE_ORDER)):
+    for state in [s for s in DISPLAY_STATES if s in by_state] + sorted(
+            set(by_state) - set(DISPLAY_STATES)):
         items = by_state[state]
         fig.add_trace(go.Bar(
             orientation="h", name=state, y=[row for row, _ in items],
             base=[local_time(b.start_ms, tz) for _, b in items],
             x=[b.end_ms - b.start_ms for _, b in items],
-            marker_color=STATE_COLORS.get(state, "#444"),
+            marker_color=look(state).color,
             customdata=[[state.upper(), b.reason or "—",
                          local_time(b.start_ms, tz).strftime("%Y-%m-%d %H:%M:%S"),
                          local_time(b.end_ms, tz).strftime("%Y-%m-%d %H:%M:%S")]

@@ -44,8 +44,8 @@ def category_bars(
     categories: Mapping[int, Counter[str]], tz: str | None, bucket_ms: int,
     *, title: str = "Failures by category",
 ) -> go.Figure:
-    """Stacked bars: failed runs per category in each bucket (categories in the DESIGN §3
-    order, each with its fixed colour)."""
+    """Stacked bars: failed runs per category in each bucket (categories in the order of
+    `probes.result.Category`, each with its fixed colour)."""
     if not categories or not any(categories.values()):
         return empty_figure(title, "No failures in this time range")
     buckets = sorted(categories)

@@ -1,4 +1,5 @@
-"""Shared look of every figure: colours (state and category), layout, and local-time axes.
+"""Shared look of every figure: category colours, layout, and local-time axes (state colours are
+in dashboard/states.py).
 
 Times arrive as UTC epoch milliseconds and are drawn as wall-clock times in the viewer's time
 zone (`tz`, an IANA name such as "Europe/Berlin"); the zone is named in the x-axis title.
@@ -12,10 +13,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import plotly.graph_objects as go
 
-STATE_COLORS: dict[str, str] = {
-    "firing": "#d62728", "failing": "#d62728", "pending": "#ff7f0e", "degraded": "#e6b800",
-    "silenced": "#8c6bb1", "ok": "#2ca02c", "no data": "#9e9e9e",
-}
 CATEGORY_COLORS: dict[str, str] = {
     "timeout": "#d62728", "dns": "#9467bd", "connection": "#8c564b", "tls": "#e377c2",
     "auth": "#ff7f0e", "rate_limited": "#bcbd22", "server_error": "#b22222",

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, frame
+from dashboard.states import ALERTING_STATES, OK, severity
 from dashboard.ui import fmt_duration, fmt_time, state_text
-from storage.alert_history import incidents, mttr_by_integration, severity
+from storage.alert_history import incidents, mttr_by_integration
 
 ctx = frame.context()
 st.title("Alerts")
@@ -31,10 +32,10 @@ def panel() -> None:
     tr = ctx.time_range()
     now = ctx.now_ms()
     states = [a for a in data.alert_states(URL) if _match(a.integration, a.probe)]
-    active = sorted((a for a in states if a.state != "ok"),
+    active = sorted((a for a in states if a.state != OK),
                     key=lambda a: (severity(a.state), a.integration, a.probe))
     cols = st.columns(4)
-    for col, state in zip(cols, ("firing", "pending", "degraded", "silenced"), strict=True):
+    for col, state in zip(cols, ALERTING_STATES, strict=True):
         col.metric(state.capitalize(), sum(1 for a in states if a.state == state), border=True)
     st.subheader("Now")
     if not states:

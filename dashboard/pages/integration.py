@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, frame, model, panels
+from dashboard.states import NO_DATA
 from dashboard.ui import fmt_time, state_badge
 
 ctx = frame.context()
@@ -56,7 +57,7 @@ if "ig_probe" not in st.session_state or st.session_state["ig_probe"] not in pro
     st.session_state["ig_probe"] = wanted or model.default_probe(integ.probes, row.probe_states)
 probe_name = right.selectbox(
     "Probe", probe_names, key="ig_probe",
-    format_func=lambda p: f"{p} — {row.probe_states.get(p, 'no data').upper()}",
+    format_func=lambda p: f"{p} — {row.probe_states.get(p, NO_DATA).upper()}",
 )
 probe = next(p for p in integ.probes if p.probe == probe_name)
 st.query_params["integration"] = name

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, frame, model
+from dashboard.states import DEGRADED, DISPLAY_STATES, FAILING, FIRING, OK, PENDING, SILENCED
 from dashboard.ui import fmt_age, fmt_ms, fmt_time, state_text
 
 ctx = frame.context()
@@ -21,10 +22,7 @@ f1, f2, f3 = st.columns([2, 2, 2])
 name_filter = f1.text_input("Filter by name", key="ov_name", placeholder="integration name…")
 tag_options = sorted({t for i in (ctx.config.integrations if ctx.config else []) for t in i.tags})
 tag_filter = f2.multiselect("Tags", tag_options, key="ov_tags")
-state_filter = f3.multiselect(
-    "State", ["firing", "failing", "pending", "degraded", "silenced", "ok", "no data"],
-    key="ov_states",
-)
+state_filter = f3.multiselect("State", list(DISPLAY_STATES), key="ov_states")
 
 
 @st.fragment(run_every=ctx.run_every)
@@ -40,12 +38,12 @@ def panel() -> None:
         return
     counts = model.state_counts(rows)
     cols = st.columns(5)
-    cols[0].metric("Firing", counts["firing"] + counts["failing"], border=True,
+    cols[0].metric("Firing", counts[FIRING] + counts[FAILING], border=True,
                    help="probes whose alert is firing (or failing with no alert state)")
-    cols[1].metric("Pending", counts["pending"], border=True)
-    cols[2].metric("Degraded", counts["degraded"], border=True)
-    cols[3].metric("Silenced", counts["silenced"], border=True)
-    cols[4].metric("OK", counts["ok"], border=True)
+    cols[1].metric("Pending", counts[PENDING], border=True)
+    cols[2].metric("Degraded", counts[DEGRADED], border=True)
+    cols[3].metric("Silenced", counts[SILENCED], border=True)
+    cols[4].metric("OK", counts[OK], border=True)
     shown = model.filter_rows(rows, name=name_filter, tags=tag_filter, states=state_filter)
     st.caption(f"{len(shown)} of {len(rows)} integrations · latency over the {tr.label()} · "
                f"updated {fmt_time(ctx.now_ms(), ctx.tz, seconds=True)}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.redact import Redactor
+from seamwatch.config import load_config
 from seamwatch.demo.mailcatcher import mail_folder, serve_mailcatcher
 from seamwatch.demo.sandbox import serve_sandbox
 from seamwatch.errors import UserError
@@ -80,7 +81,8 @@ async def run_demo(data: Path, ports: DemoPorts, redactor: Redactor) -> None:
                 "Faults begin about a minute in; alert emails follow within a few minutes."
             )
 
-        await run_up(DEMO_CONFIG, redactor, host=HOST, port=ports.dashboard, mailbox=mailbox,
+        config = load_config(DEMO_CONFIG)  # after os.environ holds the variables it reads
+        await run_up(config, redactor, host=HOST, port=ports.dashboard, mailbox=mailbox,
                      banner=banner)
     finally:
         stop.set()

@@ -1,9 +1,7 @@
 """A local mail catcher for `seamwatch demo`: an SMTP server on loopback that keeps every message.
 
-Each message is written to `<folder>/<UTC time>_<Message-ID>.eml` exactly as received, and one
-JSON line is appended to `<folder>/messages.jsonl`: `time` (ISO 8601 UTC), `from`, `to` (the SMTP
-envelope), `subject`, `message_id`, `path` (the .eml file's name, relative to the folder).
-`list_messages(folder)` reads them back (newest first) for the dashboard's Notifications page.
+Each message is stored in the mailbox format of alerts/mailbox.py (one .eml file and one index
+line per message), which the dashboard's Notifications page reads with `list_messages(folder)`.
 
 Run it with `start_mailcatcher(folder, host, port)` (a background thread; `.port`, `.stop()`) or
 `await serve_mailcatcher(folder, host, port, stop)` inside an event loop. It accepts any AUTH
@@ -14,45 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import re
 import threading
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
+from alerts.mailbox import CaughtMessage, list_messages, write_message
 from seamwatch.demo.ports import PortInUseError, bind_socket
 
-INDEX = "messages.jsonl"
 MAIL_SUBDIR = "mail"
 WHAT = "demo mail catcher"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._@-]+")
-
-
-@dataclass(frozen=True)
-class CaughtMessage:
-    """One caught email, as the Notifications page shows it."""
-
-    path: Path
-    received: datetime
-    subject: str
-    from_: str
-    to: list[str]  # the To header's addresses
-    recipients: list[str]  # the SMTP envelope's (includes Bcc)
-    date: datetime | None  # the Date header
-    message_id: str
-    text: str
-    html: str
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class _Store:
@@ -66,29 +38,8 @@ class _Store:
         raw = envelope.original_content or b""
         if not raw and isinstance(envelope.content, bytes):
             raw = envelope.content
-        self.save(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+        write_message(self.folder, raw, envelope.mail_from or "", list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
-
-    def save(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> Path:
-        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
-        message_id = str(headers.get("Message-ID", "") or "").strip()
-        now = datetime.now(UTC)
-        stem = now.strftime("%Y%m%dT%H%M%S.%fZ") + "_" + (
-            _UNSAFE.sub("_", message_id.strip("<>"))[:80] or uuid.uuid4().hex)
-        path = self.folder / f"{stem}.eml"
-        counter = 1
-        while path.exists():
-            path = self.folder / f"{stem}-{counter}.eml"
-            counter += 1
-        partial = path.with_suffix(".part")
-        partial.write_bytes(raw)
-        os.replace(partial, path)  # a reader never sees half a message
-        entry = {"time": now.isoformat(), "from": mail_from, "to": rcpt_tos,
-                 "subject": str(headers.get("Subject", "") or ""), "message_id": message_id,
-                 "path": path.name}
-        with (self.folder / INDEX).open("a", encoding="utf-8") as index:
-            index.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        return path
 
 
 def _accept_any(server: SMTP, session: Session, envelope: Envelope, mechanism: str,
@@ -183,78 +134,11 @@ def start_mailcatcher(folder: str | Path, host: str = "127.0.0.1", port: int = 8
     return MailCatcher(folder, host, int(sock.getsockname()[1]), thread, loop, stop)
 
 
-# ------------------------------------------------------------------------------------- reading
-
-
 def mail_folder(data_dir: str | Path) -> Path:
     """Where the demo keeps caught mail under its data folder (`<data>/mail`); the demo command
-    and the dashboard's Notifications page both use this."""
+    catches mail there and shows that folder on the dashboard's Notifications page."""
     return Path(data_dir) / MAIL_SUBDIR
 
 
-def _body(message: EmailMessage, kind: str) -> str:
-    with contextlib.suppress(LookupError, ValueError, AttributeError):
-        part = message.get_body(preferencelist=(kind,))
-        if part is not None:
-            return str(part.get_content())  # type: ignore[attr-defined]
-    return ""
-
-
-def _addresses(message: EmailMessage, name: str) -> list[str]:
-    header = message.get(name)
-    if header is None:
-        return []
-    addresses = getattr(header, "addresses", None)
-    if addresses is None:
-        return [str(header)]
-    return [a.addr_spec for a in addresses]
-
-
-def read_message(path: Path, entry: dict[str, Any] | None = None) -> CaughtMessage:
-    """One .eml file (with its index entry, when known) as a CaughtMessage."""
-    entry = entry or {}
-    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    assert isinstance(message, EmailMessage)
-    date_header = message.get("Date")
-    date = getattr(date_header, "datetime", None)
-    try:
-        received = datetime.fromisoformat(str(entry["time"]))
-    except (KeyError, ValueError):
-        received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    return CaughtMessage(
-        path=path, received=received, subject=str(message.get("Subject", "") or ""),
-        from_=str(message.get("From", "") or entry.get("from", "")),
-        to=_addresses(message, "To"), recipients=list(entry.get("to", [])),
-        date=date if isinstance(date, datetime) else None,
-        message_id=str(message.get("Message-ID", "") or ""),
-        text=_body(message, "plain"), html=_body(message, "html"),
-        headers={k: str(v) for k, v in message.items()},
-    )
-
-
-def list_messages(folder: str | Path, limit: int | None = None) -> list[CaughtMessage]:
-    """The caught messages, newest first (`limit` of them). A folder never written to is empty;
-    files named in the index but gone are skipped; .eml files missing from the index still show."""
-    folder = Path(folder)
-    entries: dict[str, dict[str, Any]] = {}
-    index = folder / INDEX
-    if index.exists():
-        for line in index.read_text(encoding="utf-8", errors="replace").splitlines():
-            with contextlib.suppress(ValueError):
-                entry = json.loads(line)
-                if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-                    entries[entry["path"]] = entry
-    names = set(entries) | {p.name for p in folder.glob("*.eml")} if folder.is_dir() else set()
-    messages: list[CaughtMessage] = []
-    for name in names:
-        path = folder / name
-        if path.is_file():
-            with contextlib.suppress(OSError):
-                messages.append(read_message(path, entries.get(name)))
-    messages.sort(key=lambda m: (m.received, m.path.name), reverse=True)
-    return messages if limit is None else messages[:limit]
-
-
-__all__ = ["CaughtMessage", "MailCatcher", "PortInUseError", "list_messages", "mail_folder",
-           "read_message",
-           "serve_mailcatcher", "start_mailcatcher"]
+__all__ = ["MailCatcher", "PortInUseError", "mail_folder", "serve_mailcatcher",
+           "start_mailcatcher"]

@@ -6,9 +6,12 @@ from __future__ import annotations
 import errno
 import socket
 
+from seamwatch.errors import UserError
 
-class PortInUseError(OSError):
-    """A demo server could not listen because its port is taken."""
+
+class PortInUseError(UserError, OSError):
+    """A demo server could not listen because its port is taken: a UserError for the CLI (exit 2,
+    one line naming the port) and still an OSError (EADDRINUSE) for code that binds sockets."""
 
     def __init__(self, host: str, port: int, what: str, hint: str | None = None) -> None:
         message = f"port {port} on {host} is already in use, so the {what} cannot listen there"

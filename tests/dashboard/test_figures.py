@@ -55,7 +55,7 @@ def test_category_bars_stack_counts_per_bucket() -> None:
     cats = {T: Counter({"timeout": 2, "auth": 1}), T + H: Counter({"timeout": 1})}
     fig = figures.category_bars(cats, "UTC", H)
     assert fig.layout.barmode == "stack"
-    assert [t.name for t in fig.data] == ["timeout", "auth"]  # DESIGN §3 order
+    assert [t.name for t in fig.data] == ["timeout", "auth"]  # probes.result.Category order
     assert list(_trace(fig, "timeout").y) == [2, 1] and list(_trace(fig, "auth").y) == [1, 0]
     assert figures.category_totals(cats) == Counter({"timeout": 3, "auth": 1})
     assert figures.category_bars({}, "UTC", H).layout.annotations

@@ -1,4 +1,5 @@
-"""Time ranges, overview rows and filters, config masking (canary secrets), the launcher."""
+"""Time ranges, the state vocabulary, overview rows and filters, config masking (canary secrets),
+the launcher."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import model
+from core.states import AlertState
+from dashboard import model, states
 from dashboard.config_view import masked_config, schedule_rows
 from dashboard.timerange import (
     DAY_MS,
@@ -60,6 +62,25 @@ def _integ(name: str, tags: list[str], probes: list[tuple[str, str | None]]
                           last_run_ms=NOW if status else None)
         integ.probes.append(p)
     return integ
+
+
+def test_state_vocabulary_is_the_alert_states_plus_two_display_words() -> None:
+    assert states.DISPLAY_STATES == (
+        "firing", "failing", "pending", "degraded", "silenced", "ok", "no data")
+    assert set(states.DISPLAY_STATES) == {*AlertState, "failing", "no data"}
+    assert states.ALERTING_STATES == ("firing", "pending", "degraded", "silenced")
+    assert set(states.LOOKS) == set(states.DISPLAY_STATES)
+    assert states.look(None) == states.LOOKS["no data"]
+    assert states.look("retired") == states.UNKNOWN_LOOK
+
+
+def test_worst_state_order() -> None:
+    assert states.worst_state(["ok", "degraded", "pending"]) == "pending"
+    assert states.worst_state(["ok", "silenced"]) == "silenced"
+    assert states.worst_state(["ok", "firing", "failing"]) == "firing"
+    assert states.worst_state([None, "ok"]) == "ok"
+    assert states.worst_state([]) == "no data"
+    assert states.severity("retired") == len(states.DISPLAY_STATES)
 
 
 def test_overview_rows_worst_first_and_filters() -> None:

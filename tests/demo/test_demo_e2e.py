@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from alerts.mailbox import list_messages
 from seamwatch.config import load_config
 from seamwatch.demo.command import DEMO_CONFIG, DemoPorts, demo_environment
-from seamwatch.demo.mailcatcher import list_messages, mail_folder
-from tests.support.browser import ARTIFACTS, chromium_page
+from seamwatch.demo.mailcatcher import mail_folder
+from tests.support.browser import ARTIFACTS, chromium_page, require_chromium
 from tests.support.cli import CliProcess, wait_until
 from tests.support.servers import free_port
 
@@ -82,6 +83,7 @@ def test_dashboard_shows_the_demo_integration_and_its_incident(
 ) -> None:
     """After the outage above: the dashboard, in real Chromium, shows the sandbox integration
     with its state, and the Alerts page has a resolved incident (a mean time to recovery)."""
+    require_chromium()  # before waiting for the outage: without a browser there is nothing to see
     _, ports, data = demo
     base = f"http://127.0.0.1:{ports.dashboard}"
     wait_until(lambda: any(m.subject.startswith("[RESOLVED]")

@@ -8,7 +8,7 @@ import pytest
 
 from probes.spec import TcpProbe
 from seamwatch.config import ConfigError, load_config, summarize
-from seamwatch.envsubst import parse_dotenv, substitute
+from seamwatch.config.env import parse_dotenv, substitute
 from tests.seamwatch.conftest import WriteConfig
 
 ENV = {"HOST": "api.example", "EMPTY": "", "PORT": "8443"}

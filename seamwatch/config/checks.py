@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
-from seamwatch.configerrors import DataPath
-from seamwatch.configmessages import Issue
+from seamwatch.config.errors import DataPath
+from seamwatch.config.messages import Issue
 
 _EMAIL = re.compile(
     r"^[^@\s<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"

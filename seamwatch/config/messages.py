@@ -1,7 +1,7 @@
 """Pydantic validation errors turned into plain-English issues at data paths.
 
 No pydantic jargon reaches the user: each error type has its own sentence, a secret field's input
-is never echoed (see configwalk.py), and the errors from the branches of one plain union are
+is never echoed (see walk.py), and the errors from the branches of one plain union are
 collapsed into a single message unless exactly one branch fits the shape of the value written.
 """
 
@@ -18,15 +18,15 @@ from pydantic_core import ErrorDetails
 
 from core.types import format_duration
 from probes.spec import NAME_PATTERN, PROBE_KINDS, AuthSpec
-from seamwatch.configerrors import DataPath
-from seamwatch.configwalk import MISSING, Walk, child, is_model, member_for, strip_type
-from seamwatch.yamlconf import Anchor
+from seamwatch.config.errors import DataPath
+from seamwatch.config.positions import Anchor
+from seamwatch.config.walk import MISSING, Walk, child, is_model, member_for, strip_type
 
 AUTH_TYPES: tuple[str, ...] = tuple(
     get_args(member.model_fields["type"].annotation)[0]
     for member in get_args(get_args(AuthSpec)[0])
 )
-# Model-level messages about names that configchecks.py reports at the offending name instead.
+# Model-level messages about names that checks.py reports at the offending name instead.
 _REPORTED_BY_CHECKS = ("duplicate step name", "duplicate probe name", "probe name 'auth'")
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Discriminator, SecretStr
 from pydantic.fields import FieldInfo
 
 from core.types import parse_duration
-from seamwatch.configerrors import DataPath
+from seamwatch.config.errors import DataPath
 
 MISSING = object()
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, SecretStr
 from core.policy import AlertPolicy
 from core.redact import is_secret_header
 from probes.spec import AnyProbe, AuthProbe, HeartbeatProbe, IntegrationSpec, ProbeDefaults
-from seamwatch.configerrors import DataPath
+from seamwatch.config.errors import DataPath
 
 _INHERITED = ("interval", "timeout", "retries", "max_body")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api[-_]?key|credential)", re.IGNORECASE)

@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from seamwatch.configerrors import ConfigError, ConfigProblem, DataPath
+from seamwatch.config.errors import ConfigError, ConfigProblem, DataPath
 
 Position = tuple[int, int]
 Anchor = Literal["key", "value", "node"]

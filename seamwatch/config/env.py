@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seamwatch.configerrors import ConfigProblem, DataPath
+from seamwatch.config.errors import ConfigProblem, DataPath
 
 _REFERENCE = re.compile(r"\$(?:(\$)|\{([^}]*)\}|(\{))")
 _BODY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)(.*))?$", re.DOTALL)

@@ -1,5 +1,6 @@
-"""`seamwatch serve`: the long-running process. Wires config → runtimes → scheduler → engine →
-writer (→ alerts), reloads the config when the file changes, and stops gracefully."""
+"""`seamwatch serve`: the long-running process. Wires the loaded config → runtime pool → scheduler
+→ probe runs → writer (→ alerts), reloads the config when the file changes, and stops gracefully.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +12,16 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from alerts.service import AlertService
 from core.redact import Redactor
 from probes.engine import run_probe
 from probes.heartbeat import HeartbeatRegistry
-from seamwatch.config import Config, ConfigError, ProbeEntry, load_config
-from seamwatch.configwatch import ConfigWatcher
+from seamwatch.config import Config, ConfigError, ConfigWatcher, ProbeEntry, load_config
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
-from seamwatch.runtimes import RuntimePool
+from seamwatch.runtime_pool import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
 from storage.catalog import sync_catalog
 from storage.engine import Store, open_store
@@ -59,7 +58,9 @@ def catalog_rows(config: Config) -> list[tuple[str, str, str, dict[str, Any]]]:
     ]
 
 
-class SeamwatchService:
+class ServeProcess:
+    """Everything `serve` runs in one process, built from an already loaded `Config`."""
+
     def __init__(self, config: Config, redactor: Redactor, *, reload_interval_s: float = 2.0):
         self.config = config
         self.redactor = redactor
@@ -240,7 +241,6 @@ class SeamwatchService:
         log.info("stopped; %d runs written", self.writer.stats.written)
 
 
-async def serve(config_path: Path, redactor: Redactor) -> None:
-    config = load_config(config_path)
-    service = SeamwatchService(config, redactor)
-    await service.run()
+async def serve(config: Config, redactor: Redactor) -> None:
+    """Run `serve` on the config the command loaded (it is not loaded again here)."""
+    await ServeProcess(config, redactor).run()

@@ -1,4 +1,4 @@
-"""Valid configs: the DESIGN example, inheritance of defaults, alerts merging, the synthetic auth
+"""Valid configs: the full example file, inheritance of defaults, alerts merging, the synthetic auth
 probe, the summary and the path and URL helpers."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from probes.spec import AuthProbe, HttpProbe, TlsProbe
 from seamwatch.config import Config, load_config, resolve_config_path, summarize
 from tests.seamwatch.conftest import WriteConfig
 
-DESIGN_EXAMPLE = Path(__file__).parent / "config_corpus" / "valid" / "design-example.yaml"
+DESIGN_EXAMPLE = Path(__file__).parent / "corpus" / "valid" / "design-example.yaml"
 DESIGN_ENV = {
     "PAYMENTS_CLIENT_ID": "payments-probe",
     "PAYMENTS_CLIENT_SECRET": "cs-payments-9f8e7d",

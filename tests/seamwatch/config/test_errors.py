@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import seamwatch.config as config_module
+import seamwatch.config.load as config_load
 from seamwatch.config import ConfigError, ConfigProblem, load_config
-from seamwatch.configmodel import parse_listen
+from seamwatch.config.model import parse_listen
 from tests.seamwatch.conftest import WriteConfig
 
 
@@ -46,7 +46,7 @@ def test_unexpected_exception_becomes_a_config_error(
     def broken(*_: object) -> list[object]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(config_module, "run_checks", broken)
+    monkeypatch.setattr(config_load, "run_checks", broken)
     path = write_config("integrations: [{name: a}]\n")
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={})

@@ -1,8 +1,8 @@
 """Loading `seamwatch.yaml`: YAML with positions -> `${VAR}` substitution -> pydantic models
-composed from each part's spec -> cross-checks -> resolved probe entries.
+composed from each part's spec -> cross-checks -> resolved probe entries, as one `Config`.
 
 Every problem is reported at once, sorted by position, as `FILE:LINE:COL: key.path: message`
-(the key path form is documented in seamwatch/configerrors.py). Loading never raises anything but
+(the key path form is documented in errors.py). Loading never raises anything but
 ConfigError, and a secret value never appears in a message, `repr(config)` or `summarize()`.
 """
 
@@ -20,26 +20,21 @@ from alerts.spec import EmailSpec, MaintenanceSpec
 from core.redact import Redactor
 from core.types import format_duration
 from probes.spec import IntegrationSpec, ProbeDefaults
-from seamwatch.configchecks import run_checks
-from seamwatch.configerrors import ConfigError, ConfigProblem, format_key_path
-from seamwatch.configmessages import Issue, collapse_unions, describe_value, translate
-from seamwatch.configmodel import ConfigFile, RunnerSpec, config_json_schema
-from seamwatch.configresolve import (
+from seamwatch.config.checks import run_checks
+from seamwatch.config.env import load_environment, substitute
+from seamwatch.config.errors import ConfigError, ConfigProblem, format_key_path
+from seamwatch.config.messages import Issue, collapse_unions, describe_value, translate
+from seamwatch.config.model import ConfigFile, RunnerSpec
+from seamwatch.config.positions import Positions, load_yaml
+from seamwatch.config.resolve import (
     ProbeEntry,
     absolute_storage_url,
     build_entries,
     collect_secrets,
     data_secrets,
 )
-from seamwatch.configwalk import walk_loc
-from seamwatch.envsubst import load_environment, substitute
-from seamwatch.yamlconf import Positions, load_yaml
+from seamwatch.config.walk import walk_loc
 from storage.spec import StorageSpec
-
-__all__ = [
-    "Config", "ConfigError", "ConfigProblem", "ProbeEntry", "RunnerSpec", "config_json_schema",
-    "load_config", "resolve_config_path", "summarize",
-]
 
 DEFAULT_CONFIG_NAME = "seamwatch.yaml"
 

@@ -1,18 +1,17 @@
-"""Builds and keeps one IntegrationRuntime per integration (client, credentials, redactor), and
-rebuilds only the integrations whose config changed on reload."""
+"""The runtime pool: one IntegrationRuntime per integration (client, credentials, redactor), built
+from the loaded config; on reload only the integrations whose config changed are rebuilt."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from core.redact import Redactor
+from probes.auth import build_provider
+from probes.client import build_client
 from probes.heartbeat import HeartbeatRegistry, heartbeat_probes
 from probes.runtime import IntegrationRuntime
 from probes.spec import IntegrationSpec
-
-if TYPE_CHECKING:
-    from seamwatch.config import Config
+from seamwatch.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +23,6 @@ def _integration_timeout(config: Config, name: str) -> float:
 
 def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redactor,
                   heartbeats: HeartbeatRegistry | None = None) -> IntegrationRuntime:
-    from probes.auth import build_provider
-    from probes.client import build_client
-
     state_dir = config.base_dir / config.runner.state_dir
     return IntegrationRuntime(
         spec=integration,

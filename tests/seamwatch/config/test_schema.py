@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from core.types import format_duration, parse_duration
 from seamwatch.config import config_json_schema
 
-DESIGN_EXAMPLE = Path(__file__).parent / "config_corpus" / "valid" / "design-example.yaml"
+DESIGN_EXAMPLE = Path(__file__).parent / "corpus" / "valid" / "design-example.yaml"
 
 
 def _design() -> dict[str, Any]:

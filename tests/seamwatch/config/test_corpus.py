@@ -1,4 +1,4 @@
-"""Every malformed file in config_corpus/ must fail with exactly the problems listed in cases.yaml:
+"""Every malformed file in corpus/ must fail with exactly the problems listed in cases.yaml:
 the same line, column and key path, and a message containing the expected text."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 
 from seamwatch.config import ConfigError, load_config
 
-CORPUS = Path(__file__).parent / "config_corpus"
+CORPUS = Path(__file__).parent / "corpus"
 _EXPECTED = re.compile(r"^(\d+):(\d+): (.*?): (.+)$")
 
 
@@ -25,7 +25,7 @@ def _cases() -> dict[str, list[str]]:
 def corpus_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The corpus copied to a temporary folder, plus what git cannot hold: a schema "file" that
     cannot be read (a directory in its place)."""
-    target = tmp_path_factory.mktemp("corpus") / "config_corpus"
+    target = tmp_path_factory.mktemp("corpus") / "corpus"
     shutil.copytree(CORPUS, target)
     (target / "schemas" / "unreadable.json").mkdir()
     return target
