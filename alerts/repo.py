@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from alerts.state import ProbeState, Transition
-from alerts.tables import alert_events, alert_notices, alert_outbox, alert_states
 from core.states import AlertState
+from storage.schema import alert_events, alert_notices, alert_outbox, alert_states
 
 _STATE_FIELDS = (
     "since", "fail_streak", "good_streak", "ok_streak", "degraded_streak", "incident_start",

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from alerts.engine import AlertEngine, RunInput
+from alerts.evaluator import AlertEvaluator, RunInput
 from alerts.message import build_email
 from alerts.repo import OutboxRow
 from alerts.settings import AlertConfig, Settings
@@ -61,7 +61,7 @@ class AlertService:
         self.redactor = redactor
         self.tick_interval = tick_interval
         self._jitter = jitter
-        self._core = AlertEngine(engine, redactor)
+        self._core = AlertEvaluator(engine, redactor)
         self._settings = Settings.from_config(config)
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "seamwatch-alerts")
         self._inflight: set[asyncio.Future[Any]] = set()

@@ -18,7 +18,7 @@ from alerts.spec import EmailSpec, MaintenanceSpec
 from core.policy import AlertPolicy
 from core.redact import Redactor
 from probes.result import Category, Failure, ProbeResult, RunStatus, StepResult, StepStatus
-from storage.engine import open_store
+from storage.database import open_store
 
 PROBES = 1000
 INTEGRATIONS = ("payments", "crm", "shipping")

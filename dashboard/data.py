@@ -20,9 +20,9 @@ from sqlalchemy.engine import make_url
 from core.redact import Redactor
 from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
 from seamwatch.demo.mailcatcher import CaughtMessage, list_messages
-from storage import alert_history, analytics, probe_series
-from storage.engine import Store, open_store
-from storage.queries import RunRow, recent_runs
+from storage.database import Store, open_store
+from storage.reads import alert_history, analytics, probe_series
+from storage.reads.queries import RunRow, recent_runs
 
 TTL_S = 10
 MAILBOX_ENV = "SEAMWATCH_MAILBOX"  # folder of a demo mail catcher, for the Notifications page

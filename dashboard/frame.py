@@ -161,6 +161,6 @@ def no_database(ctx: Context) -> bool:
 
 
 def _safe_url(ctx: Context) -> str:
-    from storage.engine import redact_url
+    from storage.database import redact_url
 
     return ctx.redact(redact_url(ctx.url or ""))

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from storage.alert_history import AlertNow, severity, worst_state
-from storage.analytics import IntegrationOverview, ProbeOverview
+from storage.reads.alert_history import AlertNow, severity, worst_state
+from storage.reads.analytics import IntegrationOverview, ProbeOverview
 
 _FROM_LAST_RUN = {"failed": "failing", "degraded": "degraded", "ok": "ok"}
 

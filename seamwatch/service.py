@@ -24,10 +24,10 @@ from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
 from seamwatch.runtimes import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
-from storage.catalog import sync_catalog
-from storage.engine import Store, open_store
-from storage.maintenance import maintain_storage
-from storage.writer import ResultWriter, WrittenRun
+from storage.database import Store, open_store
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter, WrittenRun
+from storage.upkeep import upkeep_storage
 
 log = logging.getLogger("seamwatch.serve")
 MAINTENANCE_INTERVAL_S = 300.0
@@ -202,7 +202,7 @@ class SeamwatchService:
         worker thread; the first pass also catches up after a pause."""
         while not self._stopping.is_set():
             try:
-                report = await asyncio.to_thread(maintain_storage, self.store,
+                report = await asyncio.to_thread(upkeep_storage, self.store,
                                                  self.config.storage)
                 if not report.idle:
                     log.info("storage maintenance: %d rollups written, %d runs past retention "

@@ -11,8 +11,8 @@ from alerts.state import ProbeState
 from core.states import AlertState
 from seamwatch.config import Config
 from seamwatch.report import render_table
-from storage.engine import open_store
-from storage.queries import ProbeStatus, probe_status
+from storage.database import open_store
+from storage.reads.queries import ProbeStatus, probe_status
 
 
 def _age(row: ProbeStatus) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 
 from dashboard.figures.common import STATE_COLORS, base_figure, empty_figure, local_time
-from storage.alert_history import StateBand
+from storage.reads.alert_history import StateBand
 
 STATE_ORDER = ("firing", "pending", "degraded", "silenced", "ok", "no data")
 

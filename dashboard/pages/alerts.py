@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, frame
 from dashboard.ui import fmt_duration, fmt_time, state_text
-from storage.alert_history import incidents, mttr_by_integration, severity
+from storage.reads.alert_history import incidents, mttr_by_integration, severity
 
 ctx = frame.context()
 st.title("Alerts")

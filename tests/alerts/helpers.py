@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alerts.tables import alert_events, alert_outbox
+from storage.schema import alert_events, alert_outbox
 
 
 def outbox(engine: sa.Engine) -> list[Any]:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from alerts.service import AlertService
 from core.redact import Redactor
-from storage.engine import open_store
+from storage.database import open_store
 from tests.alerts.conftest import (
     PASSWORD,
     Clock,

@@ -126,7 +126,7 @@ def test_silenced_state_records_the_underlying_transition() -> None:
 def test_migration_matches_the_table_definitions(engine: object) -> None:
     import sqlalchemy as sa
 
-    from alerts.tables import ALERT_TABLES
+    from storage.schema import ALERT_TABLES
 
     assert isinstance(engine, sa.Engine)
     inspector = sa.inspect(engine)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.engine import Store, open_store
+from storage.database import Store, open_store
 from tests.dashboard.scenario import seed_scenario
 from tests.dashboard.seed import write_config
 

@@ -3,7 +3,7 @@ probe with history, a probe without runs, alert history and an outbox."""
 
 from __future__ import annotations
 
-from storage.engine import Store
+from storage.database import Store
 from tests.dashboard.seed import (
     CANARY,
     DAY,

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from alerts.tables import alert_events, alert_outbox, alert_states
 from probes.result import (
     Category,
     Failure,
@@ -21,10 +20,10 @@ from probes.result import (
     StepResult,
     StepStatus,
 )
-from storage.catalog import sync_catalog
-from storage.engine import Store
-from storage.models import probes_t
-from storage.writer import ResultWriter
+from storage.database import Store
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter
+from storage.schema import alert_events, alert_outbox, alert_states, probes_t
 
 MIN = 60_000
 HOUR = 60 * MIN

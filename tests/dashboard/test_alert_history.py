@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from storage import alert_history as ah
-from storage.engine import Store
+from storage.database import Store
+from storage.reads import alert_history as ah
 from tests.dashboard.seed import HOUR, MIN, add_email, add_event, add_state
 
 T = 1_767_225_600_000

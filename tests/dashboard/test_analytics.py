@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from storage import analytics, probe_series
-from storage.engine import Store, open_store
-from storage.models import rollups_t
-from storage.queries import nearest_rank
-from storage.retention import BUCKET_BOUNDS_US, apply_retention, bucket_index
-from storage.rollups import roll_up_completed_hours, watermark
+from storage.database import Store, open_store
+from storage.reads import analytics, probe_series
+from storage.reads.queries import nearest_rank
+from storage.rollups.format import BUCKET_BOUNDS_US, bucket_index
+from storage.rollups.write import roll_up_completed_hours, watermark
+from storage.schema import rollups_t
+from storage.spec import StorageSpec
+from storage.upkeep import upkeep_storage
 from tests.dashboard.seed import DAY, HOUR, MIN, R, catalog, dt, retire, write_runs
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -121,7 +123,7 @@ def test_overview_counts_rollups_beyond_raw_retention(store: Store) -> None:
     write_runs(store, "pay", "a", [
         R(old + k * MIN, 100, status="failed" if k < 3 else "ok", category="dns")
         for k in range(10)] + [R(NOW - MIN, 100)])
-    report = apply_retention(store, 7 * 86400, 400 * 86400, now=dt(NOW))
+    report = upkeep_storage(store, StorageSpec(url=store.url, raw_retention="7d"), now=dt(NOW))
     assert report.runs_deleted == 10
     (row,) = analytics.overview(store, NOW - HOUR, NOW, now=NOW)
     assert (row.uptime["30d"].runs, row.uptime["30d"].good) == (11, 8)
@@ -180,7 +182,7 @@ def test_probe_series_uses_rollups_when_raw_is_gone(store: Store) -> None:
     write_runs(store, "pay", "a", [R(hour + k * MIN, 10.0 * (k + 1),
                                      status="failed" if k == 0 else "ok", category="tls")
                                    for k in range(10)])
-    apply_retention(store, 7 * 86400, 400 * 86400, now=dt(NOW))
+    upkeep_storage(store, StorageSpec(url=store.url, raw_retention="7d"), now=dt(NOW))
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(rollups_t)).scalar_one() == 1
     s = probe_series.probe_series(store, _ids(store)["a"], NOW - 30 * DAY, NOW, 3 * HOUR)

@@ -109,8 +109,8 @@ def test_serve_rolls_up_hours_and_applies_retention(tmp_path: Path, api_url: str
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from storage.engine import open_store
-    from storage.writer import ResultWriter
+    from storage.database import open_store
+    from storage.ingest.writer import ResultWriter
     from tests.storage.factories import result
 
     config = _write(tmp_path / "seamwatch.yaml", api_url, ["alpha"], interval="1s")

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.catalog import sync_catalog
-from storage.engine import Store
-from storage.models import integrations_t, probes_t
-from storage.writer import ResultWriter
+from storage.database import Store
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter
+from storage.schema import integrations_t, probes_t
 from tests.storage.factories import result
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import contextlib
-import importlib
 import threading
 from pathlib import Path
 
@@ -9,36 +7,17 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from storage.engine import Store, head_revision, migrate_to_head, open_store, redact_url
-from storage.models import STORAGE_TABLES, TABLE_MODULES, metadata
+from storage.database import Store, head_revision, migrate_to_head, open_store, redact_url
+from storage.schema import metadata
 
-for _module in TABLE_MODULES:
-    with contextlib.suppress(ImportError):
-        importlib.import_module(_module)
-
-
-def _tables_in(diff: object) -> set[str]:
-    """Table names a compare_metadata diff entry touches."""
-    found: set[str] = set()
-    stack = [diff]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, sa.Table):
-            found.add(item.name)
-        elif isinstance(item, str) and item in STORAGE_TABLES:
-            found.add(item)
-        elif hasattr(item, "table") and isinstance(item.table, sa.Table):
-            found.add(item.table.name)
-    return found
+TABLES = frozenset(metadata.tables)  # every table: runs, rollups and alerts alike
 
 
 def _diffs(store: Store) -> list[object]:
-    """Autogenerate differences between the database and the models of storage's tables."""
+    """Autogenerate differences between the database and `storage.schema` (every table)."""
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        return [d for d in compare_metadata(ctx, metadata) if _tables_in(d) & STORAGE_TABLES]
+        return list(compare_metadata(ctx, metadata))
 
 
 def _schema(store: Store) -> dict[str, list[str]]:
@@ -50,7 +29,7 @@ def test_fresh_database_migrates_to_head_matching_models(any_store: Store) -> No
     with any_store.engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert version == head_revision(any_store)
-    assert set(sa.inspect(any_store.engine).get_table_names()) >= STORAGE_TABLES
+    assert set(sa.inspect(any_store.engine).get_table_names()) >= TABLES
     assert _diffs(any_store) == []
     before = _schema(any_store)
     migrate_to_head(any_store)  # re-running is a no-op

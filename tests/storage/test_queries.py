@@ -4,14 +4,14 @@ import random
 from datetime import timedelta
 
 from probes.result import Category, RunStatus
-from storage.catalog import sync_catalog
-from storage.engine import Store
-from storage.queries import (
+from storage.database import Store
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter
+from storage.reads.queries import (
     nearest_rank,
     probe_status,
     recent_runs,
 )
-from storage.writer import ResultWriter
 from tests.storage.factories import T0, result
 
 NOW = T0 + timedelta(days=2)

@@ -7,13 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from probes.result import Category, RunStatus
-from storage.catalog import sync_catalog
 from storage.codes import to_ms
-from storage.engine import Store
-from storage.models import rollups_t
-from storage.queries import nearest_rank
-from storage.retention import HOUR_MS, apply_retention, bucket_index, histogram_percentile
-from storage.writer import ResultWriter
+from storage.database import Store
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter
+from storage.reads.queries import nearest_rank
+from storage.retention import RetentionReport, apply_retention
+from storage.rollups.format import HOUR_MS, bucket_index, histogram_percentile
+from storage.rollups.write import roll_up_completed_hours
+from storage.schema import rollups_t
 from tests.storage.factories import T0, result
 
 NOW = T0 + timedelta(hours=6, minutes=20)
@@ -74,6 +76,12 @@ def _rollups(store: Store) -> dict[int, dict[str, Any]]:
     }
 
 
+def _upkeep(store: Store, raw_s: float, rollup_s: float) -> tuple[int, RetentionReport]:
+    """What `storage.upkeep` does: roll the complete hours up, then apply retention."""
+    written = roll_up_completed_hours(store, NOW)
+    return written, apply_retention(store, raw_s, rollup_s, now=NOW)
+
+
 def _count(store: Store, table: str) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
@@ -103,28 +111,28 @@ async def test_retention_deletes_rolled_raw_runs_without_rolling_them_again(
     everything = _expected(runs, 2**62)
     assert len(everything) == 6
 
-    report = apply_retention(any_store, RAW_S, 400 * 86400, now=NOW)
+    written, report = _upkeep(any_store, RAW_S, 400 * 86400)
     assert report.raw_boundary_ms == boundary
     # every complete hour is rolled up (raw kept for hours >= boundary), only old raw deleted
-    assert (report.runs_deleted, report.steps_deleted, report.rollups_written) == (12, 24, 6)
+    assert (report.runs_deleted, report.steps_deleted, written) == (12, 24, 6)
     assert _rollups(any_store) == everything
     assert _count(any_store, "runs") == 24 and _count(any_store, "run_steps") == 48
 
-    again = apply_retention(any_store, RAW_S, 400 * 86400, now=NOW)
-    assert (again.runs_deleted, again.rollups_written, again.rollups_deleted) == (0, 0, 0)
+    written, again = _upkeep(any_store, RAW_S, 400 * 86400)
+    assert (again.runs_deleted, written, again.rollups_deleted) == (0, 0, 0)
     assert _rollups(any_store) == everything
 
     # a run that arrives late for an hour whose raw runs are gone is added once, then deleted
     late = (5, 999, RunStatus.FAILED, Category.DNS)
     await _write(any_store, [late])
-    report = apply_retention(any_store, RAW_S, 400 * 86400, now=NOW)
-    assert (report.rollups_written, report.runs_deleted) == (1, 1)
+    written, report = _upkeep(any_store, RAW_S, 400 * 86400)
+    assert (written, report.runs_deleted) == (1, 1)
     assert _rollups(any_store) == _expected([*runs, late], 2**62)
-    apply_retention(any_store, RAW_S, 400 * 86400, now=NOW)
+    _upkeep(any_store, RAW_S, 400 * 86400)
     assert _rollups(any_store) == _expected([*runs, late], 2**62)
 
     # rollups older than rollup retention go; the newer hours stay
-    gone = apply_retention(any_store, RAW_S, 4.5 * 3600, now=NOW)  # boundary T0 + 1 h
+    _written, gone = _upkeep(any_store, RAW_S, 4.5 * 3600)  # boundary T0 + 1 h
     assert gone.rollups_deleted == 1
     assert min(_rollups(any_store)) == to_ms(T0 + timedelta(hours=1))
 

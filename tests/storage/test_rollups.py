@@ -8,12 +8,12 @@ import sqlalchemy as sa
 
 from probes.result import Category, RunStatus
 from storage.codes import to_ms
-from storage.engine import Store
-from storage.maintenance import maintain_storage
-from storage.models import late_runs_t, rollups_t
-from storage.retention import BUCKET_BOUNDS_US, bucket_index, bucket_sql
-from storage.rollups import SETTLE_MS, roll_up_completed_hours, watermark
+from storage.database import Store
+from storage.rollups.format import BUCKET_BOUNDS_US, bucket_index, bucket_sql
+from storage.rollups.write import SETTLE_MS, roll_up_completed_hours, watermark
+from storage.schema import late_runs_t, rollups_t
 from storage.spec import StorageSpec
+from storage.upkeep import upkeep_storage
 from tests.storage.factories import T0
 from tests.storage.test_retention import NOW, _count, _expected, _rollups, _runs, _write
 
@@ -107,15 +107,15 @@ async def test_concurrent_roll_ups_count_each_hour_once(any_store: Store) -> Non
     _cumulative_is_consistent(any_store)
 
 
-async def test_maintain_storage_rolls_up_and_applies_retention(any_store: Store) -> None:
+async def test_upkeep_storage_rolls_up_and_applies_retention(any_store: Store) -> None:
     runs = _runs()
     await _write(any_store, runs)
     spec = StorageSpec(url=any_store.url, raw_retention="3h30m")
-    report = maintain_storage(any_store, spec, now=NOW)
+    report = upkeep_storage(any_store, spec, now=NOW)
     assert report.rolled_through_ms == to_ms(T0 + timedelta(hours=6))
     assert (report.rollups_written, report.runs_deleted, report.steps_deleted) == (6, 12, 24)
     assert not report.idle
-    again = maintain_storage(any_store, spec, now=NOW)
+    again = upkeep_storage(any_store, spec, now=NOW)
     assert again.idle and again.rolled_through_ms == report.rolled_through_ms
     assert _rollups(any_store) == _expected(runs, ALL)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from storage import rows as rows_module
-from storage.catalog import sync_catalog
-from storage.engine import Store, open_store
-from storage.queries import recent_runs
-from storage.writer import ResultWriter, WrittenRun
+from storage.database import Store, open_store
+from storage.ingest import rows as rows_module
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter, WrittenRun
+from storage.reads.queries import recent_runs
 from tests.storage.factories import T0, many, result
 
 
@@ -85,7 +85,7 @@ async def test_a_failing_batch_rolls_back_and_is_retried(
                 raise RuntimeError("injected failure")
         real(conn, table, columns, rows)
 
-    monkeypatch.setattr("storage.writer.executemany_insert", flaky)
+    monkeypatch.setattr("storage.ingest.writer.executemany_insert", flaky)
     async with ResultWriter(sqlite_store, batch_size=50) as writer:
         for r in many(120):
             writer.submit(r)

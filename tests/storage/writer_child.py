@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
-from storage.engine import open_store
-from storage.writer import ResultWriter, WrittenRun
+from storage.database import open_store
+from storage.ingest.writer import ResultWriter, WrittenRun
 from tests.storage.factories import T0, result
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from probes.result import ProbeResult
 from storage.codes import CATEGORY_CODE, RUN_STATUS_CODE, STEP_STATUS_CODE, to_ms, to_us
-from storage.models import id_counters_t
+from storage.schema import id_counters_t
 
 _INT64 = 2**63 - 1
 

@@ -1,4 +1,4 @@
-"""Dashboard read model for the alert tables (`alerts.tables`): current states, transitions,
+"""Dashboard read model for the alert tables (`storage.schema`): current states, transitions,
 state bands, incidents, mean time to recovery and the email outbox.
 
 An **incident** is a probe's stay in the `firing` condition: it starts at the transition that
@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from alerts.tables import alert_events, alert_outbox, alert_states
 from storage.codes import to_ms
-from storage.engine import Store
+from storage.database import Store
+from storage.schema import alert_events, alert_outbox, alert_states
 
 # Worst first: an integration's state is the worst of its probes' (DESIGN §4). `failing` and
-# `no data` are the dashboard's words when the alert engine has no state for a probe.
+# `no data` are the dashboard's words when the alert evaluator has no state for a probe.
 SEVERITY: tuple[str, ...] = (
     "firing", "failing", "pending", "degraded", "silenced", "ok", "no data",
 )

@@ -1,6 +1,6 @@
 """Dashboard read model: the overview (one row per integration, with its probes).
 
-Read from hourly rollups for hours before the rollup watermark W (`storage.rollups`), and from
+Read from hourly rollups for hours before the rollup watermark W (`storage.rollups.write`), and from
 raw runs only for runs started at or after W (the current hour or two) plus the queued late runs
 not merged yet, so the cost barely depends on the range. Conventions:
 
@@ -24,10 +24,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.codes import RUN_STATUS, now_ms
-from storage.engine import Store
-from storage.retention import bucket_sql, histogram_percentile
-from storage.rollup_reads import CumIndex, Totals, json_value, last_failures
-from storage.rollups import watermark
+from storage.database import Store
+from storage.rollups.format import bucket_sql, histogram_percentile
+from storage.rollups.read import CumIndex, Totals, json_value, last_failures
+from storage.rollups.write import watermark
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.codes import now_ms
-from storage.engine import Store
-from storage.models import integrations_t, locations_t, probes_t
+from storage.database import Store
+from storage.schema import integrations_t, locations_t, probes_t
 
 CatalogEntry = tuple[str, str, str, Mapping[str, Any]]  # integration, probe, kind, meta
 

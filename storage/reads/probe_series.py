@@ -2,7 +2,7 @@
 
 Bucket k covers [start_ms + k·bucket_ms, start_ms + (k+1)·bucket_ms). Raw runs give exact
 nearest-rank percentiles; hours that only survive as rollups (older than raw retention) give
-approximate ones (`storage.retention.histogram_percentile`, flagged `approximate`).
+approximate ones (`storage.rollups.format.histogram_percentile`, flagged `approximate`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from storage.analytics import json_value, rank
 from storage.codes import CATEGORY
-from storage.engine import Store
-from storage.queries import rank_sql
-from storage.retention import histogram_percentile
+from storage.database import Store
+from storage.reads.analytics import json_value, rank
+from storage.reads.queries import rank_sql
+from storage.rollups.format import histogram_percentile
 
 
 @dataclass(slots=True)

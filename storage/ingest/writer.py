@@ -3,7 +3,7 @@
 `submit()` never blocks and never drops. A locked database (SQLITE_BUSY) or any other error delays
 the batch with exponential backoff and retries it until it commits; `close()` writes everything
 still pending before it returns. Listeners (`add_listener`) see each batch after its commit, in
-commit order — the alert engine hooks in there.
+commit order — the alert evaluator hooks in there.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from probes.result import ProbeResult
-from storage import catalog
-from storage.engine import Store
-from storage.models import run_steps_t, runs_t
-from storage.rows import (
+from storage.database import Store
+from storage.ingest import catalog
+from storage.ingest.rows import (
     RUN_COLUMNS,
     STEP_COLUMNS,
     allocate_run_ids,
@@ -29,6 +28,7 @@ from storage.rows import (
     cluster_key,
     executemany_insert,
 )
+from storage.schema import run_steps_t, runs_t
 
 log = logging.getLogger(__name__)
 

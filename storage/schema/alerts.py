@@ -1,5 +1,5 @@
-"""The alert tables (SQLAlchemy Core on the shared SQLModel metadata; created by the Alembic
-migration `0002_alerts`, never by `create_all` outside tests).
+"""The alert tables (SQLAlchemy Core on `storage.schema.base.metadata`; created by the Alembic
+migration `0002_alerts`). `alerts.repo` writes them, `storage.reads.alert_history` reads them.
 
 - `alert_states`: one row per probe, the state machine's memory (survives restarts).
 - `alert_events`: every transition (time, from, to, underlying condition, reason, run reference).
@@ -12,9 +12,9 @@ migration `0002_alerts`, never by `create_all` outside tests).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 
-metadata = SQLModel.metadata
+from storage.schema.base import metadata
+
 TS = sa.DateTime(timezone=True)
 
 alert_states = sa.Table(
@@ -38,7 +38,6 @@ alert_states = sa.Table(
     sa.Column("last_failure", sa.JSON, nullable=False),
     sa.Column("recent", sa.JSON, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
-    extend_existing=True,
 )
 
 alert_events = sa.Table(
@@ -56,7 +55,6 @@ alert_events = sa.Table(
     sa.Column("run_id", sa.BigInteger),
     sa.Index("ix_alert_events_probe_at", "integration", "probe", "at"),
     sa.Index("ix_alert_events_at", "at"),
-    extend_existing=True,
 )
 
 alert_outbox = sa.Table(
@@ -77,7 +75,6 @@ alert_outbox = sa.Table(
     sa.Column("next_attempt_at", TS, nullable=False),
     sa.Column("sent_at", TS),
     sa.Index("ix_alert_outbox_status_id", "status", "id"),
-    extend_existing=True,
 )
 
 alert_notices = sa.Table(
@@ -92,7 +89,6 @@ alert_notices = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("outbox_id", sa.Integer, sa.ForeignKey("alert_outbox.id")),
     sa.Index("ix_alert_notices_outbox", "outbox_id"),
-    extend_existing=True,
 )
 
 ALERT_TABLES = (alert_states, alert_events, alert_outbox, alert_notices)

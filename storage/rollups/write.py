@@ -11,8 +11,8 @@ once cannot count an hour twice.
 Late runs (started before W when inserted: clock skew, a runner that was offline): a trigger on
 `runs` (migration 0003) copies them into `rollup_late_runs` in the inserting transaction; the
 next roll-up adds them to their hour's row (creating it if needed) and dequeues them in one
-transaction. Until then they are in raw `runs` but in no rollup; `storage.analytics` counts the
-queue too, so totals stay exact. A late run for an hour whose rollup retention already expired
+transaction. Until then they are in raw `runs` but in no rollup; `storage.reads.analytics` counts
+the queue too, so totals stay exact. A late run for an hour whose rollup retention already expired
 recreates that hour's row, which the next retention pass deletes again.
 
 Each row carries running totals (`cum_*`: this hour and every earlier row of the probe), kept
@@ -30,9 +30,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.codes import CATEGORY, now_ms, to_ms
-from storage.engine import Store
-from storage.models import late_runs_t, probes_t, rollup_state_t, rollups_t
-from storage.retention import HOUR_MS, Rollup, bucket_sql
+from storage.database import Store
+from storage.rollups.format import HOUR_MS, Rollup, bucket_sql, hour_floor
+from storage.rollups.read import last_rows_before
+from storage.schema import late_runs_t, rollup_state_t, rollups_t
 
 SETTLE_MS = 120_000  # an hour is rolled up once it ended this long ago (batching, timeouts)
 ROWS_PER_TRANSACTION = 60_000  # raw runs rolled per write transaction (then the lock is freed)
@@ -69,10 +70,6 @@ _HOUR_CATS = sa.text(
     GROUP BY r.probe_id, (r.started_ms / 3600000) * 3600000, r.category
     """
 )
-
-
-def hour_floor(ms: int) -> int:
-    return ms - ms % HOUR_MS
 
 
 def _ms(now: datetime | int | None) -> int:
@@ -225,16 +222,6 @@ def _by_hour(hours: dict[int, int]) -> dict[int, list[int]]:
     for pid, hour in hours.items():
         out.setdefault(hour, []).append(pid)
     return out
-
-
-def last_rows_before(conn: sa.Connection, pids: list[int], hour: int) -> sa.CursorResult[Any]:
-    """Each probe's newest rollup row before `hour` (probes without one are left out)."""
-    r2 = rollups_t.alias("r2")
-    newest = (sa.select(sa.func.max(r2.c.hour_ms))
-              .where(r2.c.probe_id == probes_t.c.id, r2.c.hour_ms < hour).scalar_subquery())
-    return conn.execute(sa.select(rollups_t).select_from(probes_t.join(
-        rollups_t, (rollups_t.c.probe_id == probes_t.c.id) & (rollups_t.c.hour_ms == newest)
-    )).where(probes_t.c.id.in_(pids)))
 
 
 def _cum_before(conn: sa.Connection, first: dict[int, int]) -> dict[int, Cum]:

@@ -1,26 +1,37 @@
-"""Reading spans of hourly rollups through their running totals (`cum_*`, see `storage.rollups`):
-the runs of hours [a, b) of a probe are `at(b) - at(a)`, where `at(x)` is the running total of
-the probe's newest row before hour x. Two indexed lookups per probe, whatever the span.
+"""Reading spans of hourly rollups through their running totals (`cum_*`, kept by
+`storage.rollups.write`): the runs of hours [a, b) of a probe are `at(b) - at(a)`, where `at(x)`
+is the running total of the probe's newest row before hour x. Two indexed lookups per probe,
+whatever the span.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from storage.retention import HOUR_MS
-from storage.rollups import last_rows_before
+from storage.codes import CATEGORY
+from storage.rollups.format import HOUR_MS
+from storage.schema import probes_t, rollups_t
 
 
 def json_value(value: Any) -> Any:
     """A JSON column read through a text query: decoded by the driver (PostgreSQL) or a string
     (SQLite)."""
-    import json
-
     return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def last_rows_before(conn: sa.Connection, pids: list[int], hour: int) -> sa.CursorResult[Any]:
+    """Each probe's newest rollup row before `hour` (probes without one are left out)."""
+    r2 = rollups_t.alias("r2")
+    newest = (sa.select(sa.func.max(r2.c.hour_ms))
+              .where(r2.c.probe_id == probes_t.c.id, r2.c.hour_ms < hour).scalar_subquery())
+    return conn.execute(sa.select(rollups_t).select_from(probes_t.join(
+        rollups_t, (rollups_t.c.probe_id == probes_t.c.id) & (rollups_t.c.hour_ms == newest)
+    )).where(probes_t.c.id.in_(pids)))
 
 
 def _hist(value: Any) -> Counter[str]:
@@ -170,8 +181,6 @@ def last_failures(
     """Time, category and reason of each probe's newest failed run: from raw runs (the tail's
     newest failure, else the newest failure inside the newest rolled-up hour with failures
     while its raw runs are kept), else that hour and its most frequent category."""
-    from storage.codes import CATEGORY
-
     exact = dict(raw_fail)
     rolled = sorted(p for p in rolled_fail if p not in raw_fail)
     hours: dict[int, int] = {}

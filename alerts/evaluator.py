@@ -51,7 +51,7 @@ def _clone(st: ProbeState) -> ProbeState:
     return replace(st, recent=list(st.recent), last_failure=dict(st.last_failure))
 
 
-class AlertEngine:
+class AlertEvaluator:
     def __init__(self, engine: sa.Engine, redactor: Redactor) -> None:
         self.repo = AlertRepo(engine)
         self.engine = engine

@@ -1,4 +1,5 @@
-"""Engine set-up: SQLite pragmas or PostgreSQL, and Alembic migrations to head under a lock."""
+"""The database: `Store` (an opened SQLAlchemy engine and its write transactions), `open_store`
+(SQLite pragmas or PostgreSQL) and the Alembic migrations to head under a lock."""
 
 from __future__ import annotations
 
