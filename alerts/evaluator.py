@@ -1,7 +1,8 @@
-"""The synchronous core of the alert service: evaluation of committed runs, time-driven work
-(maintenance windows, reminders, held flapping alerts) and grouping owed notices into outbox
-emails. Everything here runs on the service's single worker thread, so calls are serialised in
-the order they were submitted and the in-memory state cache is only touched from that thread.
+"""AlertEvaluator, the synchronous core of the alert service: evaluation of committed runs,
+time-driven work (maintenance windows, reminders, held flapping alerts) and grouping owed
+notices into outbox emails. Everything here runs on the service's single worker thread, so calls
+are serialised in the order they were submitted and the in-memory state cache is only touched
+from that thread.
 """
 
 from __future__ import annotations
@@ -18,18 +19,14 @@ import sqlalchemy as sa
 from alerts.maintenance import SilenceMap
 from alerts.message import new_message_id
 from alerts.render import render_group
-from alerts.repo import AlertRepo, NewNotice, aware
+from alerts.repo import AlertRepo, NewNotice
 from alerts.settings import Settings
-from alerts.state import (
-    NoticeKind,
-    ProbeState,
-    Transition,
-    apply_run,
-    is_due,
-    reconcile,
-)
+from alerts.state import NoticeKind, ProbeState, apply_run, is_due, reconcile
 from core.redact import Redactor
 from probes.result import ProbeResult
+from storage.codes import from_ms, to_ms
+from storage.database import Store
+from storage.schema.alerts import AlertEvent
 
 log = logging.getLogger("seamwatch.alerts")
 Key = tuple[str, str]
@@ -52,9 +49,8 @@ def _clone(st: ProbeState) -> ProbeState:
 
 
 class AlertEvaluator:
-    def __init__(self, engine: sa.Engine, redactor: Redactor) -> None:
-        self.repo = AlertRepo(engine)
-        self.engine = engine
+    def __init__(self, store: Store, redactor: Redactor) -> None:
+        self.repo = AlertRepo(store)
         self.redactor = redactor
         self._states: dict[Key, ProbeState] | None = None
 
@@ -93,30 +89,31 @@ class AlertEvaluator:
         return NewNotice(st.integration, st.probe, str(kind), "\n".join(recipients), payload)
 
     def _silence(
-        self, st: ProbeState, window: str | None, now: datetime, out: list[Transition]
+        self, st: ProbeState, window: str | None, now: datetime, out: list[AlertEvent]
     ) -> str | None:
         """Apply a maintenance window change; return the name of a window that just ended."""
         if window == st.silenced_by:
             return None
         ended = st.silenced_by
         if window and not ended:
-            out.append(Transition(st.integration, st.probe, str(st.condition), "silenced",
-                                  str(st.condition), f"maintenance window '{window}' started",
-                                  None))
+            out.append(AlertEvent(to_ms(now), st.integration, st.probe, str(st.condition),
+                                  "silenced", str(st.condition),
+                                  f"maintenance window '{window}' started"))
         elif ended and not window:
-            out.append(Transition(st.integration, st.probe, "silenced", str(st.condition),
-                                  str(st.condition), f"maintenance window '{ended}' ended", None))
+            out.append(AlertEvent(to_ms(now), st.integration, st.probe, "silenced",
+                                  str(st.condition), str(st.condition),
+                                  f"maintenance window '{ended}' ended"))
         st.silenced_by = window
         return ended if not window else None
 
     def _commit(
         self, now: datetime, changed: dict[Key, ProbeState],
-        transitions: list[Transition], notices: list[NewNotice],
+        transitions: list[AlertEvent], notices: list[NewNotice],
     ) -> None:
         states = self.states
         inserted = [st for k, st in changed.items() if k not in states]
         updated = [st for k, st in changed.items() if k in states]
-        with self.repo.write() as conn:
+        with self.repo.store.write() as conn:
             self.repo.save(conn, now, inserted, updated, transitions, notices)
         states.update(changed)
 
@@ -128,7 +125,7 @@ class AlertEvaluator:
         states = self.states
         silence: SilenceMap | None = s.calendar.silencing(now) if s.calendar else None
         changed: dict[Key, ProbeState] = {}
-        transitions: list[Transition] = []
+        transitions: list[AlertEvent] = []
         notices: list[NewNotice] = []
         for item in results:
             run = item if isinstance(item, ProbeResult) else item.result
@@ -141,7 +138,7 @@ class AlertEvaluator:
             policy = s.policy(run.integration, run.probe)
             window = silence.window_for(run.integration) if silence else None
             ended = self._silence(st, window.name if window else None, now, transitions)
-            tr = apply_run(st, run, policy)
+            tr = apply_run(st, run, policy, now)
             for field in ("message", "degraded_reason"):
                 st.last_failure[field] = self.redactor.redact(st.last_failure.get(field))
             if tr is not None:
@@ -161,7 +158,7 @@ class AlertEvaluator:
         """Maintenance open/close, reminders and held (flapping) FIRING emails. Returns notices."""
         silence: SilenceMap | None = s.calendar.silencing(now) if s.calendar else None
         changed: dict[Key, ProbeState] = {}
-        transitions: list[Transition] = []
+        transitions: list[AlertEvent] = []
         notices: list[NewNotice] = []
         for key, known in self.states.items():
             window = silence.window_for(known.integration) if silence else None
@@ -189,13 +186,13 @@ class AlertEvaluator:
             return 0
         wait = timedelta(seconds=s.email.group_wait)
         queued = 0
-        with self.repo.write() as conn:
+        with self.repo.store.write() as conn:
             groups: dict[tuple[str, str], list[sa.Row[Any]]] = defaultdict(list)
             for row in self.repo.open_notices(conn):
                 groups[(row.recipients, row.kind)].append(row)
             others: dict[str, list[tuple[str, str]]] | None = None
             for (recipients, kind), rows in groups.items():
-                if (aware(rows[0].created_at) or now) + wait > now:
+                if from_ms(rows[0].created_ms) + wait > now:
                     continue
                 if others is None:
                     others = defaultdict(list)

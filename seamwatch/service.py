@@ -73,7 +73,7 @@ class SeamwatchService:
             batch_size=config.storage.batch_size, flush_interval=config.storage.flush_interval,
         )
         self.metrics.writer_backlog.set_function(lambda: self.writer.pending)
-        self.alerts = AlertService(self.store.engine, config, redactor=redactor)
+        self.alerts = AlertService(self.store, config, redactor=redactor)
         # Alerts evaluate runs only once they are committed, in commit order.
         self.writer.add_listener(self._evaluate_alerts)
         self._entries: dict[str, ProbeEntry] = {e.key: e for e in config.entries}

@@ -28,7 +28,7 @@ def status_rows(config: Config) -> list[Row]:
     store = open_store(config.storage_url)
     try:
         rows = probe_status(store)
-        states = AlertRepo(store.engine).load_states()
+        states = AlertRepo(store).load_states()
     finally:
         store.close()
     wanted = {e.key for e in config.entries}

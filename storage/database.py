@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,16 +164,45 @@ def head_revision(store: Store) -> str | None:
 
 def migrate_to_head(store: Store) -> None:
     """Run Alembic upgrades to head; concurrent callers (serve + dashboard) serialise on a lock."""
+    upgrade_to(store, "head")
+
+
+def upgrade_to(store: Store, revision: str) -> None:
+    """Upgrade to `revision` (under the migration lock)."""
+    _migrate(store, lambda cfg: command.upgrade(cfg, revision))
+
+
+def downgrade_to(store: Store, revision: str) -> None:
+    """Downgrade to `revision` (under the migration lock)."""
+    _migrate(store, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _migrate(store: Store, step: Callable[[Config], None]) -> None:
     cfg = alembic_config(store)
 
-    def upgrade(conn: sa.Connection) -> None:
+    def run(conn: sa.Connection) -> None:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        step(cfg)
         conn.commit()
 
     if store.is_sqlite:
-        with _sqlite_file_lock(store), store.engine.connect() as conn:
-            upgrade(conn)
+        with _sqlite_file_lock(store), store.engine.connect() as conn, _sqlite_fk_off(conn):
+            run(conn)
     else:
         with store.engine.connect() as conn, _pg_advisory_lock(conn):
-            upgrade(conn)
+            run(conn)
+
+
+@contextlib.contextmanager
+def _sqlite_fk_off(conn: sa.Connection) -> Iterator[None]:
+    """Foreign keys off while migrating (set before the transaction, where SQLite honours it):
+    batch mode recreates a table by copy, drop and rename, and dropping a table that other rows
+    reference would fail with the checks on. The migration keeps the references intact."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        conn.rollback()  # nothing after a commit; after a failure, before the pragma can apply
+        raw.execute("PRAGMA foreign_keys=ON")

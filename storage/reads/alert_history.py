@@ -1,5 +1,5 @@
-"""Dashboard read model for the alert tables (`storage.schema`): current states, transitions,
-state bands, incidents, mean time to recovery and the email outbox.
+"""Dashboard read model for the alert tables (`storage.schema.alerts`): current states,
+transitions (`AlertEvent`), state bands, incidents, mean time to recovery and the email outbox.
 
 An **incident** is a probe's stay in the `firing` condition: it starts at the transition that
 left `ok`/`degraded` on the way to firing (the first failing run's transition, so `pending` time
@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from storage.codes import to_ms
 from storage.database import Store
-from storage.schema import alert_events, alert_outbox, alert_states
+from storage.schema.alerts import AlertEvent, alert_events_t, alert_outbox_t, alert_states_t
 
-# Worst first: an integration's state is the worst of its probes' (DESIGN §4). `failing` and
-# `no data` are the dashboard's words when the alert evaluator has no state for a probe.
+# Worst first: an integration's state is the worst of its probes' (docs/architecture.md,
+# "States"). `failing` and `no data` are the dashboard's words when the alert evaluator has no
+# state for a probe.
 SEVERITY: tuple[str, ...] = (
     "firing", "failing", "pending", "degraded", "silenced", "ok", "no data",
 )
@@ -38,12 +37,6 @@ def worst_state(states: Iterable[str | None]) -> str:
     return min((s or "no data" for s in states), key=severity, default="no data")
 
 
-def _ms(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    return to_ms(value if value.tzinfo else value.replace(tzinfo=UTC))
-
-
 @dataclass(slots=True)
 class AlertNow:
     integration: str
@@ -58,7 +51,7 @@ class AlertNow:
 
 
 def current_states(store: Store) -> list[AlertNow]:
-    t = alert_states
+    t = alert_states_t
     with store.engine.connect() as conn:
         if not sa.inspect(conn).has_table("alert_states"):
             return []
@@ -66,22 +59,11 @@ def current_states(store: Store) -> list[AlertNow]:
     return [
         AlertNow(
             r["integration"], r["probe"], "silenced" if r["silenced_by"] else r["condition"],
-            r["condition"], _ms(r["since"]), r["silenced_by"], int(r["fail_streak"] or 0),
-            _ms(r["incident_start"]), dict(r["last_failure"] or {}),
+            r["condition"], r["since_ms"], r["silenced_by"], int(r["fail_streak"] or 0),
+            r["incident_start_ms"], dict(r["last_failure"] or {}),
         )
         for r in rows
     ]
-
-
-@dataclass(slots=True)
-class AlertEvent:
-    at_ms: int
-    integration: str
-    probe: str
-    from_state: str
-    to_state: str
-    condition: str
-    reason: str
 
 
 def events(
@@ -89,13 +71,13 @@ def events(
     integration: str | None = None, probe: str | None = None,
 ) -> list[AlertEvent]:
     """Transitions in [start_ms, end_ms), oldest first (optionally one integration/probe)."""
-    t = alert_events
-    query = sa.select(t.c.at, t.c.integration, t.c.probe, t.c.from_state, t.c.to_state,
-                      t.c.condition, t.c.reason)
+    t = alert_events_t
+    query = sa.select(t.c.at_ms, t.c.integration, t.c.probe, t.c.from_state, t.c.to_state,
+                      t.c.condition, t.c.reason, t.c.run_started_ms, t.c.run_id)
     if start_ms is not None:
-        query = query.where(t.c.at >= datetime.fromtimestamp(start_ms / 1000, UTC))
+        query = query.where(t.c.at_ms >= start_ms)
     if end_ms is not None:
-        query = query.where(t.c.at < datetime.fromtimestamp(end_ms / 1000, UTC))
+        query = query.where(t.c.at_ms < end_ms)
     if integration is not None:
         query = query.where(t.c.integration == integration)
     if probe is not None:
@@ -103,21 +85,20 @@ def events(
     with store.engine.connect() as conn:
         if not sa.inspect(conn).has_table("alert_events"):
             return []
-        rows = conn.execute(query.order_by(t.c.at, t.c.id)).all()
-    return [AlertEvent(_ms(at) or 0, i, p, f, to, c, r) for at, i, p, f, to, c, r in rows]
+        rows = conn.execute(query.order_by(t.c.at_ms, t.c.id)).all()
+    return [AlertEvent(*row) for row in rows]
 
 
 def state_before(store: Store, integration: str, probe: str, at_ms: int) -> str:
     """The visible state a probe was in just before `at_ms` (`ok` when nothing was recorded)."""
-    t = alert_events
+    t = alert_events_t
     with store.engine.connect() as conn:
         if not sa.inspect(conn).has_table("alert_events"):
             return "ok"
         state = conn.execute(
             sa.select(t.c.to_state)
-            .where(t.c.integration == integration, t.c.probe == probe,
-                   t.c.at < datetime.fromtimestamp(at_ms / 1000, UTC))
-            .order_by(t.c.at.desc(), t.c.id.desc()).limit(1)
+            .where(t.c.integration == integration, t.c.probe == probe, t.c.at_ms < at_ms)
+            .order_by(t.c.at_ms.desc(), t.c.id.desc()).limit(1)
         ).scalar_one_or_none()
     return state or "ok"
 
@@ -208,7 +189,7 @@ class OutboxEmail:
 
 def outbox(store: Store, limit: int = 200, status: str | None = None) -> list[OutboxEmail]:
     """The newest outbox rows first."""
-    t = alert_outbox
+    t = alert_outbox_t
     query = sa.select(t).order_by(t.c.id.desc()).limit(limit)
     if status is not None:
         query = query.where(t.c.status == status)
@@ -220,7 +201,7 @@ def outbox(store: Store, limit: int = 200, status: str | None = None) -> list[Ou
         OutboxEmail(
             int(r["id"]), r["kind"], r["status"], [a for a in r["recipients"].split("\n") if a],
             r["subject"], r["text_body"], int(r["attempts"] or 0), r["last_error"],
-            _ms(r["created_at"]) or 0, _ms(r["sent_at"]), _ms(r["next_attempt_at"]),
+            r["created_ms"], r["sent_ms"], r["next_attempt_ms"],
             int(r["alert_count"] or 0),
         )
         for r in rows
@@ -228,7 +209,7 @@ def outbox(store: Store, limit: int = 200, status: str | None = None) -> list[Ou
 
 
 def outbox_counts(store: Store) -> dict[str, int]:
-    t = alert_outbox
+    t = alert_outbox_t
     with store.engine.connect() as conn:
         if not sa.inspect(conn).has_table("alert_outbox"):
             return {}

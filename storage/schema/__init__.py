@@ -1,15 +1,16 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
-`storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables
-(`alerts.py`). docs/architecture.md, "Tables", describes them."""
+`storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
+`AlertEvent` row type (`alerts.py`). docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
 
 from storage.schema.alerts import (
     ALERT_TABLES,
-    alert_events,
-    alert_notices,
-    alert_outbox,
-    alert_states,
+    AlertEvent,
+    alert_events_t,
+    alert_notices_t,
+    alert_outbox_t,
+    alert_states_t,
 )
 from storage.schema.base import metadata
 from storage.schema.runs import (
@@ -30,10 +31,11 @@ __all__ = [
     "ALERT_TABLES",
     "RUN_ID_SEQUENCE",
     "RUN_TABLES",
-    "alert_events",
-    "alert_notices",
-    "alert_outbox",
-    "alert_states",
+    "AlertEvent",
+    "alert_events_t",
+    "alert_notices_t",
+    "alert_outbox_t",
+    "alert_states_t",
     "id_counters_t",
     "integrations_t",
     "late_runs_t",

@@ -23,7 +23,7 @@ from probes.result import (
 from storage.database import Store
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.writer import ResultWriter
-from storage.schema import alert_events, alert_outbox, alert_states, probes_t
+from storage.schema import alert_events_t, alert_outbox_t, alert_states_t, probes_t
 
 MIN = 60_000
 HOUR = 60 * MIN
@@ -108,19 +108,19 @@ def add_state(store: Store, integration: str, probe: str, condition: str, since_
               *, silenced_by: str | None = None, last_failure: dict[str, object] | None = None,
               fail_streak: int = 0) -> None:
     with store.write() as conn:
-        conn.execute(alert_states.insert().values(
+        conn.execute(alert_states_t.insert().values(
             integration=integration, probe=probe, state=condition, condition=condition,
-            silenced_by=silenced_by, since=dt(since_ms), fail_streak=fail_streak,
+            silenced_by=silenced_by, since_ms=since_ms, fail_streak=fail_streak,
             good_streak=0, ok_streak=0, degraded_streak=0, flaps=0,
-            last_failure=last_failure or {}, recent=[], updated_at=dt(since_ms),
+            last_failure=last_failure or {}, recent=[], updated_ms=since_ms,
         ))
 
 
 def add_event(store: Store, integration: str, probe: str, at_ms: int, from_state: str,
               to_state: str, reason: str, condition: str | None = None) -> None:
     with store.write() as conn:
-        conn.execute(alert_events.insert().values(
-            at=dt(at_ms), integration=integration, probe=probe, from_state=from_state,
+        conn.execute(alert_events_t.insert().values(
+            at_ms=at_ms, integration=integration, probe=probe, from_state=from_state,
             to_state=to_state, condition=condition or to_state, reason=reason,
         ))
 
@@ -128,12 +128,12 @@ def add_event(store: Store, integration: str, probe: str, at_ms: int, from_state
 def add_email(store: Store, at_ms: int, subject: str, status: str, *, attempts: int = 1,
               last_error: str | None = None, text: str = "body", kind: str = "firing") -> None:
     with store.write() as conn:
-        conn.execute(alert_outbox.insert().values(
+        conn.execute(alert_outbox_t.insert().values(
             message_id=f"<{at_ms}.{subject[:10]}@seamwatch>", kind=kind,
             recipients="oncall@example.com", subject=subject, text_body=text,
             html_body=f"<p>{text}</p>", alert_count=1, status=status, attempts=attempts,
-            last_error=last_error, created_at=dt(at_ms), next_attempt_at=dt(at_ms),
-            sent_at=dt(at_ms + 1000) if status == "sent" else None,
+            last_error=last_error, created_ms=at_ms, next_attempt_ms=at_ms,
+            sent_ms=at_ms + 1000 if status == "sent" else None,
         ))
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from storage.database import Store
 from storage.reads import alert_history as ah
+from storage.schema.alerts import AlertEvent
 from tests.dashboard.seed import HOUR, MIN, add_email, add_event, add_state
 
 T = 1_767_225_600_000
 
 
 def ev(at: int, to: str, *, probe: str = "p", cond: str | None = None,
-       integration: str = "pay", frm: str = "x", reason: str = "") -> ah.AlertEvent:
-    return ah.AlertEvent(at, integration, probe, frm, to, cond or to, reason or f"to {to}")
+       integration: str = "pay", frm: str = "x", reason: str = "") -> AlertEvent:
+    return AlertEvent(at, integration, probe, frm, to, cond or to, reason or f"to {to}")
 
 
 def test_worst_state_order() -> None:
