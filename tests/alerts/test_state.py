@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from alerts.state import NotifyRules, ProbeState, apply_run, is_due, reconcile
 from core.policy import AlertPolicy
 from core.states import AlertState
 from storage.codes import to_ms
-from storage.database import Store
-from storage.schema.alerts import ALERT_TABLES
 from tests.alerts.conftest import T0, result
 
 F, O, D = "failed", "ok", "degraded"  # noqa: E741
@@ -127,9 +124,3 @@ def test_silenced_state_records_the_underlying_transition() -> None:
     assert tr.reason.startswith("ok → firing during maintenance 'nightly'")
     assert reconcile(st, policy, NotifyRules(), T0) is None
     assert st.state == AlertState.SILENCED and st.condition == AlertState.FIRING
-
-
-def test_migration_matches_the_table_definitions(store: Store) -> None:
-    inspector = sa.inspect(store.engine)
-    for table in ALERT_TABLES:
-        assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.c.keys())

@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_sigkill_mid_stream_loses_no_committed_batch(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.storage.writer_child", f"sqlite:///{db}"],
+        [sys.executable, "-m", "tests.storage.ingest.writer_child", f"sqlite:///{db}"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -16,7 +16,7 @@ from storage.rollups.write import roll_up_completed_hours, watermark
 from storage.schema import rollups_t
 from storage.spec import StorageSpec
 from storage.upkeep import upkeep_storage
-from tests.dashboard.seed import DAY, HOUR, MIN, R, catalog, dt, retire, write_runs
+from tests.storage.seed import DAY, HOUR, MIN, R, catalog, dt, retire, write_runs
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00Z
 

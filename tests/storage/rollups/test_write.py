@@ -9,13 +9,10 @@ import sqlalchemy as sa
 from probes.result import Category, RunStatus
 from storage.codes import to_ms
 from storage.database import Store
-from storage.rollups.format import BUCKET_BOUNDS_US, bucket_index, bucket_sql
 from storage.rollups.write import SETTLE_MS, roll_up_completed_hours, watermark
 from storage.schema import late_runs_t, rollups_t
-from storage.spec import StorageSpec
-from storage.upkeep import upkeep_storage
 from tests.storage.factories import T0
-from tests.storage.test_retention import NOW, _count, _expected, _rollups, _runs, _write
+from tests.storage.history import NOW, count, expected, six_hours, stored_rollups, write
 
 ALL = 2**62
 
@@ -41,52 +38,52 @@ def _cumulative_is_consistent(store: Store) -> None:
 
 
 async def test_rollups_equal_raw_aggregates_watermark_and_idempotency(any_store: Store) -> None:
-    runs = _runs()  # one run every 10 minutes from T0 to T0 + 5 h 50
-    await _write(any_store, runs)
+    runs = six_hours()  # one run every 10 minutes from T0 to T0 + 5 h 50
+    await write(any_store, runs)
     assert _w(any_store) is None
     # T0 + 2 h + 1 min: hour 1 ended less than SETTLE_MS ago, so only hour 0 is complete
     assert roll_up_completed_hours(any_store, T0 + timedelta(hours=2, minutes=1)) == 1
     assert _w(any_store) == to_ms(T0 + timedelta(hours=1))
-    assert _rollups(any_store) == _expected(runs, to_ms(T0 + timedelta(hours=1)))
+    assert stored_rollups(any_store) == expected(runs, to_ms(T0 + timedelta(hours=1)))
     later = T0 + timedelta(hours=2) + timedelta(milliseconds=SETTLE_MS)
     assert roll_up_completed_hours(any_store, later) == 1
     assert _w(any_store) == to_ms(T0 + timedelta(hours=2))
 
     assert roll_up_completed_hours(any_store, NOW) == 4
     assert _w(any_store) == to_ms(T0 + timedelta(hours=6))
-    expected = _expected(runs, ALL)
-    assert _rollups(any_store) == expected and len(expected) == 6
-    assert _count(any_store, "runs") == 36  # raw runs are kept
+    want = expected(runs, ALL)
+    assert stored_rollups(any_store) == want and len(want) == 6
+    assert count(any_store, "runs") == 36  # raw runs are kept
     _cumulative_is_consistent(any_store)
 
     assert roll_up_completed_hours(any_store, NOW) == 0  # idempotent
     assert roll_up_completed_hours(any_store, T0) == 0  # never moves back
-    assert _rollups(any_store) == expected and _w(any_store) == to_ms(T0 + timedelta(hours=6))
+    assert stored_rollups(any_store) == want and _w(any_store) == to_ms(T0 + timedelta(hours=6))
 
 
 async def test_late_run_is_queued_then_added_once(any_store: Store) -> None:
-    runs = _runs()
-    await _write(any_store, runs)
+    runs = six_hours()
+    await write(any_store, runs)
     roll_up_completed_hours(any_store, NOW)
     late = [(75, 2000, RunStatus.FAILED, Category.TIMEOUT), (5, 1, RunStatus.OK, None)]
     current = (365, 30, RunStatus.OK, None)  # the current hour: not late
-    await _write(any_store, [*late, current])
-    assert _count(any_store, "rollup_late_runs") == 2
-    assert _rollups(any_store) == _expected(runs, ALL)  # not yet merged
+    await write(any_store, [*late, current])
+    assert count(any_store, "rollup_late_runs") == 2
+    assert stored_rollups(any_store) == expected(runs, ALL)  # not yet merged
 
     assert roll_up_completed_hours(any_store, NOW) == 2
-    assert _count(any_store, "rollup_late_runs") == 0
-    assert _rollups(any_store) == _expected([*runs, *late], ALL)
+    assert count(any_store, "rollup_late_runs") == 0
+    assert stored_rollups(any_store) == expected([*runs, *late], ALL)
     _cumulative_is_consistent(any_store)
     assert roll_up_completed_hours(any_store, NOW) == 0
-    assert _rollups(any_store) == _expected([*runs, *late], ALL)
+    assert stored_rollups(any_store) == expected([*runs, *late], ALL)
     with any_store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(late_runs_t)).scalar() == 0
 
 
 async def test_concurrent_roll_ups_count_each_hour_once(any_store: Store) -> None:
-    runs = _runs()
-    await _write(any_store, runs)
+    runs = six_hours()
+    await write(any_store, runs)
     barrier = threading.Barrier(3)
     errors: list[BaseException] = []
 
@@ -103,27 +100,5 @@ async def test_concurrent_roll_ups_count_each_hour_once(any_store: Store) -> Non
     for th in threads:
         th.join()
     assert errors == []
-    assert _rollups(any_store) == _expected(runs, ALL)
+    assert stored_rollups(any_store) == expected(runs, ALL)
     _cumulative_is_consistent(any_store)
-
-
-async def test_upkeep_storage_rolls_up_and_applies_retention(any_store: Store) -> None:
-    runs = _runs()
-    await _write(any_store, runs)
-    spec = StorageSpec(url=any_store.url, raw_retention="3h30m")
-    report = upkeep_storage(any_store, spec, now=NOW)
-    assert report.rolled_through_ms == to_ms(T0 + timedelta(hours=6))
-    assert (report.rollups_written, report.runs_deleted, report.steps_deleted) == (6, 12, 24)
-    assert not report.idle
-    again = upkeep_storage(any_store, spec, now=NOW)
-    assert again.idle and again.rolled_through_ms == report.rolled_through_ms
-    assert _rollups(any_store) == _expected(runs, ALL)
-
-
-def test_bucket_sql_matches_bucket_index(sqlite_store: Store) -> None:
-    values = [0, 1, *(b + d for b in BUCKET_BOUNDS_US for d in (-1, 0, 1)), 10**9]
-    expr = bucket_sql("v")
-    with sqlite_store.engine.connect() as conn:
-        for v in values:
-            got = conn.execute(sa.text(f"SELECT {expr} FROM (SELECT :v AS v) x"), {"v": v})
-            assert got.scalar_one() == bucket_index(v), v

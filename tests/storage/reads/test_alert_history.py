@@ -5,7 +5,7 @@ from __future__ import annotations
 from storage.database import Store
 from storage.reads import alert_history as ah
 from storage.schema.alerts import AlertEvent
-from tests.dashboard.seed import HOUR, MIN, add_email, add_event, add_state
+from tests.storage.seed import HOUR, MIN, add_email, add_event, add_state
 
 T = 1_767_225_600_000
 

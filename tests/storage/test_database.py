@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from storage.database import Store, head_revision, migrate_to_head, open_store, redact_url
-from storage.schema import metadata
+from storage.schema import ALERT_TABLES, metadata
 
 TABLES = frozenset(metadata.tables)  # every table: runs, rollups and alerts alike
 
@@ -74,3 +74,9 @@ def test_concurrent_opens_migrate_once(tmp_path: Path) -> None:
 def test_redact_url() -> None:
     assert redact_url("postgresql+psycopg://u:s3cret@h/db") == "postgresql+psycopg://u:***@h/db"
     assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_migration_matches_the_alert_table_definitions(sqlite_store: Store) -> None:
+    inspector = sa.inspect(sqlite_store.engine)
+    for table in ALERT_TABLES:
+        assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.c.keys())
