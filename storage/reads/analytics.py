@@ -25,11 +25,10 @@ import sqlalchemy as sa
 
 from storage.codes import RUN_STATUS, now_ms
 from storage.database import Store
-from storage.rollups.format import bucket_sql, histogram_percentile
+from storage.rollups.format import HOUR_MS, bucket_sql, histogram_percentile
 from storage.rollups.read import CumIndex, Totals, json_value, last_failures
 from storage.rollups.write import watermark
 
-HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 UPTIME_WINDOWS: dict[str, int] = {"24h": DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
 

@@ -19,9 +19,9 @@ from probes.result import Category, RunStatus, StepStatus
 from storage.codes import RUN_STATUS, STEP_STATUS, category_name, from_ms, from_us, to_ms
 from storage.codes import now_ms as _now_ms
 from storage.database import Store
+from storage.rollups.format import HOUR_MS
 from storage.schema import integrations_t, probes_t, run_steps_t
 
-HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 
 
