@@ -1,38 +1,55 @@
-"""SQL for the alert tables (synchronous; the service runs it on one worker thread, in order)."""
+"""Reading and writing the alert tables (`storage.schema.alerts`) through storage's `Store`:
+synchronous, run by the service on one worker thread, in order. The state machine works with
+datetimes; the tables hold UTC epoch milliseconds, converted here (`storage.codes`).
+"""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from alerts.state import ProbeState, Transition
-from alerts.tables import alert_events, alert_notices, alert_outbox, alert_states
+from alerts.state import ProbeState
 from core.states import AlertState
+from storage.codes import from_ms, to_ms
+from storage.database import Store
+from storage.schema.alerts import (
+    AlertEvent,
+    alert_events_t,
+    alert_notices_t,
+    alert_outbox_t,
+    alert_states_t,
+)
 
 _STATE_FIELDS = (
-    "since", "fail_streak", "good_streak", "ok_streak", "degraded_streak", "incident_start",
-    "notified", "notified_at", "fire_notice_at", "flaps", "silenced_by",
+    "fail_streak", "good_streak", "ok_streak", "degraded_streak", "notified", "flaps",
+    "silenced_by",
+)
+# ProbeState's datetime fields and their `*_ms` columns.
+_STATE_TIMES = (
+    ("since", "since_ms"), ("incident_start", "incident_start_ms"),
+    ("notified_at", "notified_ms"), ("fire_notice_at", "fire_notice_ms"),
 )
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: everything stored is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def _ms(value: datetime | None) -> int | None:
+    return None if value is None else to_ms(value)
+
+
+def _dt(value: int | None) -> datetime | None:
+    return None if value is None else from_ms(value)
 
 
 def state_row(st: ProbeState, now: datetime) -> dict[str, Any]:
     row = {name: getattr(st, name) for name in _STATE_FIELDS}
+    row.update({column: _ms(getattr(st, name)) for name, column in _STATE_TIMES})
     row.update(
         integration=st.integration, probe=st.probe, state=str(st.state),
         condition=str(st.condition), last_failure=st.last_failure, recent=st.recent,
-        updated_at=now,
+        updated_ms=to_ms(now),
     )
     return row
 
@@ -41,8 +58,9 @@ def state_from_row(row: sa.Row[Any]) -> ProbeState:
     m = row._mapping
     st = ProbeState(m["integration"], m["probe"], AlertState(m["condition"]))
     for name in _STATE_FIELDS:
-        value = m[name]
-        setattr(st, name, aware(value) if isinstance(value, datetime) else value)
+        setattr(st, name, m[name])
+    for name, column in _STATE_TIMES:
+        setattr(st, name, _dt(m[column]))
     st.last_failure = dict(m["last_failure"] or {})
     st.recent = list(m["recent"] or [])
     return st
@@ -72,21 +90,16 @@ class OutboxRow:
 
 
 class AlertRepo:
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+    """The alert tables of one `Store`. Writes go through `Store.write`, which on SQLite takes
+    the write lock up front (BEGIN IMMEDIATE), so a busy database waits for busy_timeout
+    instead of failing late."""
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[sa.Connection]:
-        """A write transaction; on storage's SQLite engine it takes the write lock up front
-        (BEGIN IMMEDIATE), so a busy database waits for busy_timeout instead of failing late."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def load_states(self) -> dict[tuple[str, str], ProbeState]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(alert_states)).all()
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(sa.select(alert_states_t)).all()
         return {(r.integration, r.probe): state_from_row(r) for r in rows}
 
     def save(
@@ -95,14 +108,14 @@ class AlertRepo:
         now: datetime,
         inserted: Sequence[ProbeState],
         updated: Sequence[ProbeState],
-        transitions: Sequence[Transition],
+        events: Sequence[AlertEvent],
         notices: Sequence[NewNotice],
     ) -> None:
         """Write state changes, their events and owed notices (inside the caller's transaction)."""
         if inserted:
-            conn.execute(alert_states.insert(), [state_row(s, now) for s in inserted])
+            conn.execute(alert_states_t.insert(), [state_row(s, now) for s in inserted])
         if updated:
-            t = alert_states
+            t = alert_states_t
             stmt = (
                 t.update()
                 .where(t.c.integration == sa.bindparam("k_i"), t.c.probe == sa.bindparam("k_p"))
@@ -114,25 +127,15 @@ class AlertRepo:
                 row["k_i"], row["k_p"] = row.pop("integration"), row.pop("probe")
                 rows.append(row)
             conn.execute(stmt, rows)
-        if transitions:
-            conn.execute(
-                alert_events.insert(),
-                [
-                    {
-                        "at": now, "integration": t.integration, "probe": t.probe,
-                        "from_state": t.from_state, "to_state": t.to_state,
-                        "condition": t.condition, "reason": t.reason,
-                        "run_started_at": t.run_started_at, "run_id": t.run_id,
-                    }
-                    for t in transitions
-                ],
-            )
+        if events:
+            conn.execute(alert_events_t.insert(), [e.row() for e in events])
         if notices:
+            created = to_ms(now)
             conn.execute(
-                alert_notices.insert(),
+                alert_notices_t.insert(),
                 [
                     {
-                        "created_at": now, "integration": n.integration, "probe": n.probe,
+                        "created_ms": created, "integration": n.integration, "probe": n.probe,
                         "kind": n.kind, "recipients": n.recipients, "payload": n.payload,
                     }
                     for n in notices
@@ -140,7 +143,7 @@ class AlertRepo:
             )
 
     def open_notices(self, conn: sa.Connection) -> list[sa.Row[Any]]:
-        t = alert_notices
+        t = alert_notices_t
         return list(conn.execute(sa.select(t).where(t.c.outbox_id.is_(None)).order_by(t.c.id)))
 
     def add_outbox(
@@ -149,16 +152,16 @@ class AlertRepo:
     ) -> int:
         ids = list(notice_ids)
         result = conn.execute(
-            alert_outbox.insert().values(
+            alert_outbox_t.insert().values(
                 message_id=message_id, kind=kind, recipients=recipients, subject=subject,
                 text_body=text, html_body=html, alert_count=len(ids), status="queued",
-                attempts=0, created_at=now, next_attempt_at=now,
+                attempts=0, created_ms=to_ms(now), next_attempt_ms=to_ms(now),
             )
         )
         key = result.inserted_primary_key
         assert key is not None
         outbox_id = int(key[0])
-        t = alert_notices
+        t = alert_notices_t
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             conn.execute(t.update().where(t.c.id.in_(chunk)).values(outbox_id=outbox_id))
@@ -166,34 +169,34 @@ class AlertRepo:
 
     def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
         """Undelivered rows in creation order (`sending` ones were interrupted by a crash)."""
-        t = alert_outbox
+        t = alert_outbox_t
         query = (
             sa.select(t)
-            .where(t.c.status.in_(("queued", "sending")), t.c.next_attempt_at <= now)
+            .where(t.c.status.in_(("queued", "sending")), t.c.next_attempt_ms <= to_ms(now))
             .order_by(t.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
             OutboxRow(
                 r.id, r.message_id, r.kind, [a for a in r.recipients.split("\n") if a],
                 r.subject, r.text_body, r.html_body, r.status, r.attempts,
-                aware(r.created_at) or now,
+                from_ms(r.created_ms),
             )
             for r in rows
         ]
 
     def _update_outbox(self, outbox_id: int, **values: Any) -> None:
-        with self.write() as conn:
-            conn.execute(alert_outbox.update().where(alert_outbox.c.id == outbox_id), values)
+        with self.store.write() as conn:
+            conn.execute(alert_outbox_t.update().where(alert_outbox_t.c.id == outbox_id), values)
 
     def mark_sending(self, row: OutboxRow) -> None:
         row.attempts += 1
         self._update_outbox(row.id, status="sending", attempts=row.attempts)
 
     def mark_sent(self, row: OutboxRow, now: datetime) -> None:
-        self._update_outbox(row.id, status="sent", sent_at=now, last_error=None)
+        self._update_outbox(row.id, status="sent", sent_ms=to_ms(now), last_error=None)
 
     def mark_retry(
         self, row: OutboxRow, error: str, next_attempt_at: datetime, count_attempt: bool = False
@@ -203,14 +206,14 @@ class AlertRepo:
             row.attempts += 1
         self._update_outbox(
             row.id, status="queued", attempts=row.attempts, last_error=error,
-            next_attempt_at=next_attempt_at,
+            next_attempt_ms=to_ms(next_attempt_at),
         )
 
     def mark_failed(self, row: OutboxRow, error: str) -> None:
         self._update_outbox(row.id, status="failed", last_error=error)
 
     def count_interrupted(self) -> int:
-        t = alert_outbox
-        with self.engine.connect() as conn:
+        t = alert_outbox_t
+        with self.store.engine.connect() as conn:
             query = sa.select(sa.func.count()).select_from(t).where(t.c.status == "sending")
             return int(conn.execute(query).scalar_one())

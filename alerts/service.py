@@ -26,15 +26,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-
-from alerts.engine import AlertEngine, RunInput
+from alerts.evaluator import AlertEvaluator, RunInput
 from alerts.message import build_email
-from alerts.repo import OutboxRow
+from alerts.repo import AlertRepo, OutboxRow
 from alerts.settings import AlertConfig, Settings
 from alerts.smtp import EmailDeliveryError, SmtpSession
 from alerts.state import ProbeState
 from core.redact import Redactor
+from storage.database import Store
 
 log = logging.getLogger("seamwatch.alerts")
 T = TypeVar("T")
@@ -49,7 +48,7 @@ def utcnow() -> datetime:
 class AlertService:
     def __init__(
         self,
-        engine: sa.Engine,
+        store: Store,
         config: AlertConfig,
         *,
         redactor: Redactor,
@@ -61,7 +60,7 @@ class AlertService:
         self.redactor = redactor
         self.tick_interval = tick_interval
         self._jitter = jitter
-        self._core = AlertEngine(engine, redactor)
+        self._core = AlertEvaluator(store, redactor)
         self._settings = Settings.from_config(config)
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "seamwatch-alerts")
         self._inflight: set[asyncio.Future[Any]] = set()
@@ -73,7 +72,7 @@ class AlertService:
         self._tick_lock = asyncio.Lock()
 
     @property
-    def repo(self) -> Any:
+    def repo(self) -> AlertRepo:
         return self._core.repo
 
     # -- lifecycle -----------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 `condition` is what the runs say (ok, pending, firing, degraded); the visible state is `silenced`
 instead while a maintenance window covers the probe. `notified` is what the recipients were last
 told (firing, degraded or nothing); `reconcile` compares the two and decides which email, if any,
-is due now.
+is due now. A change of condition is reported as an `AlertEvent` (`storage.schema.alerts`, the
+row the evaluator stores).
 
 Flapping rule: a probe sends at most one FIRING email per flap window (`repeat_interval`, or 4h
 when `repeat_interval` is 0), and a RESOLVED email only for an incident whose FIRING was sent.
@@ -25,6 +26,8 @@ from core.policy import AlertPolicy
 from core.states import AlertState
 from core.types import format_duration
 from probes.result import ProbeResult, RunStatus
+from storage.codes import to_ms
+from storage.schema.alerts import AlertEvent
 
 RECENT_RUNS = 5
 DEFAULT_FLAP_WINDOW = 4 * 3600.0
@@ -75,18 +78,6 @@ class ProbeState:
         return AlertState.SILENCED if self.silenced_by else self.condition
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
-    integration: str
-    probe: str
-    from_state: str
-    to_state: str
-    condition: str
-    reason: str
-    run_started_at: datetime | None
-    run_id: int | None = None
-
-
 def _failure_snapshot(run: ProbeResult) -> dict[str, Any]:
     step = next((s for s in run.steps if s.name == run.failed_step), None)
     return {
@@ -106,8 +97,11 @@ def _cause(run: ProbeResult) -> str:
     return run.degraded_reason or str(run.status)
 
 
-def apply_run(st: ProbeState, run: ProbeResult, policy: AlertPolicy) -> Transition | None:
-    """Advance `st` by one run; return the transition of its condition, if any."""
+def apply_run(
+    st: ProbeState, run: ProbeResult, policy: AlertPolicy, now: datetime
+) -> AlertEvent | None:
+    """Advance `st` by one run evaluated at `now`; return the transition of its condition (an
+    event recorded at `now`), if any."""
     st.recent.append(
         {
             "at": run.started_at.isoformat(),
@@ -165,8 +159,9 @@ def apply_run(st: ProbeState, run: ProbeResult, policy: AlertPolicy) -> Transiti
     shown_to = AlertState.SILENCED if st.silenced_by else new
     if st.silenced_by:
         why = f"{prev} → {new} during maintenance '{st.silenced_by}': {why}"
-    return Transition(
-        st.integration, st.probe, str(shown_from), str(shown_to), str(new), why, run.started_at
+    return AlertEvent(
+        to_ms(now), st.integration, st.probe, str(shown_from), str(shown_to), str(new), why,
+        to_ms(run.started_at),
     )
 
 

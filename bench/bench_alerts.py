@@ -18,7 +18,7 @@ from alerts.spec import EmailSpec, MaintenanceSpec
 from core.policy import AlertPolicy
 from core.redact import Redactor
 from probes.result import Category, Failure, ProbeResult, RunStatus, StepResult, StepStatus
-from storage.engine import open_store
+from storage.database import open_store
 
 PROBES = 1000
 INTEGRATIONS = ("payments", "crm", "shipping")
@@ -76,7 +76,7 @@ def main() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'bench.db'}")
         config = _config()
-        svc = AlertService(store.engine, config, redactor=Redactor(["canary-secret"]),
+        svc = AlertService(store, config, redactor=Redactor(["canary-secret"]),
                            clock=lambda: clock_value[0])
         svc.states()  # load (empty) state before timing
         results = [_failed(e, now) for e in config.entries]

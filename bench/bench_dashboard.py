@@ -5,7 +5,7 @@ Streamlit page measured in the same run. Prints figures; asserts nothing.
 Seed: 100 integrations × 10 probes, one run per probe per minute for the last RAW_DAYS days (raw
 retention), hourly rollups for the rest of the 30 days; steps (two per run) for one integration.
 Then `roll_up_completed_hours` rolls the complete raw hours up (raw runs kept), as
-`seamwatch serve`'s storage maintenance does, so the figures are those of a running system.
+`seamwatch serve`'s storage upkeep does, so the figures are those of a running system.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storage import alert_history, analytics, probe_series
-from storage.catalog import sync_catalog
-from storage.engine import open_store
-from storage.queries import recent_runs
-from storage.retention import bucket_index
-from storage.rollups import roll_up_completed_hours
+from storage.database import open_store
+from storage.ingest.catalog import sync_catalog
+from storage.reads import alert_history, analytics, probe_series
+from storage.reads.queries import recent_runs
+from storage.rollups.format import bucket_index
+from storage.rollups.write import roll_up_completed_hours
 
 PROBES, PER_INTEGRATION, DAYS, RAW_DAYS = 1000, 10, 30, 2
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000

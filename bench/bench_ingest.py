@@ -16,9 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from probes.result import PhaseTimings, ProbeResult, RunStatus, StepResult, StepStatus
-from storage.catalog import sync_catalog
-from storage.engine import Store, open_store
-from storage.writer import ResultWriter
+from storage.database import Store, open_store
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter
 
 PG_ADMIN_URL = os.environ.get(
     "SEAMWATCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -12,7 +12,7 @@ from typing import Any
 from core.redact import Redactor
 from core.types import format_duration
 from seamwatch.config import Config
-from storage.engine import redact_url
+from storage.database import redact_url
 
 MASK = "***"
 

@@ -21,9 +21,9 @@ from alerts.mailbox import MAILBOX_ENV, CaughtMessage, list_messages
 from core.redact import Redactor
 from dashboard.states import OK
 from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
-from storage import alert_history, analytics, probe_series
-from storage.engine import Store, open_store
-from storage.queries import RunRow, recent_runs
+from storage.database import Store, open_store
+from storage.reads import alert_history, analytics, probe_series
+from storage.reads.queries import RunRow, recent_runs
 
 TTL_S = 10
 

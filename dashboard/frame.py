@@ -20,7 +20,7 @@ from dashboard.figures.common import zone
 from dashboard.timerange import CUSTOM, PRESETS, TimeRange, custom_range, parse_range
 from dashboard.ui import browser_tz
 from seamwatch.config import Config
-from storage.engine import redact_url
+from storage.database import redact_url
 
 RANGE_KEY, FROM_KEY, TO_KEY = "sw_range", "sw_from", "sw_to"
 LIVE_KEY, EVERY_KEY = "sw_live", "sw_every"

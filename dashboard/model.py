@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dashboard.states import DEGRADED, FAILING, NO_DATA, OK, severity, worst_state
-from storage.alert_history import AlertNow
-from storage.analytics import IntegrationOverview, ProbeOverview
+from storage.reads.alert_history import AlertNow
+from storage.reads.analytics import IntegrationOverview, ProbeOverview
 
 _FROM_LAST_RUN = {"failed": FAILING, "degraded": DEGRADED, "ok": OK}
 

@@ -9,8 +9,8 @@ from dashboard import data, figures
 from dashboard.frame import Context
 from dashboard.timerange import TimeRange, format_bucket
 from dashboard.ui import fmt_ms, fmt_pct, fmt_time, state_text
-from storage.alert_history import state_bands
-from storage.analytics import IntegrationOverview, ProbeOverview
+from storage.reads.alert_history import state_bands
+from storage.reads.analytics import IntegrationOverview, ProbeOverview
 
 CHART = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 

@@ -12,9 +12,9 @@ from seamwatch.config import Config, ProbeEntry
 from seamwatch.errors import UserError
 from seamwatch.runtime_pool import RuntimePool
 from seamwatch.serve import catalog_rows
-from storage.catalog import sync_catalog
-from storage.engine import open_store
-from storage.writer import ResultWriter
+from storage.database import open_store
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter
 
 
 class UnknownProbe(UserError):

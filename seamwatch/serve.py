@@ -23,13 +23,13 @@ from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
 from seamwatch.runtime_pool import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
-from storage.catalog import sync_catalog
-from storage.engine import Store, open_store
-from storage.maintenance import maintain_storage
-from storage.writer import ResultWriter, WrittenRun
+from storage.database import Store, open_store
+from storage.ingest.catalog import sync_catalog
+from storage.ingest.writer import ResultWriter, WrittenRun
+from storage.upkeep import upkeep_storage
 
 log = logging.getLogger("seamwatch.serve")
-MAINTENANCE_INTERVAL_S = 300.0
+UPKEEP_INTERVAL_S = 300.0
 
 
 def freeze_long_lived_objects(*, reclaim_frozen: bool = False) -> None:
@@ -74,7 +74,7 @@ class ServeProcess:
             batch_size=config.storage.batch_size, flush_interval=config.storage.flush_interval,
         )
         self.metrics.writer_backlog.set_function(lambda: self.writer.pending)
-        self.alerts = AlertService(self.store.engine, config, redactor=redactor)
+        self.alerts = AlertService(self.store, config, redactor=redactor)
         # Alerts evaluate runs only once they are committed, in commit order.
         self.writer.add_listener(self._evaluate_alerts)
         self._entries: dict[str, ProbeEntry] = {e.key: e for e in config.entries}
@@ -190,30 +190,30 @@ class ServeProcess:
                  len(self.config.integrations),
                  f"; listening on http://{self._listener.address}" if self._listener else "")
         watch = asyncio.create_task(self._watch_config())
-        maintenance = asyncio.create_task(self._maintain_storage())
+        upkeep = asyncio.create_task(self._storage_upkeep())
         try:
             await self._stopping.wait()
         finally:
             watch.cancel()
-            await maintenance  # finishes a pass in progress; never cut a transaction short
+            await upkeep  # finishes a pass in progress; never cut a transaction short
             await self._shutdown()
 
-    async def _maintain_storage(self) -> None:
+    async def _storage_upkeep(self) -> None:
         """Hourly rollups (which the dashboard reads) and retention, every few minutes, in a
         worker thread; the first pass also catches up after a pause."""
         while not self._stopping.is_set():
             try:
-                report = await asyncio.to_thread(maintain_storage, self.store,
+                report = await asyncio.to_thread(upkeep_storage, self.store,
                                                  self.config.storage)
                 if not report.idle:
-                    log.info("storage maintenance: %d rollups written, %d runs past retention "
+                    log.info("storage upkeep: %d rollups written, %d runs past retention "
                              "deleted (%.1fs)", report.rollups_written, report.runs_deleted,
                              report.seconds)
             except Exception as exc:
-                log.warning("storage maintenance failed (%s: %s); retrying later",
+                log.warning("storage upkeep failed (%s: %s); retrying later",
                             type(exc).__name__, exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), MAINTENANCE_INTERVAL_S)
+                await asyncio.wait_for(self._stopping.wait(), UPKEEP_INTERVAL_S)
 
     def _steady_state_after(self) -> float:
         """Seconds until every probe has run once (its metrics, alert state and catalog rows

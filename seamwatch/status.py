@@ -11,8 +11,8 @@ from alerts.state import ProbeState
 from core.states import AlertState
 from seamwatch.config import Config
 from seamwatch.report import render_table
-from storage.engine import open_store
-from storage.queries import ProbeStatus, probe_status
+from storage.database import open_store
+from storage.reads.queries import ProbeStatus, probe_status
 
 
 def _age(row: ProbeStatus) -> str:
@@ -28,7 +28,7 @@ def status_rows(config: Config) -> list[Row]:
     store = open_store(config.storage_url)
     try:
         rows = probe_status(store)
-        states = AlertRepo(store.engine).load_states()
+        states = AlertRepo(store).load_states()
     finally:
         store.close()
     wanted = {e.key for e in config.entries}

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from dashboard.figures.common import base_figure, empty_figure, local_time
 from dashboard.states import DISPLAY_STATES, look
-from storage.alert_history import StateBand
+from storage.reads.alert_history import StateBand
 
 
 def state_timeline(

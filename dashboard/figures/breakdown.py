@@ -15,7 +15,7 @@ from dashboard.figures.common import (
     empty_figure,
     local_times,
 )
-from storage.probe_series import StepPoint
+from storage.reads.probe_series import StepPoint
 
 
 def stacked_area(points: Sequence[StepPoint], tz: str | None, *, title: str) -> go.Figure:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from dashboard.figures.common import base_figure, empty_figure, local_times
-from storage.probe_series import LifetimePoint, RateLimitPoint
+from storage.reads.probe_series import LifetimePoint, RateLimitPoint
 
 
 def rate_limit_figure(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from dashboard.figures.common import base_figure, empty_figure, local_times
-from storage.probe_series import FailedRun, LatencyPoint
+from storage.reads.probe_series import FailedRun, LatencyPoint
 
 PERCENTILE_STYLE = (
     ("p50_ms", "p50", "#1f77b4", "solid"),

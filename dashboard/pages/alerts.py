@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import data, frame
 from dashboard.states import ALERTING_STATES, OK, severity
 from dashboard.ui import fmt_duration, fmt_time, state_text
-from storage.alert_history import incidents, mttr_by_integration
+from storage.reads.alert_history import incidents, mttr_by_integration
 
 ctx = frame.context()
 st.title("Alerts")

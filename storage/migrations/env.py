@@ -1,21 +1,15 @@
-"""Alembic environment, driven programmatically by `storage.engine.migrate_to_head` (the caller
-passes an open connection in `config.attributes["connection"]`; no alembic.ini is needed)."""
+"""Alembic environment, driven programmatically by `storage.database.migrate_to_head` (the caller
+passes an open connection in `config.attributes["connection"]`; no alembic.ini is needed). The
+target is `storage.schema.metadata`, which holds every table."""
 
 from __future__ import annotations
-
-import contextlib
-import importlib
 
 import sqlalchemy as sa
 from alembic import context
 
-import storage.models  # noqa: F401  (registers the tables on the metadata)
-from storage.models import TABLE_MODULES, metadata
+from storage.schema import metadata
 
 config = context.config
-for _module in TABLE_MODULES:  # other parts' tables live on the same metadata
-    with contextlib.suppress(ImportError):
-        importlib.import_module(_module)
 
 
 def _run(connection: sa.Connection) -> None:

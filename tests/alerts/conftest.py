@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 import trustme
 
 from alerts.spec import EmailSpec, MaintenanceSpec, SmtpSpec
 from core.policy import AlertPolicy
 from core.redact import Redactor
 from probes.result import Category, Failure, ProbeResult, RunStatus, StepResult, StepStatus
-from storage.engine import open_store
+from storage.database import Store, open_store
 from tests.support.smtp import (  # noqa: F401  (re-exported for the alert tests)
     PASSWORD,
     USER,
@@ -139,10 +138,10 @@ def result(key: str, status: str, at: datetime, *, category: str = "timeout",
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    store = open_store(f"sqlite:///{tmp_path / 'seamwatch.db'}")
-    yield store.engine
-    store.close()
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'seamwatch.db'}")
+    yield s
+    s.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from alerts.service import AlertService
 from core.redact import Redactor
-from storage.engine import open_store
+from storage.database import Store, open_store
 from tests.alerts.conftest import (
     PASSWORD,
     Clock,
@@ -37,14 +37,14 @@ async def _queue_three(svc: AlertService, clock: Clock) -> None:
 
 
 async def test_smtp_down_then_up_delivers_each_once_in_order(
-    engine: sa.Engine, redactor: Redactor
+    store: Store, redactor: Redactor
 ) -> None:
     clock = Clock()
     port = free_port()
-    svc = AlertService(engine, make_config(email_spec(port), PROBES), redactor=redactor,
+    svc = AlertService(store, make_config(email_spec(port), PROBES), redactor=redactor,
                        clock=clock)
     await _queue_three(svc, clock)
-    rows = outbox(engine)
+    rows = outbox(store)
     assert [r.status for r in rows] == ["queued"] * 3
     assert rows[0].attempts >= 1 and "connection refused" in rows[0].last_error
     server = start_smtp(port=port)
@@ -54,7 +54,7 @@ async def test_smtp_down_then_up_delivers_each_once_in_order(
         await svc.tick()
         assert server.collector.subjects == [
             f"[FIRING] payments/p{i} — timeout: connect_timeout" for i in range(3)]
-        assert [r.status for r in outbox(engine)] == ["sent"] * 3
+        assert [r.status for r in outbox(store)] == ["sent"] * 3
     finally:
         server.stop()
     await svc.stop()
@@ -67,7 +67,7 @@ async def test_restart_continues_without_duplicate_firing(tmp_path: Path,
     port = free_port()
     cfg = make_config(email_spec(port), PROBES)
     first = open_store(url)
-    svc = AlertService(first.engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(first, cfg, redactor=redactor, clock=clock)
     await _queue_three(svc, clock)
     await svc.stop()
     first.close()
@@ -75,12 +75,12 @@ async def test_restart_continues_without_duplicate_firing(tmp_path: Path,
     second = open_store(url)
     server = start_smtp(port=port)
     try:
-        svc2 = AlertService(second.engine, cfg, redactor=redactor, clock=clock)
+        svc2 = AlertService(second, cfg, redactor=redactor, clock=clock)
         await svc2.start()
         await svc2.tick()  # runs after (or instead of) the loop's first tick, never alongside
         await svc2.stop()
         assert len(server.collector.messages) == 3
-        svc3 = AlertService(second.engine, cfg, redactor=redactor, clock=clock)
+        svc3 = AlertService(second, cfg, redactor=redactor, clock=clock)
         await svc3.on_results([result(f"payments/p{i}", "failed", clock()) for i in range(3)])
         await svc3.tick()
         assert len(server.collector.messages) == 3
@@ -92,11 +92,11 @@ async def test_restart_continues_without_duplicate_firing(tmp_path: Path,
 
 
 async def test_crash_between_smtp_success_and_marking_sent(
-    engine: sa.Engine, smtp_server: SmtpServer, redactor: Redactor
+    store: Store, smtp_server: SmtpServer, redactor: Redactor
 ) -> None:
     clock = Clock()
     cfg = make_config(email_spec(smtp_server.port), {"payments/p0": {"failure_threshold": 1}})
-    svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(store, cfg, redactor=redactor, clock=clock)
 
     def crash(*_: Any) -> None:
         raise RuntimeError("killed")
@@ -105,29 +105,29 @@ async def test_crash_between_smtp_success_and_marking_sent(
     await svc.on_results([result("payments/p0", "failed", clock())])
     with pytest.raises(RuntimeError):
         await svc.tick()
-    assert [r.status for r in outbox(engine)] == ["sending"]
+    assert [r.status for r in outbox(store)] == ["sending"]
     await svc.stop()
 
-    again = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    again = AlertService(store, cfg, redactor=redactor, clock=clock)
     await again.tick()
     first, second = (m for _, m in smtp_server.collector.messages)
     assert first["Message-ID"] == second["Message-ID"]
     assert (first["X-Seamwatch-Attempt"], second["X-Seamwatch-Attempt"]) == ("1", "2")
-    assert [r.status for r in outbox(engine)] == ["sent"]
+    assert [r.status for r in outbox(store)] == ["sent"]
     await again.stop()
 
 
-async def test_gives_up_after_max_age(engine: sa.Engine, redactor: Redactor,
+async def test_gives_up_after_max_age(store: Store, redactor: Redactor,
                                       caplog: pytest.LogCaptureFixture) -> None:
     clock = Clock()
     cfg = make_config(email_spec(free_port(), max_age="1h"), {"payments/p0": {}})
-    svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(store, cfg, redactor=redactor, clock=clock)
     for _ in range(3):
         await svc.on_results([result("payments/p0", "failed", clock())])
     await svc.tick()
     clock.advance(3601)
     await svc.tick()
-    [row] = outbox(engine)
+    [row] = outbox(store)
     assert row.status == "failed" and "older than email.max_age" in row.last_error
     assert "failed: gave up" in caplog.text
     await svc.stop()
@@ -142,7 +142,7 @@ class Refusing:
         return "250 OK"
 
 
-async def test_permanent_refusal_fails_one_row_and_the_rest_go(engine: sa.Engine,
+async def test_permanent_refusal_fails_one_row_and_the_rest_go(store: Store,
                                                                redactor: Redactor) -> None:
     server = start_smtp()
     server.collector.handle_RCPT = Refusing().handle_RCPT  # type: ignore[attr-defined]
@@ -151,11 +151,11 @@ async def test_permanent_refusal_fails_one_row_and_the_rest_go(engine: sa.Engine
         probes = {"crm/contacts": {"failure_threshold": 1, "to": ["nobody@example.test"]},
                   "payments/p0": {"failure_threshold": 1, "to": ["ok@example.test"]}}
         cfg = make_config(email_spec(server.port, to=[]), probes)
-        svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+        svc = AlertService(store, cfg, redactor=redactor, clock=clock)
         await svc.on_results([result("crm/contacts", "failed", clock())])
         await svc.on_results([result("payments/p0", "failed", clock())])
         await svc.tick()
-        rows = outbox(engine)
+        rows = outbox(store)
         assert [r.status for r in rows] == ["failed", "sent"]
         assert rows[0].last_error.endswith("(nobody@example.test: 550 no such user)")
         assert [rcpts for rcpts, _ in server.collector.messages] == [["ok@example.test"]]
@@ -164,7 +164,7 @@ async def test_permanent_refusal_fails_one_row_and_the_rest_go(engine: sa.Engine
         server.stop()
 
 
-async def test_canary_secrets_never_reach_an_email(engine: sa.Engine,
+async def test_canary_secrets_never_reach_an_email(store: Store,
                                                    smtp_server: SmtpServer) -> None:
     canary = "canary-token-5d1e9b0c"
     redactor = Redactor([PASSWORD, canary])
@@ -172,7 +172,7 @@ async def test_canary_secrets_never_reach_an_email(engine: sa.Engine,
     cfg = make_config(email_spec(smtp_server.port, smtp={"password": PASSWORD}),
                       {"payments/p0": {"failure_threshold": 1, "recovery_threshold": 1}})
     cfg.email.smtp.username = None  # type: ignore[union-attr]  # server has no AUTH
-    svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(store, cfg, redactor=redactor, clock=clock)
     message = f"401 from server, echoed Authorization: Bearer {canary} and {PASSWORD}"
     await svc.on_results([result("payments/p0", "failed", clock(), category="auth",
                                  reason="http_401", message=message)])
@@ -186,7 +186,7 @@ async def test_canary_secrets_never_reach_an_email(engine: sa.Engine,
         raw = msg.as_string()
         assert canary not in raw and PASSWORD not in raw
     assert "Bearer ***" in smtp_server.collector.messages[0][1].get_body(("plain",)).get_content()
-    with engine.connect() as conn:
+    with store.engine.connect() as conn:
         for table in ("alert_states", "alert_events", "alert_notices", "alert_outbox"):
             dump = repr(conn.execute(sa.text(f"SELECT * FROM {table}")).all())
             assert canary not in dump and PASSWORD not in dump
@@ -194,7 +194,7 @@ async def test_canary_secrets_never_reach_an_email(engine: sa.Engine,
 
 
 async def test_background_loop_delivers_and_stops_gracefully(
-    engine: sa.Engine, redactor: Redactor
+    store: Store, redactor: Redactor
 ) -> None:
     arrived = threading.Event()
     server = start_smtp()
@@ -208,11 +208,11 @@ async def test_background_loop_delivers_and_stops_gracefully(
     server.collector.handle_DATA = handle  # type: ignore[method-assign]
     try:
         cfg = make_config(email_spec(server.port), {"payments/p0": {"failure_threshold": 1}})
-        svc = AlertService(engine, cfg, redactor=redactor, tick_interval=60)
+        svc = AlertService(store, cfg, redactor=redactor, tick_interval=60)
         await svc.start()
         svc.on_results([result("payments/p0", "failed", Clock()())])
         assert await asyncio.to_thread(arrived.wait, 30)
         await svc.stop()
-        assert [r.status for r in outbox(engine)] == ["sent"]
+        assert [r.status for r in outbox(store)] == ["sent"]
     finally:
         server.stop()

@@ -3,18 +3,17 @@ FIRING/RESOLVED emails, grouping, reminders, flapping, maintenance — all on a 
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from alerts.service import AlertService
 from alerts.spec import MaintenanceSpec
 from core.redact import Redactor
+from storage.database import Store
 from tests.alerts.conftest import T0, Clock, SmtpServer, email_spec, make_config, result
 from tests.alerts.helpers import events, outbox
 
 KEY = "payments/list-charges"
 
 
-async def test_firing_then_resolved(engine: sa.Engine, smtp_server: SmtpServer,
+async def test_firing_then_resolved(store: Store, smtp_server: SmtpServer,
                                     redactor: Redactor) -> None:
     clock = Clock()
     cfg = make_config(
@@ -22,7 +21,7 @@ async def test_firing_then_resolved(engine: sa.Engine, smtp_server: SmtpServer,
         {KEY: {"to": ["billing@example.test"], "failure_threshold": 2},
          "payments/auth": {}, "payments/refunds": {}},
     )
-    svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(store, cfg, redactor=redactor, clock=clock)
     await svc.on_results([result("payments/auth", "ok", clock())])
     await svc.on_results([result(KEY, "failed", clock(), category="server_error",
                                  reason="http_503", message="503 Service Unavailable",
@@ -59,21 +58,21 @@ async def test_firing_then_resolved(engine: sa.Engine, smtp_server: SmtpServer,
     resolved = smtp_server.collector.messages[1][1]
     assert resolved["Subject"] == "[RESOLVED] payments/list-charges — resolved after 11m30s"
     assert "Lasted:       11m30s" in resolved.get_body(("plain",)).get_content()
-    assert [(f, t) for f, t, _ in events(engine, "list-charges")] == [
+    assert [(f, t) for f, t, _ in events(store, "list-charges")] == [
         ("ok", "pending"), ("pending", "firing"), ("firing", "ok")]
-    rows = outbox(engine)
-    assert [r.status for r in rows] == ["sent", "sent"] and all(r.sent_at for r in rows)
+    rows = outbox(store)
+    assert [r.status for r in rows] == ["sent", "sent"] and all(r.sent_ms for r in rows)
     assert len({r.message_id for r in rows}) == 2
     await svc.stop()
 
 
-async def test_grouping_per_recipient_set(engine: sa.Engine, smtp_server: SmtpServer,
+async def test_grouping_per_recipient_set(store: Store, smtp_server: SmtpServer,
                                           redactor: Redactor) -> None:
     clock = Clock()
     probes = {f"payments/p{i}": {"failure_threshold": 1} for i in range(5)}
     probes["crm/contacts"] = {"failure_threshold": 1, "to": ["crm@example.test"]}
     cfg = make_config(email_spec(smtp_server.port, group_wait="30s"), probes)
-    svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(store, cfg, redactor=redactor, clock=clock)
     for i in range(3):
         await svc.on_results([result(f"payments/p{i}", "failed", clock())])
         await svc.tick()
@@ -101,11 +100,11 @@ async def test_grouping_per_recipient_set(engine: sa.Engine, smtp_server: SmtpSe
     await svc.stop()
 
 
-async def test_reminders(engine: sa.Engine, smtp_server: SmtpServer, redactor: Redactor) -> None:
+async def test_reminders(store: Store, smtp_server: SmtpServer, redactor: Redactor) -> None:
     clock = Clock()
     cfg = make_config(email_spec(smtp_server.port, repeat_interval="4h"),
                       {KEY: {"failure_threshold": 1}})
-    svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(store, cfg, redactor=redactor, clock=clock)
     await svc.on_results([result(KEY, "failed", clock())])
     await svc.tick()
     clock.advance(4 * 3600 - 1)
@@ -122,12 +121,12 @@ async def test_reminders(engine: sa.Engine, smtp_server: SmtpServer, redactor: R
     await svc.stop()
 
 
-async def test_flapping_one_pair_per_repeat_interval(engine: sa.Engine, smtp_server: SmtpServer,
+async def test_flapping_one_pair_per_repeat_interval(store: Store, smtp_server: SmtpServer,
                                                      redactor: Redactor) -> None:
     clock = Clock()
     cfg = make_config(email_spec(smtp_server.port, repeat_interval="1h"),
                       {KEY: {"failure_threshold": 1, "recovery_threshold": 1}})
-    svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(store, cfg, redactor=redactor, clock=clock)
     for minute in range(50):
         await svc.on_results([result(KEY, "failed" if minute % 2 == 0 else "ok", clock())])
         await svc.tick()
@@ -145,7 +144,7 @@ async def test_flapping_one_pair_per_repeat_interval(engine: sa.Engine, smtp_ser
 
 
 async def test_maintenance_silences_and_notifies_at_close(
-    engine: sa.Engine, smtp_server: SmtpServer, redactor: Redactor
+    store: Store, smtp_server: SmtpServer, redactor: Redactor
 ) -> None:
     clock = Clock(T0.replace(hour=1, minute=50))
     window = MaintenanceSpec.model_validate(
@@ -156,7 +155,7 @@ async def test_maintenance_silences_and_notifies_at_close(
                        "payments/refunds": {"failure_threshold": 1, "recovery_threshold": 1},
                        "crm/contacts": {"failure_threshold": 1}},
                       maintenance=[window])
-    svc = AlertService(engine, cfg, redactor=redactor, clock=clock)
+    svc = AlertService(store, cfg, redactor=redactor, clock=clock)
     await svc.on_results([result("payments/refunds", "failed", clock())])  # firing before
     await svc.on_results([result(KEY, "ok", clock())])
     await svc.tick()
@@ -170,9 +169,9 @@ async def test_maintenance_silences_and_notifies_at_close(
     await svc.tick()
     assert smtp_server.collector.subjects[1:] == [
         "[FIRING] crm/contacts — timeout: connect_timeout"]
-    assert [(f, t) for f, t, _ in events(engine, "list-charges")] == [
+    assert [(f, t) for f, t, _ in events(store, "list-charges")] == [
         ("ok", "silenced"), ("silenced", "silenced")]
-    assert events(engine, "list-charges")[1][2].startswith(
+    assert events(store, "list-charges")[1][2].startswith(
         "ok → firing during maintenance 'nightly-deploy'")
     clock.now = T0.replace(hour=2, minute=30)
     await svc.tick()
@@ -181,7 +180,7 @@ async def test_maintenance_silences_and_notifies_at_close(
         "[FIRING] payments/list-charges — timeout: connect_timeout",
         "[RESOLVED] payments/refunds — resolved after 15m",
     ]
-    assert events(engine, "list-charges")[-1][:2] == ("silenced", "firing")
+    assert events(store, "list-charges")[-1][:2] == ("silenced", "firing")
     held = next(m for _, m in smtp_server.collector.messages if "list-charges" in m["Subject"])
     assert 'held during maintenance window "nightly-deploy"' in held.get_body(
         ("plain",)).get_content()

@@ -9,6 +9,7 @@ import pytest
 from alerts.state import NotifyRules, ProbeState, apply_run, is_due, reconcile
 from core.policy import AlertPolicy
 from core.states import AlertState
+from storage.codes import to_ms
 from tests.alerts.conftest import T0, result
 
 F, O, D = "failed", "ok", "degraded"  # noqa: E741
@@ -41,7 +42,7 @@ def test_sequences(policy_kwargs: dict[str, object], runs: list[str], states: st
     got_states, got_emails = [], []
     for i, status in enumerate(runs):
         at = T0 + timedelta(seconds=30 * i)
-        apply_run(st, result("payments/list-charges", status, at), policy)
+        apply_run(st, result("payments/list-charges", status, at), policy, at)
         got_states.append(str(st.state))
         kind = reconcile(st, policy, rules, at)
         got_emails.append(str(kind) if kind else ".")
@@ -52,15 +53,17 @@ def test_sequences(policy_kwargs: dict[str, object], runs: list[str], states: st
 def test_transition_reasons_and_incident_duration() -> None:
     policy = AlertPolicy(failure_threshold=2, recovery_threshold=1)
     st = ProbeState("payments", "list-charges")
-    first = apply_run(st, result("payments/list-charges", F, T0), policy)
+    first = apply_run(st, result("payments/list-charges", F, T0), policy, T0)
     assert first is not None and (first.from_state, first.to_state) == ("ok", "pending")
     assert first.reason == "1 failed run(s) in a row (timeout: connect_timeout)"
-    assert first.run_started_at == T0
-    fired = apply_run(st, result("payments/list-charges", F, T0 + timedelta(minutes=1)), policy)
+    assert first.run_started_ms == to_ms(T0) and first.at_ms == to_ms(T0)
+    at = T0 + timedelta(minutes=1)
+    fired = apply_run(st, result("payments/list-charges", F, at), policy, at)
     assert fired is not None and fired.to_state == "firing"
-    assert apply_run(st, result("payments/list-charges", F, T0 + timedelta(minutes=2)),
-                     policy) is None
-    back = apply_run(st, result("payments/list-charges", O, T0 + timedelta(minutes=12)), policy)
+    at = T0 + timedelta(minutes=2)
+    assert apply_run(st, result("payments/list-charges", F, at), policy, at) is None
+    at = T0 + timedelta(minutes=12)
+    back = apply_run(st, result("payments/list-charges", O, at), policy, at)
     assert back is not None and back.reason == "1 good run(s) in a row, incident lasted 12m"
     assert st.recent[-1]["status"] == "ok" and len(st.recent) == 4
 
@@ -69,9 +72,9 @@ def test_send_resolved_false_still_clears_the_notification() -> None:
     policy = AlertPolicy(failure_threshold=1, recovery_threshold=1)
     rules = NotifyRules(send_resolved=False, repeat_interval=0)
     st = ProbeState("a", "b")
-    apply_run(st, result("a/b", F, T0), policy)
+    apply_run(st, result("a/b", F, T0), policy, T0)
     assert reconcile(st, policy, rules, T0) == "firing"
-    apply_run(st, result("a/b", O, T0), policy)
+    apply_run(st, result("a/b", O, T0), policy, T0)
     assert reconcile(st, policy, rules, T0) is None
     assert st.notified is None
 
@@ -80,7 +83,7 @@ def test_reminders_every_repeat_interval() -> None:
     policy = AlertPolicy(failure_threshold=1)
     rules = NotifyRules(repeat_interval=3600)
     st = ProbeState("a", "b")
-    apply_run(st, result("a/b", F, T0), policy)
+    apply_run(st, result("a/b", F, T0), policy, T0)
     assert reconcile(st, policy, rules, T0) == "firing"
     assert not is_due(st, rules, T0 + timedelta(minutes=59))
     assert reconcile(st, policy, rules, T0 + timedelta(minutes=59)) is None
@@ -98,14 +101,14 @@ def test_flapping_sends_one_pair_per_window_and_releases_a_held_firing() -> None
     at = T0
     for _ in range(20):  # fail/ok every minute for 40 minutes
         for status in (F, O):
-            apply_run(st, result("a/b", status, at), policy)
+            apply_run(st, result("a/b", status, at), policy, at)
             kind = reconcile(st, policy, rules, at)
             if kind:
                 emails.append(str(kind))
             at += timedelta(minutes=1)
     assert emails == ["firing", "resolved"]
     assert st.state == AlertState.OK and st.flaps == 20  # reset when a FIRING is queued
-    apply_run(st, result("a/b", F, at), policy)  # failing when the window has passed
+    apply_run(st, result("a/b", F, at), policy, at)  # failing when the window has passed
     assert reconcile(st, policy, rules, at) is None  # still inside the hour
     at = T0 + timedelta(hours=1)
     assert is_due(st, rules, at)
@@ -115,20 +118,9 @@ def test_flapping_sends_one_pair_per_window_and_releases_a_held_firing() -> None
 def test_silenced_state_records_the_underlying_transition() -> None:
     policy = AlertPolicy(failure_threshold=1)
     st = ProbeState("a", "b", silenced_by="nightly")
-    tr = apply_run(st, result("a/b", F, T0), policy)
+    tr = apply_run(st, result("a/b", F, T0), policy, T0)
     assert tr is not None
     assert (tr.from_state, tr.to_state, tr.condition) == ("silenced", "silenced", "firing")
     assert tr.reason.startswith("ok → firing during maintenance 'nightly'")
     assert reconcile(st, policy, NotifyRules(), T0) is None
     assert st.state == AlertState.SILENCED and st.condition == AlertState.FIRING
-
-
-def test_migration_matches_the_table_definitions(engine: object) -> None:
-    import sqlalchemy as sa
-
-    from alerts.tables import ALERT_TABLES
-
-    assert isinstance(engine, sa.Engine)
-    inspector = sa.inspect(engine)
-    for table in ALERT_TABLES:
-        assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.c.keys())

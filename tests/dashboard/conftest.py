@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from storage.engine import Store, open_store
+from storage.database import open_store
 from tests.dashboard.scenario import seed_scenario
 from tests.dashboard.seed import write_config
 
@@ -39,10 +38,3 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 def empty_config(tmp_path: Path) -> Path:
     """A valid config whose database does not exist yet."""
     return write_config(tmp_path / "seamwatch.yaml", f"sqlite:///{tmp_path / 'none.db'}")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'unit.db'}")
-    yield s
-    s.close()

@@ -3,9 +3,9 @@ probe with history, a probe without runs, alert history and an outbox."""
 
 from __future__ import annotations
 
-from storage.engine import Store
-from tests.dashboard.seed import (
-    CANARY,
+from storage.database import Store
+from tests.dashboard.seed import CANARY
+from tests.storage.seed import (
     DAY,
     HOUR,
     MIN,

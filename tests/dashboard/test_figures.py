@@ -9,8 +9,14 @@ import plotly.graph_objects as go
 
 from dashboard import figures
 from dashboard.figures.common import local_times
-from storage.alert_history import StateBand
-from storage.probe_series import FailedRun, LatencyPoint, LifetimePoint, RateLimitPoint, StepPoint
+from storage.reads.alert_history import StateBand
+from storage.reads.probe_series import (
+    FailedRun,
+    LatencyPoint,
+    LifetimePoint,
+    RateLimitPoint,
+    StepPoint,
+)
 
 T = 1_767_225_600_000  # 2026-01-01T00:00Z
 H = 3_600_000

@@ -23,8 +23,8 @@ from dashboard.timerange import (
 from seamwatch.config import load_config
 from seamwatch.dashboard_cmd import dashboard_env, ensure_port_free, streamlit_command
 from seamwatch.errors import UserError
-from storage.alert_history import AlertNow
-from storage.analytics import IntegrationOverview, ProbeOverview
+from storage.reads.alert_history import AlertNow
+from storage.reads.analytics import IntegrationOverview, ProbeOverview
 from tests.dashboard.seed import CANARY, write_config
 
 NOW = 1_767_225_600_000

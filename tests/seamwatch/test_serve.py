@@ -109,8 +109,8 @@ def test_serve_rolls_up_hours_and_applies_retention(tmp_path: Path, api_url: str
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from storage.engine import open_store
-    from storage.writer import ResultWriter
+    from storage.database import open_store
+    from storage.ingest.writer import ResultWriter
     from tests.storage.factories import result
 
     config = _write(tmp_path / "seamwatch.yaml", api_url, ["alpha"], interval="1s")
@@ -130,7 +130,7 @@ def test_serve_rolls_up_hours_and_applies_retention(tmp_path: Path, api_url: str
     asyncio.run(seed())
     assert _runs(db)["alpha"] == 4
     with ServeProcess(config) as serve:
-        line = serve.wait_for_log(r"storage maintenance: \d+ rollups written, \d+ runs")
+        line = serve.wait_for_log(r"storage upkeep: \d+ rollups written, \d+ runs")
         assert serve.terminate() == 0
     assert "1 runs past retention deleted" in line
     with sqlite3.connect(db) as conn:

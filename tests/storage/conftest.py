@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.engine import Store, open_store
+from storage.database import Store, open_store
 
 
 @pytest.fixture
