@@ -1,4 +1,5 @@
-"""The alert tables (SQLAlchemy Core on `storage.schema.base.metadata`; created by migration
+"""The alert tables (SQLModel classes on `storage.schema.base.metadata`, used through their
+Core handles `*_t`; created by migration
 `0002_alerts`, times converted to epoch milliseconds by `0004_alert_times_ms`) and `AlertEvent`,
 the type of one `alert_events` row. `alerts.repo` writes them, `storage.reads.alert_history`
 reads them.
@@ -15,86 +16,100 @@ reads them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-import sqlalchemy as sa
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlmodel import Field, SQLModel
 
-from storage.schema.base import metadata
+from storage.schema.base import table_of
 
-alert_states_t = sa.Table(
-    "alert_states",
-    metadata,
-    sa.Column("integration", sa.String(200), primary_key=True),
-    sa.Column("probe", sa.String(200), primary_key=True),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("condition", sa.String(16), nullable=False),
-    sa.Column("silenced_by", sa.String(200)),
-    sa.Column("since_ms", sa.BigInteger),
-    sa.Column("fail_streak", sa.Integer, nullable=False, default=0),
-    sa.Column("good_streak", sa.Integer, nullable=False, default=0),
-    sa.Column("ok_streak", sa.Integer, nullable=False, default=0),
-    sa.Column("degraded_streak", sa.Integer, nullable=False, default=0),
-    sa.Column("incident_start_ms", sa.BigInteger),
-    sa.Column("notified", sa.String(16)),
-    sa.Column("notified_ms", sa.BigInteger),
-    sa.Column("fire_notice_ms", sa.BigInteger),
-    sa.Column("flaps", sa.Integer, nullable=False, default=0),
-    sa.Column("last_failure", sa.JSON, nullable=False),
-    sa.Column("recent", sa.JSON, nullable=False),
-    sa.Column("updated_ms", sa.BigInteger, nullable=False),
-)
 
-alert_events_t = sa.Table(
-    "alert_events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at_ms", sa.BigInteger, nullable=False),
-    sa.Column("integration", sa.String(200), nullable=False),
-    sa.Column("probe", sa.String(200), nullable=False),
-    sa.Column("from_state", sa.String(16), nullable=False),
-    sa.Column("to_state", sa.String(16), nullable=False),
-    sa.Column("condition", sa.String(16), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("run_started_ms", sa.BigInteger),
-    sa.Column("run_id", sa.BigInteger),
-    sa.Index("ix_alert_events_probe_at", "integration", "probe", "at_ms"),
-    sa.Index("ix_alert_events_at", "at_ms"),
-)
+class AlertStateRecord(SQLModel, table=True):
+    __tablename__ = "alert_states"
+    integration: str = Field(sa_column=Column(String(200), primary_key=True))
+    probe: str = Field(sa_column=Column(String(200), primary_key=True))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    condition: str = Field(sa_column=Column(String(16), nullable=False))
+    silenced_by: str | None = Field(default=None, sa_column=Column(String(200)))
+    since_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    fail_streak: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    good_streak: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    ok_streak: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    degraded_streak: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    incident_start_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    notified: str | None = Field(default=None, sa_column=Column(String(16)))
+    notified_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    fire_notice_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    flaps: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    last_failure: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recent: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
 
-alert_outbox_t = sa.Table(
-    "alert_outbox",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("message_id", sa.String(255), nullable=False, unique=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("recipients", sa.Text, nullable=False),
-    sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("text_body", sa.Text, nullable=False),
-    sa.Column("html_body", sa.Text, nullable=False),
-    sa.Column("alert_count", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("last_error", sa.Text),
-    sa.Column("created_ms", sa.BigInteger, nullable=False),
-    sa.Column("next_attempt_ms", sa.BigInteger, nullable=False),
-    sa.Column("sent_ms", sa.BigInteger),
-    sa.Index("ix_alert_outbox_status_id", "status", "id"),
-)
 
-alert_notices_t = sa.Table(
-    "alert_notices",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_ms", sa.BigInteger, nullable=False),
-    sa.Column("integration", sa.String(200), nullable=False),
-    sa.Column("probe", sa.String(200), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("recipients", sa.Text, nullable=False),
-    sa.Column("payload", sa.JSON, nullable=False),
-    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("alert_outbox.id")),
-    sa.Index("ix_alert_notices_outbox", "outbox_id"),
-)
+class AlertEventRecord(SQLModel, table=True):
+    """The table of `AlertEvent`s (below), one row per transition."""
 
-ALERT_TABLES: tuple[sa.Table, ...] = (
+    __tablename__ = "alert_events"
+    __table_args__ = (
+        Index("ix_alert_events_probe_at", "integration", "probe", "at_ms"),
+        Index("ix_alert_events_at", "at_ms"),
+    )
+    id: int | None = Field(
+        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    at_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    integration: str = Field(sa_column=Column(String(200), nullable=False))
+    probe: str = Field(sa_column=Column(String(200), nullable=False))
+    from_state: str = Field(sa_column=Column(String(16), nullable=False))
+    to_state: str = Field(sa_column=Column(String(16), nullable=False))
+    condition: str = Field(sa_column=Column(String(16), nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    run_started_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    run_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class AlertOutboxRecord(SQLModel, table=True):
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index("ix_alert_outbox_status_id", "status", "id"),)
+    id: int | None = Field(
+        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    message_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    recipients: str = Field(sa_column=Column(Text, nullable=False))
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    text_body: str = Field(sa_column=Column(Text, nullable=False))
+    html_body: str = Field(sa_column=Column(Text, nullable=False))
+    alert_count: int = Field(sa_column=Column(Integer, nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    next_attempt_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sent_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class AlertNoticeRecord(SQLModel, table=True):
+    __tablename__ = "alert_notices"
+    __table_args__ = (Index("ix_alert_notices_outbox", "outbox_id"),)
+    id: int | None = Field(
+        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    created_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    integration: str = Field(sa_column=Column(String(200), nullable=False))
+    probe: str = Field(sa_column=Column(String(200), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    recipients: str = Field(sa_column=Column(Text, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    outbox_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("alert_outbox.id")))
+
+
+alert_states_t = table_of(AlertStateRecord)
+alert_events_t = table_of(AlertEventRecord)
+alert_outbox_t = table_of(AlertOutboxRecord)
+alert_notices_t = table_of(AlertNoticeRecord)
+
+ALERT_TABLES: tuple[Table, ...] = (
     alert_states_t, alert_events_t, alert_outbox_t, alert_notices_t,
 )
 
