@@ -17,25 +17,6 @@ import sqlalchemy as sa
 from storage.database import Store
 from storage.schema.alerts import AlertEvent, alert_events_t, alert_outbox_t, alert_states_t
 
-# Worst first: an integration's state is the worst of its probes' (docs/architecture.md,
-# "States"). `failing` and `no data` are the dashboard's words when the alert evaluator has no
-# state for a probe.
-SEVERITY: tuple[str, ...] = (
-    "firing", "failing", "pending", "degraded", "silenced", "ok", "no data",
-)
-
-
-def severity(state: str | None) -> int:
-    """Sort key: 0 for the worst state."""
-    try:
-        return SEVERITY.index(state or "no data")
-    except ValueError:
-        return len(SEVERITY)
-
-
-def worst_state(states: Iterable[str | None]) -> str:
-    return min((s or "no data" for s in states), key=severity, default="no data")
-
 
 @dataclass(slots=True)
 class AlertNow:

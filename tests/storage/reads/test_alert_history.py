@@ -15,14 +15,6 @@ def ev(at: int, to: str, *, probe: str = "p", cond: str | None = None,
     return AlertEvent(at, integration, probe, frm, to, cond or to, reason or f"to {to}")
 
 
-def test_worst_state_order() -> None:
-    assert ah.worst_state(["ok", "degraded", "pending"]) == "pending"
-    assert ah.worst_state(["ok", "silenced"]) == "silenced"
-    assert ah.worst_state(["ok", "firing", "failing"]) == "firing"
-    assert ah.worst_state([None, "ok"]) == "ok"
-    assert ah.worst_state([]) == "no data"
-
-
 def test_state_bands_cover_the_range() -> None:
     events = [ev(T + 10 * MIN, "pending"), ev(T + 20 * MIN, "firing", reason="3 failed"),
               ev(T + 50 * MIN, "ok")]
