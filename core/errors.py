@@ -13,7 +13,7 @@ Errors inside a probe run (templating, auth, DNS, a python probe's callable) are
 tree: a run never raises to the user, it records a classified `probes.result.Failure`.
 
 The CLI catches `SeamwatchError`, prints `seamwatch: <message>` and exits with `exit_code`; any
-other exception is a bug and is reported as one (docs/architecture.md, "Errors").
+other exception is a bug in seamwatch (docs/architecture.md, "Errors").
 """
 
 from __future__ import annotations
