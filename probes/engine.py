@@ -61,7 +61,7 @@ class RunPolicy:
 async def _attempt_once(rt: IntegrationRuntime, probe: AnyProbe, into: Attempt) -> Attempt:
     # Imported here: each kind's module pulls in its own dependencies (jsonschema, ssl…).
     if isinstance(probe, HttpProbe):
-        from probes.http_probe import run_http_attempt
+        from probes.http.exchange import run_http_attempt
 
         return await run_http_attempt(rt, probe, into=into)
     if isinstance(probe, AuthProbe):

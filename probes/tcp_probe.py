@@ -12,7 +12,7 @@ import contextlib
 from time import perf_counter
 
 from probes.classify import classify_exception
-from probes.expectations import show
+from probes.http.expectations import show
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
 from probes.spec import TcpProbe
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from time import perf_counter
 
 from probes.classify import classify_exception
-from probes.client import resolve_path, ssl_context
+from probes.http.client import resolve_path, ssl_context
 from probes.result import Attempt, Category, Failure, PhaseTimings, StepResult, StepStatus
 from probes.spec import TlsProbe
 

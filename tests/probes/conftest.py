@@ -15,12 +15,20 @@ import trustme
 
 from core.redact import Redactor
 from probes.auth.base import AuthError, Credential, CredentialProvider
-from probes.client import build_client
+from probes.http.client import build_client
 from probes.result import Category, Failure, StepResult, StepStatus
 from probes.runtime import IntegrationRuntime
 from probes.spec import HttpProbe, IntegrationSpec
 from tests.support import testapi
 from tests.support.servers import RawTcpServer, TlsFiles, UvicornThread, make_tls_files
+
+# A hostname that cannot resolve and never leaves this machine: anyio hands the name to glibc's
+# getaddrinfo as bytes (no Python IDNA check), glibc looks in /etc/hosts (files), then cannot even
+# build a DNS query for a 64-octet label (RFC 1035 caps labels at 63) and fails with EAI_NONAME
+# without opening a socket (checked with strace: no UDP socket, no packet to the nameserver).
+# Names under `.invalid` would still be sent to the configured resolver, so they are not used.
+UNRESOLVABLE = "a" * 64 + ".seamwatch.test"
+
 
 # ------------------------------------------------------------------------- fake credentials
 

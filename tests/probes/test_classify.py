@@ -1,5 +1,5 @@
 """Table-driven classification of exceptions and statuses (the real-failure tests are in
-test_http_categories.py; these pin the mapping for every branch)."""
+http/test_exchange_categories.py; these pin the mapping for every branch)."""
 
 from __future__ import annotations
 

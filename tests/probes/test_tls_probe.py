@@ -10,7 +10,7 @@ import pytest
 from probes.result import StepStatus
 from probes.spec import TlsProbe
 from probes.tls_probe import run_tls_attempt
-from tests.probes.test_http_categories import UNRESOLVABLE
+from tests.probes.conftest import UNRESOLVABLE
 from tests.support.servers import TlsFiles, UvicornThread
 
 

@@ -11,7 +11,7 @@ import httpx
 import jsonpath
 import pytest
 
-from probes.expectations import (
+from probes.http.expectations import (
     check_body_contains,
     check_headers,
     check_json,
@@ -19,11 +19,11 @@ from probes.expectations import (
     json_equal,
     status_ok,
 )
-from probes.jsonpaths import select
+from probes.http.jsonpaths import select
+from probes.http.schemas import check_schema
+from probes.http.templating import Scope
 from probes.result import Category
-from probes.schemas import check_schema
 from probes.spec import Matcher
-from probes.templating import Scope
 
 DOC = {
     "id": "ch_123", "amount": 1250, "ratio": 0.5, "paid": True, "note": None,

@@ -11,7 +11,7 @@ each caused by the original error so `probes.classify` still finds the SSLCertVe
 ConnectionRefusedError, gaierror... (all addresses failing: anyio's "All connection attempts
 failed" OSError, from the one error or an ExceptionGroup of several).
 
-`probes.client.build_client` uses this backend; `SEAMWATCH_NET_BACKEND=anyio` switches back to
+`probes.http.client.build_client` uses this backend; `SEAMWATCH_NET_BACKEND=anyio` switches back to
 httpcore's default (anyio) backend, e.g. to compare figures with `python -m bench engine`.
 """
 

@@ -7,8 +7,8 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from probes.http_probe import run_http_attempt
-from probes.ratelimit import parse_rate_limit, parse_retry_after
+from probes.http.exchange import run_http_attempt
+from probes.http.ratelimit import parse_rate_limit, parse_retry_after
 from probes.result import RateLimit
 from tests.probes.conftest import MakeRuntime, http_probe, step
 from tests.support.servers import UvicornThread

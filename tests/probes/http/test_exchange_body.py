@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from probes.classify import classify_exception
-from probes.client import read_capped
-from probes.http_probe import run_http_attempt
+from probes.http.client import read_capped
+from probes.http.exchange import run_http_attempt
 from tests.probes.conftest import MakeRuntime, http_probe, step
 from tests.support.servers import UvicornThread
 

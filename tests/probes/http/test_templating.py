@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from probes.templating import Scope, TemplateError, template_names
+from probes.http.templating import Scope, TemplateError, template_names
 
 VALUES = {"id": "ch_1", "count": 3, "flag": True, "nothing": None, "items": [1, 2],
           "a.b": "dotted"}

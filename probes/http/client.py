@@ -4,9 +4,9 @@ An SSL context costs ~45 ms of CPU to build, so contexts are cached per (ca_file
 shared by every client and TLS probe that trusts the same roots (httpcore only ever sets the same
 ALPN list, http/1.1, on it).
 
-Clients do their network I/O through `probes.netbackend.AsyncioBackend` (plain asyncio transports
-instead of httpcore's anyio backend); `SEAMWATCH_NET_BACKEND=anyio` switches back to httpcore's
-default backend.
+Clients do their network I/O through `probes.http.netbackend.AsyncioBackend` (plain asyncio
+transports instead of httpcore's anyio backend); `SEAMWATCH_NET_BACKEND=anyio` switches back to
+httpcore's default backend.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import certifi
 import httpcore
 import httpx
 
-from probes.netbackend import AsyncioBackend
+from probes.http.netbackend import AsyncioBackend
 from probes.spec import IntegrationSpec
 
 USER_AGENT = "seamwatch"

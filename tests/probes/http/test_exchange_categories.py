@@ -6,18 +6,11 @@ import asyncio
 
 import pytest
 
-from probes import http_probe as http_probe_module
-from probes.http_probe import run_http_attempt
+from probes.http import exchange as exchange_module
+from probes.http.exchange import run_http_attempt
 from probes.result import Attempt, Category, StepStatus
-from tests.probes.conftest import FailingProvider, MakeRuntime, http_probe, step
+from tests.probes.conftest import UNRESOLVABLE, FailingProvider, MakeRuntime, http_probe, step
 from tests.support.servers import RawTcpServer, TlsFiles, UvicornThread
-
-# A hostname that cannot resolve and never leaves this machine: anyio hands the name to glibc's
-# getaddrinfo as bytes (no Python IDNA check), glibc looks in /etc/hosts (files), then cannot even
-# build a DNS query for a 64-octet label (RFC 1035 caps labels at 63) and fails with EAI_NONAME
-# without opening a socket (checked with strace: no UDP socket, no packet to the nameserver).
-# Names under `.invalid` would still be sent to the configured resolver, so they are not used.
-UNRESOLVABLE = "a" * 64 + ".seamwatch.test"
 
 
 def _failed(attempt: Attempt) -> tuple[str, str]:
@@ -237,7 +230,7 @@ async def test_internal_error_from_a_bug(api_server: UvicornThread, make_rt: Mak
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("injected bug")
 
-    monkeypatch.setattr(http_probe_module, "parse_rate_limit", broken)
+    monkeypatch.setattr(exchange_module, "parse_rate_limit", broken)
     attempt = await _run(api_server.url, make_rt, step("/v1/items"))
     assert _failed(attempt) == ("internal", "internal_error")
     assert attempt.steps[0].status is StepStatus.FAILED

@@ -26,8 +26,8 @@ import httpx
 
 from probes.auth.base import AuthError, Credential
 from probes.classify import classify_exception, classify_status
-from probes.client import read_capped
-from probes.expectations import (
+from probes.http.client import read_capped
+from probes.http.expectations import (
     check_body_contains,
     check_headers,
     check_json,
@@ -35,14 +35,14 @@ from probes.expectations import (
     status_mismatch,
     status_ok,
 )
-from probes.ratelimit import parse_rate_limit
+from probes.http.ratelimit import parse_rate_limit
+from probes.http.schemas import check_schema
+from probes.http.templating import Scope, TemplateError
+from probes.http.tracing import PhaseTracer
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
 from probes.runtime import IntegrationRuntime
-from probes.schemas import check_schema
 from probes.spec import HttpProbe, Step
-from probes.templating import Scope, TemplateError
 from probes.tls_probe import days_left
-from probes.tracing import PhaseTracer
 
 _SNIPPET = 200
 _AUTH_STATUSES = (401, 403)

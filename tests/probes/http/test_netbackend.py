@@ -1,4 +1,4 @@
-"""probes.netbackend (the asyncio httpcore backend) against real loopback servers: requests,
+"""probes.http.netbackend (the asyncio httpcore backend) against real loopback servers: requests,
 keep-alive, TLS, timeouts, and the exceptions httpcore and probes.classify rely on."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from probes.classify import _chain, classify_exception
-from probes.client import build_client, network_backend, ssl_context
-from probes.netbackend import AsyncioBackend, AsyncioStream
+from probes.http.client import build_client, network_backend, ssl_context
+from probes.http.netbackend import AsyncioBackend, AsyncioStream
+from probes.http.tracing import PhaseTracer
 from probes.spec import IntegrationSpec
-from probes.tracing import PhaseTracer
-from tests.probes.test_http_categories import UNRESOLVABLE
+from tests.probes.conftest import UNRESOLVABLE
 from tests.support.servers import RawTcpServer, TlsFiles, UvicornThread
 from tests.support.testapi import read_request_head
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from probes.http_probe import run_http_attempt
+from probes.http.exchange import run_http_attempt
 from probes.result import Category, StepStatus
 from tests.probes.conftest import MakeRuntime, RotatingBearer, StaticBearer, http_probe, step
 from tests.support.servers import TlsFiles, UvicornThread

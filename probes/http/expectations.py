@@ -8,7 +8,7 @@ unexpected_field, header_mismatch, missing_header, body_mismatch, status_mismatc
 JSONPath semantics: a singular path (`$.data[0].id`) selects one node; a path that can select
 several (`$.data[*].id`, filters, slices, `..`) requires the matcher to hold for EVERY node it
 selects, and selecting none counts as missing. Expressions are compiled once (LRU cache).
-JSONPath compilation is in probes/jsonpaths.py, JSON Schema files in probes/schemas.py.
+JSONPath compilation is in probes/http/jsonpaths.py, JSON Schema files in probes/http/schemas.py.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import httpx
 import jsonpath
 
 from core.redact import is_secret_header
-from probes.jsonpaths import compile_path, select
+from probes.http.jsonpaths import compile_path, select
+from probes.http.templating import Scope
 from probes.result import Category, Failure
 from probes.spec import Matcher, StatusExpectation
-from probes.templating import Scope
 
 _SHOW = 80
 _COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
