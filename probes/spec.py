@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from core.policy import AlertPolicy
-from core.types import ByteSize, Duration, Secret
+from core.types import ByteSize, Duration
+from probes.auth.spec import AuthSpec, NoAuth
 from probes.kindspec import DnsProbe, HeartbeatProbe, PythonProbe
 from probes.specbase import NAME_PATTERN, ProbeCommon, StrictModel
 
@@ -23,65 +24,6 @@ __all__ = [
     "ProbeSpec", "PythonProbe", "StrictModel",
 ]
 
-
-# ---------------------------------------------------------------------------------------- auth
-
-
-class NoAuth(StrictModel):
-    type: Literal["none"]
-
-
-class ApiKeyAuth(StrictModel):
-    type: Literal["api_key"]
-    header: str | None = None
-    query: str | None = None
-    value: Secret
-
-    @model_validator(mode="after")
-    def _one_place(self) -> ApiKeyAuth:
-        if (self.header is None) == (self.query is None):
-            raise ValueError("set exactly one of `header` or `query` for the api key")
-        return self
-
-
-class BasicAuth(StrictModel):
-    type: Literal["basic"]
-    username: str
-    password: Secret
-
-
-class BearerAuth(StrictModel):
-    type: Literal["bearer"]
-    token: Secret
-
-
-class OAuth2ClientCredentials(StrictModel):
-    type: Literal["oauth2_client_credentials"]
-    token_url: str
-    client_id: str
-    client_secret: Secret
-    scope: str | None = None
-    audience: str | None = None
-    client_auth: Literal["basic", "body"] = "basic"
-
-
-class OAuth2RefreshToken(StrictModel):
-    type: Literal["oauth2_refresh_token"]
-    token_url: str
-    client_id: str
-    client_secret: Secret | None = None
-    refresh_token: Secret
-    scope: str | None = None
-    client_auth: Literal["basic", "body"] = "basic"
-    state_file: str | None = Field(
-        None, description="where a rotated refresh token is kept (mode 0600)"
-    )
-
-
-AuthSpec = Annotated[
-    NoAuth | ApiKeyAuth | BasicAuth | BearerAuth | OAuth2ClientCredentials | OAuth2RefreshToken,
-    Field(discriminator="type"),
-]
 
 # ---------------------------------------------------------------------------------- expectations
 

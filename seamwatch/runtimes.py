@@ -24,7 +24,7 @@ def _integration_timeout(config: Config, name: str) -> float:
 
 def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redactor,
                   heartbeats: HeartbeatRegistry | None = None) -> IntegrationRuntime:
-    from probes.auth import build_provider
+    from probes.auth.build import build_provider
     from probes.http.client import build_client
 
     state_dir = config.base_dir / config.runner.state_dir

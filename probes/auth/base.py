@@ -10,11 +10,12 @@ and records the exchange as a step.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from probes.result import Failure, StepResult
+
+if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
+    import httpx
 
 
 @dataclass(slots=True)

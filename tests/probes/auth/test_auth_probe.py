@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from core.redact import Redactor
-from probes.auth import build_provider
+from probes.auth.build import build_provider
 from probes.auth_probe import run_auth_attempt
 from probes.result import Category, StepStatus
 from probes.runtime import IntegrationRuntime

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from core.redact import Redactor
-from probes.auth import build_provider
 from probes.auth.base import AuthError
+from probes.auth.build import build_provider
 from probes.auth_probe import run_auth_attempt
 from probes.runtime import IntegrationRuntime
 from tests.probes.auth.conftest import Make, auth_spec
