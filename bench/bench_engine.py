@@ -87,7 +87,7 @@ def _write_config(folder: Path, url: str, probes: int, interval: str) -> Path:
 
 async def _engine_loop(config_path: Path, n: int) -> float:
     from core.redact import Redactor
-    from probes.engine import run_probe
+    from probes.run import run_probe
     from seamwatch.config import load_config
     from seamwatch.runtimes import RuntimePool
 

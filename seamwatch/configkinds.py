@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from probes.kindspec import CALLABLE_PATTERN
+from probes.kinds.python import CALLABLE_PATTERN
 from seamwatch.configchecks import probes
 from seamwatch.configmessages import Issue
 
 
 def check_callables(data: Any, base_dir: Path) -> list[Issue]:
-    from probes.python_probe import CallableError, resolve_callable
+    from probes.calls import CallableError, resolve_callable
 
     issues: list[Issue] = []
     for ppath, probe, _ in probes(data):

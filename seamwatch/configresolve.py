@@ -16,7 +16,8 @@ from pydantic import BaseModel, SecretStr
 
 from core.policy import AlertPolicy
 from core.redact import is_secret_header
-from probes.spec import AnyProbe, AuthProbe, HeartbeatProbe, IntegrationSpec, ProbeDefaults
+from probes.kinds.auth import AuthProbe
+from probes.spec import AnyProbe, IntegrationSpec, ProbeDefaults
 from seamwatch.configerrors import DataPath
 
 _INHERITED = ("interval", "timeout", "retries", "max_body")
@@ -65,12 +66,8 @@ def _resolve_probe(
         for key in _INHERITED if key in type(probe).model_fields
     }
     update["alerts"] = merge_alerts(defaults.alerts, integration.alerts, probe.alerts)
-    if isinstance(probe, HeartbeatProbe):
-        # A passive check: it runs once a period unless told otherwise, and retrying it within
-        # a run would only delay the verdict.
-        own = probe.model_fields_set
-        update["interval"] = probe.interval if "interval" in own else probe.period
-        update["retries"] = probe.retries if "retries" in own else 0
+    own = probe.model_fields_set
+    update.update({k: v for k, v in probe.kind_defaults().items() if k not in own})
     return probe.model_copy(update=update)
 
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from seamwatch.errors import UserError
 
 if TYPE_CHECKING:
-    from probes.heartbeat import HeartbeatRegistry
+    from probes.heartbeats import HeartbeatRegistry
 
 log = logging.getLogger("seamwatch.listener")
 
@@ -67,7 +67,7 @@ async def _body_within(request: Request, limit: int) -> bytes | None:
 
 
 def _heartbeat_endpoint(heartbeats: HeartbeatRegistry) -> Callable[[Request], Any]:
-    from probes.heartbeat import MAX_BODY
+    from probes.heartbeats import MAX_BODY
 
     async def heartbeat(request: Request) -> Response:
         key = f"{request.path_params['integration']}/{request.path_params['probe']}"

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Sequence
 
 from core.redact import Redactor
-from probes.engine import run_probe
 from probes.result import ProbeResult
+from probes.run import run_probe
 from seamwatch.config import Config, ProbeEntry
 from seamwatch.errors import UserError
 from seamwatch.runtimes import RuntimePool

@@ -7,7 +7,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.redact import Redactor
-from probes.heartbeat import HeartbeatRegistry, heartbeat_probes
+from probes.heartbeats import HeartbeatRegistry
+from probes.kinds.heartbeat import heartbeat_probes
 from probes.runtime import IntegrationRuntime
 from probes.spec import IntegrationSpec
 

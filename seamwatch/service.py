@@ -16,8 +16,8 @@ from typing import Any
 
 from alerts.service import AlertService
 from core.redact import Redactor
-from probes.engine import run_probe
-from probes.heartbeat import HeartbeatRegistry
+from probes.heartbeats import HeartbeatRegistry
+from probes.run import run_probe
 from seamwatch.config import Config, ConfigError, ProbeEntry, load_config
 from seamwatch.configwatch import ConfigWatcher
 from seamwatch.listener import Listener, bind_socket, build_app

@@ -14,20 +14,37 @@ from __future__ import annotations
 import os
 import ssl
 import zlib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import certifi
 import httpcore
 import httpx
 
 from probes.http.netbackend import AsyncioBackend
-from probes.spec import IntegrationSpec
 
 USER_AGENT = "seamwatch"
 # Only encodings read_capped can decode with a bounded output (no br/zstd even if installed).
 ACCEPT_ENCODING = "gzip, deflate"
 MAX_REDIRECTS = 10
+
+
+class ClientSettings(Protocol):
+    """What a client is built from: an integration's config (IntegrationSpec, probes/spec.py)."""
+
+    @property
+    def base_url(self) -> str | None: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def verify_tls(self) -> bool: ...
+
+    @property
+    def ca_file(self) -> str | None: ...
 
 
 def ssl_context(ca_file: str | None = None, verify: bool = True) -> ssl.SSLContext:
@@ -58,7 +75,7 @@ def resolve_path(base_dir: Path, name: str) -> str:
 
 
 def build_client(
-    integration: IntegrationSpec, base_dir: Path, *, max_connections: int, timeout_s: float
+    integration: ClientSettings, base_dir: Path, *, max_connections: int, timeout_s: float
 ) -> httpx.AsyncClient:
     """The integration's client: base_url, default headers, trust, pool limits, no env proxies."""
     ca_file = resolve_path(base_dir, integration.ca_file) if integration.ca_file else None

@@ -1,4 +1,5 @@
-"""One attempt of an `http` probe: its steps in order, with one variable scope per run.
+"""One attempt of an `http` probe (probes/kinds/http.py): its steps in order, with one variable
+scope per run.
 
 - After a failure, later steps are SKIPPED unless `always_run`; those run and are recorded, but
   the attempt keeps the first failure. An `always_run` step that needs a variable the failed run
@@ -11,20 +12,22 @@
 - `max_body` caps the DECODED body; past it the read stops and the step fails with
   `schema`/`body_too_large` (the body is not what the probe expects, and nothing past the cap is
   ever held in memory). Raise `max_body` for big downloads.
-- No retries here (the engine retries); no request headers or bodies are recorded; every message
+- No retries here (probes/run.py retries); no request headers or bodies are recorded; every message
   passes through the integration's redactor.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from probes.auth.base import AuthError, Credential
+from probes.certs import days_left
 from probes.classify import classify_exception, classify_status
 from probes.http.client import read_capped
 from probes.http.expectations import (
@@ -37,15 +40,27 @@ from probes.http.expectations import (
 )
 from probes.http.ratelimit import parse_rate_limit
 from probes.http.schemas import check_schema
+from probes.http.spec import Step
 from probes.http.templating import Scope, TemplateError
 from probes.http.tracing import PhaseTracer
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
 from probes.runtime import IntegrationRuntime
-from probes.spec import HttpProbe, Step
-from probes.tls_probe import days_left
 
 _SNIPPET = 200
 _AUTH_STATUSES = (401, 403)
+
+
+class HttpSteps(Protocol):
+    """What the exchange reads of an `http` probe's config (HttpProbe, probes/kinds/http.py)."""
+
+    @property
+    def steps(self) -> Sequence[Step]: ...
+
+    @property
+    def max_body(self) -> int: ...
+
+    @property
+    def follow_redirects(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -56,7 +71,7 @@ class _Exchange:
 
 
 async def run_http_attempt(
-    rt: IntegrationRuntime, probe: HttpProbe, *, into: Attempt | None = None
+    rt: IntegrationRuntime, probe: HttpSteps, *, into: Attempt | None = None
 ) -> Attempt:
     """Run the probe's steps once. Pass `into` to see the steps finished so far even when the
     caller's deadline cancels the attempt."""
@@ -106,7 +121,7 @@ def _build(rt: IntegrationRuntime, step: Step, scope: Scope) -> httpx.Request:
 
 
 async def _run_step(
-    rt: IntegrationRuntime, probe: HttpProbe, step: Step, scope: Scope, attempt: Attempt,
+    rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, attempt: Attempt,
     result: StepResult,
 ) -> None:
     try:
@@ -148,7 +163,7 @@ async def _run_step(
 
 
 async def _exchange(
-    rt: IntegrationRuntime, probe: HttpProbe, request: httpx.Request, result: StepResult,
+    rt: IntegrationRuntime, probe: HttpSteps, request: httpx.Request, result: StepResult,
     attempt: Attempt,
 ) -> _Exchange | None:
     """Send and read the capped body; on a transport error set result.failure, return None."""
@@ -200,7 +215,7 @@ def _with_snippet(failure: Failure, exchange: _Exchange) -> Failure:
 
 
 def _evaluate(
-    rt: IntegrationRuntime, probe: HttpProbe, step: Step, scope: Scope, exchange: _Exchange,
+    rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, exchange: _Exchange,
     result: StepResult,
 ) -> Failure | None:
     expect = step.expect

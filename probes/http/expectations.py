@@ -1,4 +1,5 @@
-"""Expectations of DESIGN §2: status, headers, body_contains, JSONPath matchers, JSON Schema, save.
+"""Expectations of an `http` step (README, Probes): status, headers, body_contains, JSONPath
+matchers, JSON Schema, save.
 
 Categories: a body that is not the expected *format* is `schema` (invalid_json, missing_field,
 wrong_type, schema_violation); a well-formed body with a wrong *value* is `assertion`
@@ -24,9 +25,9 @@ import jsonpath
 
 from core.redact import is_secret_header
 from probes.http.jsonpaths import compile_path, select
+from probes.http.spec import Matcher, StatusExpectation
 from probes.http.templating import Scope
 from probes.result import Category, Failure
-from probes.spec import Matcher, StatusExpectation
 
 _SHOW = 80
 _COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}

@@ -1,4 +1,5 @@
-"""Every category of DESIGN §3, each produced by a real failure of that kind on loopback."""
+"""Every category (README, Run status and error categories), each produced by a real failure of
+that kind on loopback."""
 
 from __future__ import annotations
 

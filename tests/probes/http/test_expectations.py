@@ -21,9 +21,9 @@ from probes.http.expectations import (
 )
 from probes.http.jsonpaths import select
 from probes.http.schemas import check_schema
+from probes.http.spec import Matcher
 from probes.http.templating import Scope
 from probes.result import Category
-from probes.spec import Matcher
 
 DOC = {
     "id": "ch_123", "amount": 1250, "ratio": 0.5, "paid": True, "note": None,

@@ -1,29 +1,17 @@
-"""The `tls` probe kind: connect, handshake, verify chain and host name, record days left.
-
-Days left are recorded on every run where the certificate could be read: when verification
-fails (expired, untrusted, other host) a second handshake without verification fetches the
-certificate so that an expired certificate still reports a negative number of days.
-`expect.cert_valid_days_over` failing is an `assertion` (reason `cert_expiring`): the handshake
-worked, a value expectation did not.
-"""
+"""Peer certificates over TLS: the handshake of a `tls` probe (probes/kinds/tls.py), reporting the
+days left of the certificate it saw, and `days_left` of any SSL object (the HTTP exchange records
+them for the certificates of the connections it opens). The notAfter date is read from the DER
+form, without a dependency on `cryptography`."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from time import perf_counter
 
-from probes.classify import classify_exception
-from probes.http.client import resolve_path, ssl_context
-from probes.result import Attempt, Category, Failure, PhaseTimings, StepResult, StepStatus
-from probes.spec import TlsProbe
-
-STEP = "handshake"
-
+from probes.result import Category, Failure, PhaseTimings
 
 # ------------------------------------------------------------------ certificate validity (DER)
 
@@ -75,10 +63,10 @@ def days_left(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, now: float | Non
     return (expires.timestamp() - now) / 86400.0
 
 
-# ---------------------------------------------------------------------------------- the probe
+# ------------------------------------------------------------------------------ the handshake
 
 
-async def _handshake(
+async def handshake(
     host: str, port: int, ctx: ssl.SSLContext, server_name: str, timeout: float,
     phases: PhaseTimings,
 ) -> float | None:
@@ -90,7 +78,7 @@ async def _handshake(
         async with asyncio.timeout(timeout):
             transport, protocol = await loop.create_connection(asyncio.Protocol, host, port)
     except TimeoutError:
-        raise _Timeout("connect_timeout", "connect timed out") from None
+        raise HandshakeTimeout("connect_timeout", "connect timed out") from None
     t1 = perf_counter()
     phases.connect_ms = (t1 - t0) * 1000.0
     try:
@@ -98,7 +86,7 @@ async def _handshake(
             tls = await loop.start_tls(transport, protocol, ctx, server_hostname=server_name)
     except TimeoutError:
         transport.abort()
-        raise _Timeout("tls_handshake_timeout", "TLS handshake timed out") from None
+        raise HandshakeTimeout("tls_handshake_timeout", "TLS handshake timed out") from None
     except BaseException:
         transport.abort()
         raise
@@ -112,50 +100,9 @@ async def _handshake(
         tls.close()
 
 
-class _Timeout(Exception):
+class HandshakeTimeout(Exception):
+    """The connect or the handshake did not finish within the timeout."""
+
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.failure = Failure(Category.TIMEOUT, reason, message)
-
-
-async def run_tls_attempt(probe: TlsProbe, base_dir: Path) -> Attempt:
-    server_name = probe.server_name or probe.host
-    ca_file = resolve_path(base_dir, probe.ca_file) if probe.ca_file else None
-    step = StepResult(STEP, StepStatus.FAILED)
-    attempt = Attempt(steps=[step])
-    started = perf_counter()
-    try:
-        ctx = ssl_context(ca_file)
-    except (OSError, ssl.SSLError) as exc:
-        step.failure = attempt.failure = Failure(
-            Category.CONFIG, "ca_file_unreadable", f"ca_file {probe.ca_file}: {exc}"
-        )
-        attempt.failed_step = STEP
-        return attempt
-    try:
-        attempt.cert_days_left = await _handshake(
-            probe.host, probe.port, ctx, server_name, probe.timeout, step.phases
-        )
-        step.latency_ms = (perf_counter() - started) * 1000.0
-    except _Timeout as exc:
-        attempt.failure = exc.failure
-    except Exception as exc:
-        step.latency_ms = (perf_counter() - started) * 1000.0
-        attempt.failure = classify_exception(exc)
-        if attempt.failure.category is Category.TLS:
-            # Read the certificate without verifying it, to record its days left anyway.
-            with contextlib.suppress(Exception):
-                attempt.cert_days_left = await _handshake(
-                    probe.host, probe.port, ssl_context(None, verify=False), server_name,
-                    probe.timeout, PhaseTimings(),
-                )
-    if step.latency_ms is None:
-        step.latency_ms = (perf_counter() - started) * 1000.0
-    limit = probe.expect.cert_valid_days_over
-    days = attempt.cert_days_left
-    if attempt.failure is None and limit is not None and days is not None and days <= limit:
-        attempt.failure = Failure(
-            Category.ASSERTION, "cert_expiring",
-            f"certificate for {server_name} expires in {days:.1f} days (expected over {limit:g})",
-        )
-    return attempt.conclude(attempt.failure)

@@ -2,22 +2,36 @@
 
 One step, `connect`: `connect_ms` is the TCP connect, `ttfb_ms` the time from sending to the first
 reply byte. The reply is read until the expected text appears, the peer closes, or 64 KiB were
-read. Each phase is bounded by the probe's timeout (the engine's run deadline bounds it too).
+read. Each phase is bounded by the probe's timeout (the run's deadline, probes/run.py, bounds it
+too).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from time import perf_counter
+from typing import TYPE_CHECKING, Literal
 
-from probes.classify import classify_exception
-from probes.http.expectations import show
+from pydantic import Field
+
+from probes.kinds.base import ProbeCommon, ProbeKind
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
-from probes.spec import TcpProbe
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from probes.runtime import IntegrationRuntime
 
 STEP = "connect"
 MAX_REPLY = 64 * 1024
+
+
+class TcpProbe(ProbeCommon):
+    type: Literal["tcp"]
+    host: str
+    port: int = Field(ge=1, le=65535)
+    send: str | None = Field(None, description="bytes to send after connecting")
+    expect_contains: str | None = Field(None, description="text the reply must contain")
 
 
 async def _read_until(reader: asyncio.StreamReader, needle: bytes, step: StepResult,
@@ -34,6 +48,11 @@ async def _read_until(reader: asyncio.StreamReader, needle: bytes, step: StepRes
 
 
 async def _exchange(probe: TcpProbe, step: StepResult) -> Failure | None:
+    # Imported here: loading the config needs neither asyncio nor httpx (under expectations).
+    import asyncio
+
+    from probes.http.expectations import show
+
     t0 = perf_counter()
     try:
         async with asyncio.timeout(probe.timeout):
@@ -73,7 +92,9 @@ async def _exchange(probe: TcpProbe, step: StepResult) -> Failure | None:
             await writer.wait_closed()
 
 
-async def run_tcp_attempt(probe: TcpProbe) -> Attempt:
+async def attempt(rt: IntegrationRuntime, probe: TcpProbe, into: Attempt) -> Attempt:
+    from probes.classify import classify_exception  # here: it pulls in httpx
+
     step = StepResult(STEP, StepStatus.FAILED)
     attempt = Attempt(steps=[step])
     started = perf_counter()
@@ -83,3 +104,6 @@ async def run_tcp_attempt(probe: TcpProbe) -> Attempt:
         failure = classify_exception(exc)
     step.latency_ms = (perf_counter() - started) * 1000.0
     return attempt.conclude(failure)
+
+
+KIND = ProbeKind("tcp", TcpProbe, attempt)

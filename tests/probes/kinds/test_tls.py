@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
+from probes.kinds.tls import TlsProbe
 from probes.result import StepStatus
-from probes.spec import TlsProbe
-from probes.tls_probe import run_tls_attempt
-from tests.probes.conftest import UNRESOLVABLE
+from tests.probes.conftest import UNRESOLVABLE, AttemptOf
 from tests.support.servers import TlsFiles, UvicornThread
 
 
@@ -21,9 +20,10 @@ def _probe(port: int, ca: Path | str | None, **options: Any) -> TlsProbe:
     })
 
 
-async def test_valid_certificate(tls_server: UvicornThread, tls_good: TlsFiles) -> None:
-    attempt = await run_tls_attempt(_probe(tls_server.port, tls_good.ca_pem,
-                                           expect={"cert_valid_days_over": 14}), Path("/"))
+async def test_valid_certificate(tls_server: UvicornThread, tls_good: TlsFiles,
+                                 attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(tls_server.port, tls_good.ca_pem,
+                                      expect={"cert_valid_days_over": 14}), Path("/"))
     assert attempt.failure is None, attempt.failure
     assert attempt.cert_days_left is not None and attempt.cert_days_left > 14
     step = attempt.steps[0]
@@ -31,9 +31,10 @@ async def test_valid_certificate(tls_server: UvicornThread, tls_good: TlsFiles) 
     assert step.phases.connect_ms is not None and step.phases.tls_ms is not None
 
 
-async def test_ca_file_relative_to_base_dir(tls_server: UvicornThread, tls_good: TlsFiles) -> None:
-    attempt = await run_tls_attempt(_probe(tls_server.port, tls_good.ca_pem.name),
-                                    tls_good.ca_pem.parent)
+async def test_ca_file_relative_to_base_dir(tls_server: UvicornThread, tls_good: TlsFiles,
+                                            attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(tls_server.port, tls_good.ca_pem.name),
+                               tls_good.ca_pem.parent)
     assert attempt.failure is None, attempt.failure
 
 
@@ -44,10 +45,9 @@ async def test_ca_file_relative_to_base_dir(tls_server: UvicornThread, tls_good:
 ])
 async def test_verification_failures_still_record_days(
     server: str, reason: str, negative_days: bool, request: pytest.FixtureRequest,
-    tls_good: TlsFiles,
-) -> None:
+    tls_good: TlsFiles, attempt_of: AttemptOf) -> None:
     running: UvicornThread = request.getfixturevalue(server)
-    attempt = await run_tls_attempt(_probe(running.port, tls_good.ca_pem), Path("/"))
+    attempt = await attempt_of(_probe(running.port, tls_good.ca_pem), Path("/"))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("tls", reason)
     assert attempt.failed_step == "handshake"
@@ -56,51 +56,54 @@ async def test_verification_failures_still_record_days(
 
 
 async def test_expiring_soon_is_an_assertion(expiring_server: UvicornThread,
-                                             tls_good: TlsFiles) -> None:
+                                             tls_good: TlsFiles, attempt_of: AttemptOf) -> None:
     probe = _probe(expiring_server.port, tls_good.ca_pem, expect={"cert_valid_days_over": 14})
-    attempt = await run_tls_attempt(probe, Path("/"))
+    attempt = await attempt_of(probe, Path("/"))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("assertion", "cert_expiring")
     assert attempt.cert_days_left is not None and 9 < attempt.cert_days_left <= 10
 
 
 async def test_server_name_checked_against_certificate(tls_server: UvicornThread,
-                                                       tls_good: TlsFiles) -> None:
+                                                       tls_good: TlsFiles,
+                                                       attempt_of: AttemptOf) -> None:
     probe = _probe(tls_server.port, tls_good.ca_pem, server_name="api.other.example")
-    attempt = await run_tls_attempt(probe, Path("/"))
+    attempt = await attempt_of(probe, Path("/"))
     assert attempt.failure is not None and attempt.failure.reason == "cert_hostname_mismatch"
 
 
-async def test_plain_http_server_is_a_handshake_failure(api_server: UvicornThread) -> None:
-    attempt = await run_tls_attempt(_probe(api_server.port, None), Path("/"))
+async def test_plain_http_server_is_a_handshake_failure(api_server: UvicornThread,
+                                                        attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(api_server.port, None), Path("/"))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("tls", "tls_handshake")
 
 
-async def test_refused_and_dns(closed_port: int) -> None:
-    refused = await run_tls_attempt(_probe(closed_port, None), Path("/"))
+async def test_refused_and_dns(closed_port: int, attempt_of: AttemptOf) -> None:
+    refused = await attempt_of(_probe(closed_port, None), Path("/"))
     assert refused.failure is not None and refused.failure.reason == "refused"
     probe = _probe(443, None).model_copy(update={"host": UNRESOLVABLE})
-    unresolved = await run_tls_attempt(probe, Path("/"))
+    unresolved = await attempt_of(probe, Path("/"))
     assert unresolved.failure is not None and unresolved.failure.category == "dns"
 
 
-async def test_connect_timeout(full_backlog_port: int) -> None:
+async def test_connect_timeout(full_backlog_port: int, attempt_of: AttemptOf) -> None:
     probe = _probe(full_backlog_port, None).model_copy(update={"timeout": 0.3})
-    attempt = await run_tls_attempt(probe, Path("/"))
+    attempt = await attempt_of(probe, Path("/"))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("timeout", "connect_timeout")
 
 
-async def test_handshake_timeout(never_answer_server: Any) -> None:
+async def test_handshake_timeout(never_answer_server: Any, attempt_of: AttemptOf) -> None:
     probe = _probe(never_answer_server.port, None).model_copy(update={"timeout": 0.3})
-    attempt = await run_tls_attempt(probe, Path("/"))
+    attempt = await attempt_of(probe, Path("/"))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("timeout",
                                                                   "tls_handshake_timeout")
 
 
-async def test_missing_ca_file_is_config(tls_server: UvicornThread, tmp_path: Path) -> None:
-    attempt = await run_tls_attempt(_probe(tls_server.port, "nope.pem"), tmp_path)
+async def test_missing_ca_file_is_config(tls_server: UvicornThread, tmp_path: Path,
+                                         attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(tls_server.port, "nope.pem"), tmp_path)
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("config", "ca_file_unreadable")

@@ -1,5 +1,6 @@
-"""The `python` probe kind: call `package.module:function(ctx, **args)` for integrations best
-exercised through their SDK.
+"""Calling a `python` probe's function (probes/kinds/python.py): finding it (`resolve_callable`,
+the config's folder searched after the installed packages), what it receives (`ProbeContext`)
+and running it.
 
 The function may be async (awaited on seamwatch's event loop: it must not block) or sync (run in
 a dedicated thread pool, apart from the loop's default executor, so a hung SDK call cannot starve
@@ -8,8 +9,7 @@ keeps its thread until it returns, so give the SDK its own timeout (`ctx.timeout
 
 It passes by returning (the value is ignored) and fails by raising `probes.ProbeFailure`.
 Other exceptions are classified like transport errors (refused, timeout, DNS…), else
-`internal`/`python_exception` with the exception type, message and where it was raised. Messages
-are redacted. The config's folder is searched for the module after the installed packages.
+`internal`/`python_exception` with the exception type, message and where it was raised.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ import traceback
 from collections.abc import Callable, Coroutine, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from time import perf_counter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -35,17 +34,11 @@ from core.redact import Redactor
 from probes.auth.base import AuthError
 from probes.classify import classify_exception
 from probes.failures import ProbeFailure
-from probes.kindspec import PythonProbe
-from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+from probes.result import Category, Failure
+from probes.runtime import IntegrationRuntime
 
-if TYPE_CHECKING:
-    from probes.runtime import IntegrationRuntime
+__all__ = ["CallableError", "ProbeContext", "ProbeFailure", "call", "resolve_callable"]
 
-__all__ = ["CallableError", "ProbeContext", "ProbeFailure", "resolve_callable",
-           "run_python_attempt"]
-
-STEP = "call"
-MAX_MESSAGE = 500
 MAX_THREADS = 32
 T = TypeVar("T")
 
@@ -116,15 +109,15 @@ class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
 class ProbeContext:
     """What a probe function receives as its first argument."""
 
-    def __init__(self, rt: IntegrationRuntime, probe: PythonProbe,
+    def __init__(self, rt: IntegrationRuntime, probe: str, timeout_s: float,
                  loop: asyncio.AbstractEventLoop) -> None:
         self.integration: str = rt.spec.name
-        self.probe: str = probe.name
+        self.probe: str = probe
         self.base_url: str | None = rt.spec.base_url
-        self.timeout_s: float = probe.timeout
+        self.timeout_s: float = timeout_s
         self.client: httpx.AsyncClient = rt.client  # the integration's client (TLS, headers)
         self.logger: logging.LoggerAdapter = _RedactingLogger(  # type: ignore[type-arg]
-            logging.getLogger(f"seamwatch.probe.{rt.spec.name}.{probe.name}"), rt.redactor)
+            logging.getLogger(f"seamwatch.probe.{rt.spec.name}.{probe}"), rt.redactor)
         self._rt = rt
         self._loop = loop
 
@@ -210,26 +203,20 @@ def _unexpected(exc: Exception) -> Failure:
     return failure
 
 
-async def run_python_attempt(rt: IntegrationRuntime, probe: PythonProbe) -> Attempt:
-    step = StepResult(STEP, StepStatus.FAILED)
-    attempt = Attempt(steps=[step])
-    started = perf_counter()
-    failure: Failure | None = None
+async def call(rt: IntegrationRuntime, probe: str, target: str, args: dict[str, Any],
+               timeout_s: float) -> Failure | None:
+    """Resolve `target` (`package.module:function`) and call it with a fresh `ProbeContext` and
+    `args`: None when it returns, else the failure (not yet redacted)."""
     try:
-        function = resolve_callable(probe.callable_, rt.base_dir)
+        function = resolve_callable(target, rt.base_dir)
     except CallableError as exc:
-        failure = Failure(Category.CONFIG, "callable_unavailable", f"{probe.callable_}: {exc}")
-    else:
-        try:
-            await _call(function, ProbeContext(rt, probe, asyncio.get_running_loop()),
-                        probe.args)
-        except ProbeFailure as exc:
-            failure = _declared(exc)
-        except AuthError as exc:
-            failure = exc.failure
-        except Exception as exc:
-            failure = _unexpected(exc)
-    step.latency_ms = (perf_counter() - started) * 1000.0
-    if failure is not None:
-        failure = failure.redacted(rt.redactor.redact, MAX_MESSAGE)
-    return attempt.conclude(failure)
+        return Failure(Category.CONFIG, "callable_unavailable", f"{target}: {exc}")
+    try:
+        await _call(function, ProbeContext(rt, probe, timeout_s, asyncio.get_running_loop()), args)
+    except ProbeFailure as exc:
+        return _declared(exc)
+    except AuthError as exc:
+        return exc.failure
+    except Exception as exc:
+        return _unexpected(exc)
+    return None

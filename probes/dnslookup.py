@@ -1,34 +1,19 @@
-"""The `dns` probe kind: resolve a name, check the answers.
+"""DNS lookups for the `dns` probe kind (probes/kinds/dns.py), as text answers or a `DnsError`
+carrying the classified failure.
 
 A and AAAA lookups without `resolver:` go through the system resolver (`getaddrinfo`, so
 /etc/hosts and nsswitch apply as they do for every other probe); other record types, and any
 lookup with `resolver: IP[:port]`, ask a DNS server with dnspython's asyncio resolver (the
 system's nameservers from /etc/resolv.conf, or the one given).
-
-One step, `resolve`, whose latency is also recorded as the `dns` phase. The answers themselves
-are not stored: a mismatch message shows the first few.
-
-| outcome                          | category  | reason       |
-|----------------------------------|-----------|--------------|
-| the name does not exist          | dns       | nxdomain     |
-| it exists without such records   | dns       | no_answer    |
-| SERVFAIL, REFUSED, bad name, …   | dns       | dns_failure  |
-| no reply within the timeout      | timeout   | dns_timeout  |
-| `expect` not met                 | assertion | dns_mismatch |
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
-from time import perf_counter
+from typing import Protocol
 
-from probes.kindspec import DnsProbe, parse_resolver
-from probes.result import Attempt, Category, Failure, StepResult, StepStatus
-
-STEP = "resolve"
-SHOWN_ANSWERS = 5
+from probes.result import Category, Failure
 
 _NO_ANSWER_CODES = {
     code for code in (getattr(socket, "EAI_NODATA", None), getattr(socket, "EAI_ADDRFAMILY", None))
@@ -36,16 +21,34 @@ _NO_ANSWER_CODES = {
 }
 
 
+class DnsQuery(Protocol):
+    """What a lookup reads of a `dns` probe's config (DnsProbe, probes/kinds/dns.py)."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def record_type(self) -> str: ...
+
+    @property
+    def resolver(self) -> str | None: ...
+
+    @property
+    def timeout(self) -> float: ...
+
+    @property
+    def resolver_address(self) -> tuple[str, int] | None: ...
+
+
 class DnsError(Exception):
+    """A lookup failed; `failure` says how (category dns, timeout or config)."""
+
     def __init__(self, category: Category, reason: str, message: str) -> None:
         super().__init__(message)
         self.failure = Failure(category, reason, message)
 
 
-# ---------------------------------------------------------------------------------- lookups
-
-
-async def _system_addresses(probe: DnsProbe) -> list[str]:
+async def _system_addresses(probe: DnsQuery) -> list[str]:
     family = socket.AF_INET if probe.record_type == "A" else socket.AF_INET6
     loop = asyncio.get_running_loop()
     try:
@@ -68,7 +71,7 @@ async def _system_addresses(probe: DnsProbe) -> list[str]:
     return answers
 
 
-def _gai_error(probe: DnsProbe, exc: socket.gaierror) -> DnsError:
+def _gai_error(probe: DnsQuery, exc: socket.gaierror) -> DnsError:
     what = f"{probe.record_type} {probe.host}"
     if exc.errno == socket.EAI_NONAME:
         return DnsError(Category.DNS, "nxdomain", f"{what}: name does not exist")
@@ -91,18 +94,19 @@ def _rdata_text(rdata: object, record_type: str) -> str:
     return target.to_text(omit_final_dot=True).lower() if target is not None else str(rdata)
 
 
-async def _dnspython_answers(probe: DnsProbe) -> list[str]:
+async def _dnspython_answers(probe: DnsQuery) -> list[str]:
     import dns.asyncresolver
     import dns.exception
     import dns.resolver
 
     what = f"{probe.record_type} {probe.host}"
     try:
-        if probe.resolver is None:
+        server = probe.resolver_address
+        if server is None:
             resolver = dns.asyncresolver.Resolver()
         else:
             resolver = dns.asyncresolver.Resolver(configure=False)
-            address, port = parse_resolver(probe.resolver)
+            address, port = server
             resolver.nameservers = [address]
             resolver.port = port
         resolver.timeout = resolver.lifetime = probe.timeout
@@ -125,7 +129,7 @@ async def _dnspython_answers(probe: DnsProbe) -> list[str]:
     return [_rdata_text(rdata, probe.record_type) for rdata in answer]
 
 
-def _server(probe: DnsProbe) -> str:
+def _server(probe: DnsQuery) -> str:
     return probe.resolver or "the system's DNS servers"
 
 
@@ -138,7 +142,7 @@ def _first_error(exc: Exception) -> str:
     return str(exc)
 
 
-async def lookup(probe: DnsProbe) -> list[str]:
+async def lookup(probe: DnsQuery) -> list[str]:
     """The answers as text: addresses, `10 mx.example.com` for MX, names without the final dot,
     TXT strings joined. Raises DnsError."""
     if probe.resolver is None and probe.record_type in ("A", "AAAA"):
@@ -149,61 +153,3 @@ async def lookup(probe: DnsProbe) -> list[str]:
         raise DnsError(Category.DNS, "no_answer",
                        f"{probe.record_type} {probe.host}: no {probe.record_type} records")
     return answers
-
-
-# ---------------------------------------------------------------------------- expectations
-
-
-def _matches(expected: str, answer: str, record_type: str) -> bool:
-    if record_type in ("A", "AAAA"):
-        try:
-            return ipaddress.ip_address(expected) == ipaddress.ip_address(answer)
-        except ValueError:
-            return expected == answer
-    if record_type == "TXT":
-        return expected in answer
-    want = expected.strip().lower().rstrip(".")
-    if record_type == "MX":
-        return want in (" ".join(answer.split()), answer.split(" ", 1)[-1])
-    return want == answer
-
-
-def _shown(answers: list[str]) -> str:
-    ordered = sorted(answers)
-    head = ", ".join(repr(a) if " " in a or not a else a for a in ordered[:SHOWN_ANSWERS])
-    more = len(answers) - SHOWN_ANSWERS
-    return f"{head} and {more} more" if more > 0 else head
-
-
-def check_answers(probe: DnsProbe, answers: list[str]) -> Failure | None:
-    what = f"{probe.record_type} {probe.host}"
-    expect = probe.expect
-    if expect.min_answers is not None and len(answers) < expect.min_answers:
-        return Failure(Category.ASSERTION, "dns_mismatch",
-                       f"{what}: expected at least {expect.min_answers} answers, got "
-                       f"{len(answers)} ({_shown(answers)})")
-    missing = [e for e in expect.contains
-               if not any(_matches(e, a, probe.record_type) for a in answers)]
-    if missing:
-        wanted = ", ".join(repr(m) for m in missing)
-        return Failure(Category.ASSERTION, "dns_mismatch",
-                       f"{what}: expected {wanted} among the answers, got {_shown(answers)}")
-    return None
-
-
-# --------------------------------------------------------------------------------- the probe
-
-
-async def run_dns_attempt(probe: DnsProbe) -> Attempt:
-    step = StepResult(STEP, StepStatus.FAILED)
-    attempt = Attempt(steps=[step])
-    started = perf_counter()
-    failure: Failure | None
-    try:
-        answers = await lookup(probe)
-        step.phases.dns_ms = (perf_counter() - started) * 1000.0
-        failure = check_answers(probe, answers)
-    except DnsError as exc:
-        failure = exc.failure
-    step.latency_ms = (perf_counter() - started) * 1000.0
-    return attempt.conclude(failure)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from probes.engine import run_probe
+from probes.kinds.python import PythonProbe
 from probes.result import Category, RunStatus
-from probes.spec import PythonProbe
+from probes.run import run_probe
 from seamwatch.config import ConfigError, load_config
 from tests.probes.conftest import MakeRuntime, StaticBearer
 

@@ -1,4 +1,6 @@
-"""The `auth` probe: one attempt fetches a fresh credential and reports the exchange.
+"""The synthetic `auth` probe kind: every integration with an `auth:` block (probes/auth/spec.py)
+gets a probe named `auth`, built by the config resolution and never written by users. One attempt
+fetches a fresh credential and reports the exchange.
 
 The step is named `token` for OAuth2 grants (a real exchange with the token endpoint, with its
 latency, HTTP status, phase timings and rate-limit headers) and `credential` for static types (no
@@ -9,12 +11,23 @@ current one, so the auth probe keeps the cache warm for the operation probes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 from probes.auth.base import AuthError
+from probes.kinds.base import ProbeCommon, ProbeKind
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
-from probes.runtime import IntegrationRuntime
+
+if TYPE_CHECKING:
+    from probes.runtime import IntegrationRuntime
 
 
-async def run_auth_attempt(rt: IntegrationRuntime) -> Attempt:
+class AuthProbe(ProbeCommon):
+    """The probe named `auth`: the integration-level schedule, retries and alerts."""
+
+    type: Literal["auth"] = "auth"
+
+
+async def attempt(rt: IntegrationRuntime, probe: AuthProbe, into: Attempt) -> Attempt:
     if rt.credentials is None:
         failure = Failure(Category.CONFIG, "no_auth", "the integration has no auth block")
         step = StepResult("credential", StepStatus.FAILED, failure=failure)
@@ -29,3 +42,6 @@ async def run_auth_attempt(rt: IntegrationRuntime) -> Attempt:
             step.status = StepStatus.FAILED
         return Attempt(steps=[step], failure=failure, failed_step=step.name)
     return Attempt(steps=[step], credential_ttl_s=credential.lifetime_s)
+
+
+KIND = ProbeKind("auth", AuthProbe, attempt, user_writable=False)

@@ -1,5 +1,5 @@
-"""Runs one probe once: dispatch by kind, the run's deadline, retries with backoff, and the rules
-that turn a passing run into `degraded`.
+"""Runs one probe once: dispatch to its kind (probes/registry.py), the run's deadline, retries
+with backoff, and the rules that turn a passing run into `degraded`.
 
 A run's `latency_ms` is the duration of its last attempt (what the integration cost this time),
 not the wall time including retry backoff; `attempts` says how many there were.
@@ -15,18 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core.types import format_duration
-from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus, StepStatus
+from probes.kinds.base import ProbeCommon
+from probes.registry import kind_of
+from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus
 from probes.runtime import IntegrationRuntime
-from probes.spec import (
-    AnyProbe,
-    AuthProbe,
-    DnsProbe,
-    HeartbeatProbe,
-    HttpProbe,
-    PythonProbe,
-    TcpProbe,
-    TlsProbe,
-)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +37,7 @@ class RunPolicy:
     backoff_base_s: float = 1.0
 
     @classmethod
-    def for_probe(cls, probe: AnyProbe) -> RunPolicy:
+    def for_probe(cls, probe: ProbeCommon) -> RunPolicy:
         return cls(
             timeout_s=probe.timeout,
             retries=probe.retries,
@@ -58,40 +50,11 @@ class RunPolicy:
         return float(self.backoff_base_s * (2 ** (attempt - 1)))
 
 
-async def _attempt_once(rt: IntegrationRuntime, probe: AnyProbe, into: Attempt) -> Attempt:
-    # Imported here: each kind's module pulls in its own dependencies (jsonschema, ssl…).
-    if isinstance(probe, HttpProbe):
-        from probes.http.exchange import run_http_attempt
-
-        return await run_http_attempt(rt, probe, into=into)
-    if isinstance(probe, AuthProbe):
-        from probes.auth_probe import run_auth_attempt
-
-        return await run_auth_attempt(rt)
-    if isinstance(probe, TlsProbe):
-        from probes.tls_probe import run_tls_attempt
-
-        return await run_tls_attempt(probe, rt.base_dir)
-    if isinstance(probe, TcpProbe):
-        from probes.tcp_probe import run_tcp_attempt
-
-        return await run_tcp_attempt(probe)
-    if isinstance(probe, DnsProbe):
-        from probes.dns_probe import run_dns_attempt
-
-        return await run_dns_attempt(probe)
-    if isinstance(probe, HeartbeatProbe):
-        from probes.heartbeat import run_heartbeat_attempt
-
-        return await run_heartbeat_attempt(rt, probe)
-    if isinstance(probe, PythonProbe):
-        from probes.python_probe import run_python_attempt
-
-        return await run_python_attempt(rt, probe)
-    raise TypeError(f"no runner for probe kind {type(probe).__name__}")
+async def _attempt_once(rt: IntegrationRuntime, probe: ProbeCommon, into: Attempt) -> Attempt:
+    return await kind_of(probe).attempt(rt, probe, into)
 
 
-async def _guarded_attempt(rt: IntegrationRuntime, probe: AnyProbe, into: Attempt) -> Attempt:
+async def _guarded_attempt(rt: IntegrationRuntime, probe: ProbeCommon, into: Attempt) -> Attempt:
     """One attempt whose unexpected exceptions become classified failures, never crashes.
     `into` collects the steps finished so far, so a deadline still shows where it hung."""
     from probes.classify import classify_exception
@@ -110,16 +73,10 @@ async def _guarded_attempt(rt: IntegrationRuntime, probe: AnyProbe, into: Attemp
         return Attempt(failure=failure.redacted(rt.redactor.redact))
 
 
-def _hung_step(probe: AnyProbe, cut_short: Attempt) -> str | None:
-    """The step that was running when the deadline passed: one recorded as started but without
-    an outcome, else the first step not recorded at all."""
-    if not isinstance(probe, HttpProbe):
-        return None
-    for recorded in cut_short.steps:
-        if recorded.status is StepStatus.FAILED and recorded.failure is None:
-            return recorded.name
-    done = {s.name for s in cut_short.steps}
-    return next((s.name for s in probe.steps if s.name not in done), None)
+def _hung_step(probe: ProbeCommon, cut_short: Attempt) -> str | None:
+    """The step the deadline cut short, for kinds that run several steps."""
+    hung_step = kind_of(probe).hung_step
+    return hung_step(probe, cut_short) if hung_step is not None else None
 
 
 def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int,
@@ -138,7 +95,7 @@ def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int,
 
 async def run_probe(
     rt: IntegrationRuntime,
-    probe: AnyProbe,
+    probe: ProbeCommon,
     *,
     location: str = "local",
     policy: RunPolicy | None = None,

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from probes.dns_probe import run_dns_attempt
-from probes.engine import run_probe
+from probes.kinds.dns import DnsProbe
 from probes.result import Category, RunStatus, StepStatus
-from probes.spec import DnsProbe
-from tests.probes.conftest import MakeRuntime
+from probes.run import run_probe
+from tests.probes.conftest import AttemptOf, MakeRuntime
 from tests.support.dnsserver import LocalDnsServer, SilentDnsServer
 
 RECORDS: dict[str, dict[str, list[str]]] = {
@@ -53,20 +52,20 @@ def _probe(resolver: str | None, host: str = "shop.test", **options: Any) -> Dns
     ("NS", ["NS1.shop.test."]),
 ])
 async def test_record_types_and_expectations(dns_server: LocalDnsServer, record_type: str,
-                                             contains: list[str]) -> None:
+                                             contains: list[str], attempt_of: AttemptOf) -> None:
     probe = _probe(dns_server.address, record_type=record_type,
                    expect={"contains": contains, "min_answers": 1})
-    attempt = await run_dns_attempt(probe)
+    attempt = await attempt_of(probe)
     assert attempt.failure is None, attempt.failure
     step = attempt.steps[0]
     assert (step.name, step.status) == ("resolve", StepStatus.OK)
     assert step.latency_ms is not None and step.phases.dns_ms is not None
 
 
-async def test_cname(dns_server: LocalDnsServer) -> None:
+async def test_cname(dns_server: LocalDnsServer, attempt_of: AttemptOf) -> None:
     probe = _probe(dns_server.address, host="www.shop.test", record_type="cname",
                    expect={"contains": "shop.test"})
-    attempt = await run_dns_attempt(probe)
+    attempt = await attempt_of(probe)
     assert attempt.failure is None, attempt.failure
 
 
@@ -76,18 +75,18 @@ async def test_cname(dns_server: LocalDnsServer) -> None:
     ("broken.test", "A", ("dns", "dns_failure")),
 ])
 async def test_lookup_failures(dns_server: LocalDnsServer, host: str, record_type: str,
-                               expected: tuple[str, str]) -> None:
-    attempt = await run_dns_attempt(_probe(dns_server.address, host=host,
-                                           record_type=record_type))
+                               expected: tuple[str, str], attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(dns_server.address, host=host,
+                                      record_type=record_type))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == expected
     assert attempt.failed_step == "resolve"
     assert host in attempt.failure.message
 
 
-async def test_resolver_that_never_answers_is_a_timeout() -> None:
+async def test_resolver_that_never_answers_is_a_timeout(attempt_of: AttemptOf) -> None:
     with SilentDnsServer() as silent:
-        attempt = await run_dns_attempt(_probe(silent.address, timeout="300ms"))
+        attempt = await attempt_of(_probe(silent.address, timeout="300ms"))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("timeout", "dns_timeout")
     assert silent.address in attempt.failure.message
@@ -98,8 +97,9 @@ async def test_resolver_that_never_answers_is_a_timeout() -> None:
     ({"min_answers": 3}, "expected at least 3 answers, got 2"),
 ])
 async def test_expectation_mismatch_is_an_assertion(dns_server: LocalDnsServer,
-                                                    expect: dict[str, Any], shown: str) -> None:
-    attempt = await run_dns_attempt(_probe(dns_server.address, expect=expect))
+                                                    expect: dict[str, Any], shown: str,
+                                                    attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(dns_server.address, expect=expect))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("assertion", "dns_mismatch")
     assert shown in attempt.failure.message
@@ -112,9 +112,9 @@ async def test_through_the_engine(dns_server: LocalDnsServer, make_rt: MakeRunti
     assert failed.status is RunStatus.FAILED and failed.category is Category.DNS
 
 
-async def test_system_resolver_reads_the_hosts_file() -> None:
-    attempt = await run_dns_attempt(_probe(None, host="localhost",
-                                           expect={"contains": ["127.0.0.1"]}))
+async def test_system_resolver_reads_the_hosts_file(attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(None, host="localhost",
+                                      expect={"contains": ["127.0.0.1"]}))
     assert attempt.failure is None, attempt.failure
 
 
@@ -124,7 +124,7 @@ async def test_system_resolver_reads_the_hosts_file() -> None:
     (socket.EAI_AGAIN, ("dns", "dns_failure")),
 ])
 async def test_system_resolver_errors(monkeypatch: pytest.MonkeyPatch, code: int,
-                                      expected: tuple[str, str]) -> None:
+                                      expected: tuple[str, str], attempt_of: AttemptOf) -> None:
     if code < -900:
         pytest.skip("no EAI_NODATA on this platform")
 
@@ -132,7 +132,7 @@ async def test_system_resolver_errors(monkeypatch: pytest.MonkeyPatch, code: int
         raise socket.gaierror(code, "lookup failed")
 
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", fail)
-    attempt = await run_dns_attempt(_probe(None, host="shop.test", record_type="AAAA"))
+    attempt = await attempt_of(_probe(None, host="shop.test", record_type="AAAA"))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == expected
 

@@ -1,5 +1,5 @@
-"""The engine around one attempt: retries with backoff, the run's deadline, and the rules that
-make a passing run `degraded` — against the real test API on loopback."""
+"""The run around one attempt (probes/run.py): retries with backoff, the run's deadline, and the
+rules that make a passing run `degraded` — against the real test API on loopback."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from probes.engine import RunPolicy, run_probe
 from probes.result import Category, RunStatus, StepStatus
+from probes.run import RunPolicy, run_probe
 from tests.probes.conftest import MakeRuntime, http_probe, step
 from tests.support.servers import UvicornThread
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from probes.spec import TcpProbe
-from probes.tcp_probe import run_tcp_attempt
+from probes.kinds.tcp import TcpProbe
+from tests.probes.conftest import AttemptOf
 from tests.support.servers import RawTcpServer
 
 
@@ -16,15 +16,15 @@ def _probe(port: int, **options: Any) -> TcpProbe:
                                     "port": port, "timeout": "2s", **options})
 
 
-async def test_connect_only(banner_server: RawTcpServer) -> None:
-    attempt = await run_tcp_attempt(_probe(banner_server.port))
+async def test_connect_only(banner_server: RawTcpServer, attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(banner_server.port))
     assert attempt.failure is None
     assert attempt.steps[0].phases.connect_ms is not None
 
 
-async def test_send_and_expect(banner_server: RawTcpServer) -> None:
-    attempt = await run_tcp_attempt(_probe(banner_server.port, send="PING\r\n",
-                                           expect_contains="PONG"))
+async def test_send_and_expect(banner_server: RawTcpServer, attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(banner_server.port, send="PING\r\n",
+                                      expect_contains="PONG"))
     assert attempt.failure is None, attempt.failure
     assert attempt.steps[0].phases.ttfb_ms is not None
 
@@ -38,21 +38,21 @@ async def test_send_and_expect(banner_server: RawTcpServer) -> None:
      ("timeout", "read_timeout")),
 ])
 async def test_failures(server: str, options: dict[str, Any], expected: tuple[str, str],
-                        request: pytest.FixtureRequest) -> None:
+                        request: pytest.FixtureRequest, attempt_of: AttemptOf) -> None:
     raw: RawTcpServer = request.getfixturevalue(server)
-    attempt = await run_tcp_attempt(_probe(raw.port, **options))
+    attempt = await attempt_of(_probe(raw.port, **options))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == expected
     assert attempt.failed_step == "connect"
 
 
-async def test_refused(closed_port: int) -> None:
-    attempt = await run_tcp_attempt(_probe(closed_port))
+async def test_refused(closed_port: int, attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(closed_port))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("connection", "refused")
 
 
-async def test_connect_timeout(full_backlog_port: int) -> None:
-    attempt = await run_tcp_attempt(_probe(full_backlog_port, timeout="300ms"))
+async def test_connect_timeout(full_backlog_port: int, attempt_of: AttemptOf) -> None:
+    attempt = await attempt_of(_probe(full_backlog_port, timeout="300ms"))
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("timeout", "connect_timeout")

@@ -1,10 +1,10 @@
-"""The `heartbeat` probe kind: inbound liveness. The integration calls the `serve` listener's
-`POST /heartbeat/<integration>/<probe>` (or `GET`, for a plain `curl` from cron) at least every
-`period`; the probe's scheduled run fails with `timeout`/`heartbeat_missed` when the last valid
-heartbeat is older than `period + grace`.
+"""Receiving heartbeats: the in-memory registry of the last valid heartbeat per
+`integration/probe`, and their signatures. The `serve` listener records heartbeats here; the
+`heartbeat` probe kind (probes/kinds/heartbeat.py) reads them on its scheduled runs.
 
-With a `secret`, a heartbeat must be signed: `X-Seamwatch-Signature: sha256=<hex>`, the
-HMAC-SHA256 of the raw body under the secret. If the sender also sends
+An integration calls the listener's `POST /heartbeat/<integration>/<probe>` (or `GET`, for a plain
+`curl` from cron). With a `secret`, a heartbeat must be signed: `X-Seamwatch-Signature:
+sha256=<hex>`, the HMAC-SHA256 of the raw body under the secret. If the sender also sends
 `X-Seamwatch-Timestamp: <unix seconds>`, the signature covers `"<timestamp>." + body` and the
 timestamp must be within 5 minutes of seamwatch's clock, so a captured request cannot be
 replayed later to fake liveness.
@@ -24,16 +24,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from core.types import format_duration
-from probes.kindspec import HeartbeatProbe
-from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+from core.types import Secret, format_duration
 
-if TYPE_CHECKING:
-    from probes.runtime import IntegrationRuntime
-
-STEP = "heartbeat"
 SIGNATURE_HEADER = "X-Seamwatch-Signature"
 TIMESTAMP_HEADER = "X-Seamwatch-Timestamp"
 MAX_BODY = 64 * 1024
@@ -65,6 +59,14 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str], now: float) -> 
     return None
 
 
+class HeartbeatSpec(Protocol):
+    """What the registry reads of a heartbeat probe's config (HeartbeatProbe,
+    probes/kinds/heartbeat.py)."""
+
+    @property
+    def secret(self) -> Secret | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """The listener's answer to one heartbeat request."""
@@ -89,10 +91,10 @@ class HeartbeatRegistry:
         self._clock = clock
         self._wall = wall
         self._lock = threading.Lock()
-        self._specs: dict[str, HeartbeatProbe] = {}
+        self._specs: dict[str, HeartbeatSpec] = {}
         self._last: dict[str, tuple[float, float, bool]] = {}  # monotonic, wall, received
 
-    def configure(self, probes: Iterable[tuple[str, HeartbeatProbe]]) -> None:
+    def configure(self, probes: Iterable[tuple[str, HeartbeatSpec]]) -> None:
         """Make the registry match the config: new probes start their clock now, removed ones
         are forgotten, kept ones keep their last heartbeat."""
         specs = dict(probes)
@@ -101,14 +103,14 @@ class HeartbeatRegistry:
             self._specs = specs
             self._last = {key: self._last.get(key, now) for key in specs}
 
-    def ensure(self, key: str, probe: HeartbeatProbe) -> None:
+    def ensure(self, key: str, probe: HeartbeatSpec) -> None:
         """Know `key` (starting its clock now) if the config did not announce it."""
         with self._lock:
             if key not in self._specs:
                 self._specs[key] = probe
                 self._last[key] = (self._clock(), self._wall(), False)
 
-    def spec(self, key: str) -> HeartbeatProbe | None:
+    def spec(self, key: str) -> HeartbeatSpec | None:
         with self._lock:
             return self._specs.get(key)
 
@@ -137,41 +139,3 @@ class HeartbeatRegistry:
         mono, wall, received = found
         return LastBeat(max(0.0, self._clock() - mono), datetime.fromtimestamp(wall, UTC),
                         received)
-
-
-def heartbeat_probes(entries: Iterable[tuple[str, object]]) -> list[tuple[str, HeartbeatProbe]]:
-    """The (key, spec) pairs of the heartbeat probes among (key, probe) pairs."""
-    return [(key, probe) for key, probe in entries if isinstance(probe, HeartbeatProbe)]
-
-
-def check(probe: HeartbeatProbe, last: LastBeat | None) -> Failure | None:
-    allowed = probe.allowed_age
-    if last is None or last.age_s <= allowed:
-        return None
-    grace = allowed - probe.period
-    window = (f"expected every {format_duration(probe.period)} "
-              f"+ {format_duration(grace)} grace")
-    when = last.at.strftime("%Y-%m-%d %H:%M:%SZ")
-    if last.received:
-        message = f"last heartbeat {format_duration(last.age_s)} ago (at {when}); {window}"
-    else:
-        message = (f"no heartbeat since seamwatch started watching "
-                   f"{format_duration(last.age_s)} ago (at {when}); {window}")
-    return Failure(Category.TIMEOUT, "heartbeat_missed", message)
-
-
-async def run_heartbeat_attempt(rt: IntegrationRuntime, probe: HeartbeatProbe) -> Attempt:
-    step = StepResult(STEP, StepStatus.FAILED, latency_ms=0.0)
-    attempt = Attempt(steps=[step])
-    registry = rt.heartbeats
-    if registry is None:
-        failure: Failure | None = Failure(
-            Category.CONFIG, "no_listener",
-            "heartbeats are received by `seamwatch serve` (runner.listen); "
-            "this process cannot check them",
-        )
-    else:
-        key = f"{rt.spec.name}/{probe.name}"
-        registry.ensure(key, probe)
-        failure = check(probe, registry.last(key))
-    return attempt.conclude(failure)
