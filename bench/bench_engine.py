@@ -100,7 +100,7 @@ async def _engine_loop(config_path: Path, n: int) -> float:
 
     async def one() -> None:
         async with semaphore:
-            result = await run_probe(runtime, entry.probe)
+            result = await run_probe(runtime, entry.probe, entry.policy)
             if result.failure:
                 raise RuntimeError(f"bench probe failed: {result.message}")
 

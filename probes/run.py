@@ -30,20 +30,15 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class RunPolicy:
+    """How a probe's runs are bounded and judged: resolved once with the config (the probe's
+    timeout and retries, the degraded rules of its merged `alerts:`), see ProbeEntry in
+    seamwatch/configresolve.py."""
+
     timeout_s: float
     retries: int
     degraded_latency_s: float | None = None
     min_rate_limit_headroom: float | None = None
     backoff_base_s: float = 1.0
-
-    @classmethod
-    def for_probe(cls, probe: ProbeCommon) -> RunPolicy:
-        return cls(
-            timeout_s=probe.timeout,
-            retries=probe.retries,
-            degraded_latency_s=probe.alerts.degraded_latency,
-            min_rate_limit_headroom=probe.alerts.min_rate_limit_headroom,
-        )
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based): 1s, 2s, 4s…"""
@@ -96,13 +91,13 @@ def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int,
 async def run_probe(
     rt: IntegrationRuntime,
     probe: ProbeCommon,
+    policy: RunPolicy,
     *,
     location: str = "local",
-    policy: RunPolicy | None = None,
     sleep: Sleep = asyncio.sleep,
 ) -> ProbeResult:
-    """Run `probe` once (with its retries) within its timeout and return the recorded result."""
-    policy = policy or RunPolicy.for_probe(probe)
+    """Run `probe` once (with `policy`'s retries) within `policy`'s timeout and return the
+    recorded result."""
     started_at = datetime.now(UTC)
     attempts = 0
     attempt = partial = Attempt()

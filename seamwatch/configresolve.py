@@ -17,6 +17,7 @@ from pydantic import BaseModel, SecretStr
 from core.policy import AlertPolicy
 from core.redact import is_secret_header
 from probes.kinds.auth import AuthProbe
+from probes.run import RunPolicy
 from probes.spec import AnyProbe, IntegrationSpec, ProbeDefaults
 from seamwatch.configerrors import DataPath
 
@@ -27,10 +28,12 @@ _SQLITE = re.compile(r"^(?P<dialect>sqlite[^:]*):///(?P<path>[^?]*)(?P<query>\?.
 
 @dataclass(frozen=True)
 class ProbeEntry:
-    """One scheduled probe: its integration and the probe with every inherited value resolved."""
+    """One scheduled probe: its integration, the probe with every inherited value resolved, and
+    the policy its runs follow."""
 
     integration: IntegrationSpec
     probe: AnyProbe
+    policy: RunPolicy
 
     @property
     def key(self) -> str:
@@ -84,14 +87,29 @@ def auth_probe(integration: IntegrationSpec, defaults: ProbeDefaults) -> AuthPro
     )
 
 
+def run_policy(probe: AnyProbe) -> RunPolicy:
+    """The run policy of a resolved probe: its timeout and retries, and the degraded rules of its
+    merged `alerts:`."""
+    return RunPolicy(
+        timeout_s=probe.timeout,
+        retries=probe.retries,
+        degraded_latency_s=probe.alerts.degraded_latency,
+        min_rate_limit_headroom=probe.alerts.min_rate_limit_headroom,
+    )
+
+
+def _entry(integration: IntegrationSpec, probe: AnyProbe) -> ProbeEntry:
+    return ProbeEntry(integration, probe, run_policy(probe))
+
+
 def build_entries(integrations: list[IntegrationSpec], defaults: ProbeDefaults) -> list[ProbeEntry]:
     """Enabled probes in file order, each integration's auth probe first."""
     entries: list[ProbeEntry] = []
     for integration in integrations:
         if integration.has_auth:
-            entries.append(ProbeEntry(integration, auth_probe(integration, defaults)))
+            entries.append(_entry(integration, auth_probe(integration, defaults)))
         entries += [
-            ProbeEntry(integration, _resolve_probe(probe, integration, defaults))
+            _entry(integration, _resolve_probe(probe, integration, defaults))
             for probe in integration.probes if probe.enabled
         ]
     return entries

@@ -49,7 +49,7 @@ async def run_once(config: Config, entries: Sequence[ProbeEntry], redactor: Reda
 
     async def one(entry: ProbeEntry) -> ProbeResult:
         async with semaphore:
-            return await run_probe(pool[entry.integration.name], entry.probe,
+            return await run_probe(pool[entry.integration.name], entry.probe, entry.policy,
                                    location=config.runner.location)
 
     try:

@@ -109,7 +109,7 @@ class SeamwatchService:
                 if self.lag_observer is not None:
                     self.lag_observer(key, lag)
                 result = await run_probe(
-                    self.pool[entry.integration.name], entry.probe,
+                    self.pool[entry.integration.name], entry.probe, entry.policy,
                     location=self.config.runner.location,
                 )
             self.writer.submit(result)

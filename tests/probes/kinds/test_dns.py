@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from probes.kinds.dns import DnsProbe
 from probes.result import Category, RunStatus, StepStatus
 from probes.run import run_probe
-from tests.probes.conftest import AttemptOf, MakeRuntime
+from tests.probes.conftest import AttemptOf, MakeRuntime, policy
 from tests.support.dnsserver import LocalDnsServer, SilentDnsServer
 
 RECORDS: dict[str, dict[str, list[str]]] = {
@@ -106,9 +106,11 @@ async def test_expectation_mismatch_is_an_assertion(dns_server: LocalDnsServer,
 
 
 async def test_through_the_engine(dns_server: LocalDnsServer, make_rt: MakeRuntime) -> None:
-    result = await run_probe(make_rt(), _probe(dns_server.address, retries=0))
+    probe = _probe(dns_server.address, retries=0)
+    result = await run_probe(make_rt(), probe, policy(probe))
     assert result.status is RunStatus.OK and result.kind == "dns"
-    failed = await run_probe(make_rt(), _probe(dns_server.address, host="gone.test", retries=0))
+    gone = _probe(dns_server.address, host="gone.test", retries=0)
+    failed = await run_probe(make_rt(), gone, policy(gone))
     assert failed.status is RunStatus.FAILED and failed.category is Category.DNS
 
 

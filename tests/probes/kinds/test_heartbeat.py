@@ -15,7 +15,13 @@ from probes.kinds.heartbeat import HeartbeatProbe
 from probes.result import Category, RunStatus
 from probes.run import run_probe
 from seamwatch.config import load_config
-from tests.probes.conftest import MakeRuntime, StepClock, heartbeat_probe, heartbeat_registry
+from tests.probes.conftest import (
+    MakeRuntime,
+    StepClock,
+    heartbeat_probe,
+    heartbeat_registry,
+    policy,
+)
 from tests.support.cli import ServeProcess, wait_until
 
 SECRET = "hb-s3cret-value"
@@ -30,9 +36,9 @@ async def test_scheduled_check(make_rt: MakeRuntime) -> None:
     rt = make_rt()
     rt.heartbeats = heartbeat_registry(clock, nightly=probe)
     clock.t += 90  # exactly period + grace since seamwatch started watching: still fine
-    assert (await run_probe(rt, probe)).status is RunStatus.OK
+    assert (await run_probe(rt, probe, policy(probe))).status is RunStatus.OK
     clock.t += 1
-    missed = await run_probe(rt, probe)
+    missed = await run_probe(rt, probe, policy(probe))
     assert missed.status is RunStatus.FAILED
     assert (missed.category, missed.reason) == (Category.TIMEOUT, "heartbeat_missed")
     assert missed.failed_step == "heartbeat"
@@ -40,9 +46,9 @@ async def test_scheduled_check(make_rt: MakeRuntime) -> None:
     assert "no heartbeat since seamwatch started watching 1m31s ago" in missed.message
     assert "expected every 1m + 30s grace" in missed.message
     rt.heartbeats.beat("it/nightly")
-    assert (await run_probe(rt, probe)).status is RunStatus.OK
+    assert (await run_probe(rt, probe, policy(probe))).status is RunStatus.OK
     clock.t += 100
-    late = await run_probe(rt, probe)
+    late = await run_probe(rt, probe, policy(probe))
     assert late.message is not None and late.message.startswith("last heartbeat 1m40s ago")
 
 
@@ -53,13 +59,14 @@ async def test_default_grace_is_a_fifth_of_the_period(make_rt: MakeRuntime) -> N
     rt = make_rt()
     rt.heartbeats = heartbeat_registry(clock, nightly=probe)
     clock.t += 72
-    assert (await run_probe(rt, probe)).status is RunStatus.OK
+    assert (await run_probe(rt, probe, policy(probe))).status is RunStatus.OK
     clock.t += 0.5
-    assert (await run_probe(rt, probe)).reason == "heartbeat_missed"
+    assert (await run_probe(rt, probe, policy(probe))).reason == "heartbeat_missed"
 
 
 async def test_without_a_listener_it_is_a_config_failure(make_rt: MakeRuntime) -> None:
-    result = await run_probe(make_rt(), heartbeat_probe())
+    probe = heartbeat_probe()
+    result = await run_probe(make_rt(), probe, policy(probe))
     assert (result.category, result.reason) == (Category.CONFIG, "no_listener")
     assert result.attempts == 1
 

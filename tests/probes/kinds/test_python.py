@@ -17,7 +17,7 @@ from probes.kinds.python import PythonProbe
 from probes.result import Category, RunStatus
 from probes.run import run_probe
 from seamwatch.config import ConfigError, load_config
-from tests.probes.conftest import MakeRuntime, StaticBearer
+from tests.probes.conftest import MakeRuntime, StaticBearer, policy
 
 SECRET = "py-s3cret-token"
 
@@ -93,7 +93,7 @@ async def test_sync_and_async_functions_from_a_module_beside_the_config(
     """), environ={})
     rt = make_rt("https://crm.example", base_dir=tmp_path, credentials=StaticBearer("tok-1"))
     caplog.set_level(logging.INFO)
-    results = [await run_probe(rt, entry.probe) for entry in config.entries]
+    results = [await run_probe(rt, entry.probe, entry.policy) for entry in config.entries]
     assert [r.status for r in results] == [RunStatus.OK, RunStatus.OK], results
     assert [r.steps[0].name for r in results] == ["call", "call"]
     seen = sys.modules[module].seen
@@ -106,7 +106,8 @@ async def test_sync_and_async_functions_from_a_module_beside_the_config(
 async def test_sync_function_can_use_the_async_helpers(module: str, tmp_path: Path,
                                                        make_rt: MakeRuntime) -> None:
     rt = make_rt(base_dir=tmp_path, credentials=StaticBearer("tok-2"))
-    result = await run_probe(rt, _probe(module, "sync_credential"))
+    probe = _probe(module, "sync_credential")
+    result = await run_probe(rt, probe, policy(probe))
     assert result.status is RunStatus.OK, result.message
     assert sys.modules[module].seen == [("sync-credential", {"Authorization": "Bearer tok-2"})]
 
@@ -124,7 +125,7 @@ async def test_probe_failure_categories(module: str, tmp_path: Path, make_rt: Ma
     rt = make_rt(base_dir=tmp_path, secrets=(SECRET,))
     probe = _probe(module, "fails", args={"category": category, "reason": reason,
                                           "message": f"the SDK said {SECRET}"})
-    result = await run_probe(rt, probe)
+    result = await run_probe(rt, probe, policy(probe))
     assert result.status is RunStatus.FAILED
     assert (result.category, result.reason) == expected
     assert result.failed_step == "call"
@@ -134,9 +135,8 @@ async def test_probe_failure_categories(module: str, tmp_path: Path, make_rt: Ma
 
 async def test_probe_failure_with_a_category_member_is_retried(module: str, tmp_path: Path,
                                                                make_rt: MakeRuntime) -> None:
-    result = await run_probe(make_rt(base_dir=tmp_path),
-                             _probe(module, "fails_with_enum", retries=1, timeout="30s"),
-                             sleep=_no_wait)
+    probe = _probe(module, "fails_with_enum", retries=1, timeout="30s")
+    result = await run_probe(make_rt(base_dir=tmp_path), probe, policy(probe), sleep=_no_wait)
     assert (result.category, result.reason, result.message) == (
         Category.RATE_LIMITED, "quota", "SDK quota exhausted")
     assert result.attempts == 2
@@ -150,7 +150,8 @@ async def test_unexpected_exception_is_internal_with_type_place_and_redacted_mes
     module: str, tmp_path: Path, make_rt: MakeRuntime
 ) -> None:
     rt = make_rt(base_dir=tmp_path, secrets=(SECRET,))
-    result = await run_probe(rt, _probe(module, "crashes", retries=3, args={"token": SECRET}))
+    probe = _probe(module, "crashes", retries=3, args={"token": SECRET})
+    result = await run_probe(rt, probe, policy(probe))
     assert (result.category, result.reason) == (Category.INTERNAL, "python_exception")
     assert result.attempts == 1  # internal failures are not retried
     assert result.message is not None and SECRET not in result.message
@@ -160,21 +161,24 @@ async def test_unexpected_exception_is_internal_with_type_place_and_redacted_mes
 
 async def test_transport_errors_keep_their_category(module: str, tmp_path: Path,
                                                     make_rt: MakeRuntime) -> None:
-    result = await run_probe(make_rt(base_dir=tmp_path), _probe(module, "refused"))
+    probe = _probe(module, "refused")
+    result = await run_probe(make_rt(base_dir=tmp_path), probe, policy(probe))
     assert (result.category, result.reason) == (Category.CONNECTION, "refused")
 
 
 async def test_logger_redacts_secrets(module: str, tmp_path: Path, make_rt: MakeRuntime,
                                       caplog: pytest.LogCaptureFixture) -> None:
     rt = make_rt(base_dir=tmp_path, secrets=(SECRET,))
-    result = await run_probe(rt, _probe(module, "logs_secret", args={"token": SECRET}))
+    probe = _probe(module, "logs_secret", args={"token": SECRET})
+    result = await run_probe(rt, probe, policy(probe))
     assert result.status is RunStatus.OK
     assert "calling the SDK with ***" in caplog.text and SECRET not in caplog.text
 
 
 async def test_callable_gone_at_run_time_is_a_config_failure(tmp_path: Path,
                                                              make_rt: MakeRuntime) -> None:
-    result = await run_probe(make_rt(base_dir=tmp_path), _probe("no_such_sdk_module", "check"))
+    probe = _probe("no_such_sdk_module", "check")
+    result = await run_probe(make_rt(base_dir=tmp_path), probe, policy(probe))
     assert (result.category, result.reason) == (Category.CONFIG, "callable_unavailable")
 
 
