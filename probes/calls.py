@@ -31,8 +31,8 @@ from typing import Any, TypeVar
 import httpx
 
 from core.redact import Redactor
-from probes.auth.base import AuthError
 from probes.classify import classify_exception
+from probes.credentials import AuthError
 from probes.failures import ProbeFailure
 from probes.result import Category, Failure
 from probes.runtime import IntegrationRuntime

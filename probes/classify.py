@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from probes.auth.base import AuthError
+from probes.credentials import AuthError
 from probes.result import Category, Failure
 
 _TIMEOUTS: dict[type[BaseException], str] = {

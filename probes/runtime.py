@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from core.redact import Redactor
-from probes.auth.base import CredentialProvider
+from probes.credentials import CredentialProvider
 from probes.heartbeats import HeartbeatRegistry
 
 if TYPE_CHECKING:  # annotations only: loading the config must not import httpx

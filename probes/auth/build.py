@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.redact import Redactor
-from probes.auth.base import CredentialProvider
 from probes.auth.oauth2 import ClientCredentialsGrant, RefreshTokenGrant
 from probes.auth.provider import CachingProvider
 from probes.auth.spec import (
@@ -23,6 +22,7 @@ from probes.auth.spec import (
 )
 from probes.auth.state import RefreshTokenState, state_path
 from probes.auth.static import api_key_provider, basic_provider, bearer_provider
+from probes.credentials import CredentialProvider
 
 
 def build_provider(

@@ -38,10 +38,10 @@ from urllib.parse import quote_plus
 import httpx
 
 from core.redact import Redactor
-from probes.auth.base import AuthError, Credential
 from probes.auth.exchange import Exchange, post_form
 from probes.auth.jwt import jwt_exp
 from probes.auth.state import RefreshTokenState
+from probes.credentials import AuthError, Credential
 from probes.result import Category, Failure, StepResult, StepStatus
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from typing import Any, Protocol
 
 import httpx
 
-from probes.auth.base import AuthError, Credential
 from probes.certs import days_left
 from probes.classify import classify_exception, classify_status
+from probes.credentials import AuthError, Credential
 from probes.http.client import read_capped
 from probes.http.expectations import (
     check_body_contains,

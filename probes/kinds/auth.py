@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from probes.auth.base import AuthError
+from probes.credentials import AuthError
 from probes.kinds.base import ProbeCommon, ProbeKind
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
 

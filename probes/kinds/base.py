@@ -4,7 +4,8 @@
 A kind module holds its config model (a `ProbeCommon` subclass whose `type` is a Literal of the
 kind's name) and its `attempt()`. It is imported whenever the config is loaded, so its top level
 imports only what the model needs; what running needs (httpx, asyncio, ssl, dnspython...) is
-imported inside `attempt()`. See docs/architecture.md, Probe kinds.
+imported inside `attempt()`, and `IntegrationRuntime` only for annotations (TYPE_CHECKING). See
+docs/architecture.md, Probe kinds.
 """
 
 from __future__ import annotations

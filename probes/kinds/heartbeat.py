@@ -26,7 +26,9 @@ DEFAULT_GRACE_FRACTION = 0.2
 class HeartbeatProbe(ProbeCommon):
     """Inbound: the integration calls the listener's /heartbeat/<integration>/<probe>; the
     scheduled run checks that the last heartbeat is at most `period + grace` old. Its `interval`
-    defaults to `period` and its `retries` to 0 (`kind_defaults`)."""
+    defaults to `period` and its `retries` to 0 (seamwatch/configresolve.py)."""
+
+    # The docstring above is the JSON Schema's description of the kind (`seamwatch schema`).
 
     type: Literal["heartbeat"]
     period: Duration = Field(gt=0, description="how often the integration sends a heartbeat")

@@ -14,7 +14,7 @@ import pytest
 import trustme
 
 from core.redact import Redactor
-from probes.auth.base import AuthError, Credential, CredentialProvider
+from probes.credentials import AuthError, Credential, CredentialProvider
 from probes.heartbeats import HeartbeatRegistry
 from probes.http.client import build_client
 from probes.kinds.base import ProbeCommon

@@ -11,8 +11,8 @@ import ssl
 import httpx
 import pytest
 
-from probes.auth.base import AuthError
 from probes.classify import classify_exception, classify_status
+from probes.credentials import AuthError
 from probes.result import Category, Failure
 
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from core.redact import Redactor
-from probes.auth.base import AuthError
 from probes.auth.build import build_provider
+from probes.credentials import AuthError
 from probes.kinds import auth as auth_kind
 from probes.kinds.auth import AuthProbe
 from probes.result import Attempt

@@ -1,4 +1,4 @@
-"""The contract between auth strategies and the probes that use them.
+"""The contract between the auth strategies (probes/auth/) and the probes that use them.
 
 A `CredentialProvider` exists per integration with an `auth` block. Operation probes call
 `current()` for the newest valid credential (obtaining one if there is none) and, on a 401/403
