@@ -2,7 +2,7 @@
 `KINDS`: the discriminated config union (`probe_union`, used by probes/spec.py and so by the JSON
 Schema), the kind names users may write (`PROBE_KINDS`), the dispatch of a run to its kind
 (`kind_of`, used by probes/run.py) and the per-kind config checks (`kind_named`, used by
-seamwatch/configchecks.py).
+seamwatch's config checks).
 
 Adding a kind: a module in probes/kinds/ exporting `KIND`, its entry here, and its tests
 (docs/architecture.md, Probe kinds).

@@ -30,9 +30,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class RunPolicy:
-    """How a probe's runs are bounded and judged: resolved once with the config (the probe's
-    timeout and retries, the degraded rules of its merged `alerts:`), see ProbeEntry in
-    seamwatch/configresolve.py."""
+    """How a probe's runs are bounded and judged, resolved once with the config (its ProbeEntry):
+    the probe's timeout and retries, and the degraded rules of its merged `alerts:`."""
 
     timeout_s: float
     retries: int
@@ -52,7 +51,7 @@ async def _attempt_once(rt: IntegrationRuntime, probe: ProbeCommon, into: Attemp
 async def _guarded_attempt(rt: IntegrationRuntime, probe: ProbeCommon, into: Attempt) -> Attempt:
     """One attempt whose unexpected exceptions become classified failures, never crashes.
     `into` collects the steps finished so far, so a deadline still shows where it hung."""
-    from probes.classify import classify_exception
+    from probes.classify import classify_exception  # here: it pulls in httpx
 
     try:
         return await _attempt_once(rt, probe, into)

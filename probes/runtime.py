@@ -2,7 +2,7 @@
 context, pooled connections), the credential provider and the redactor; and the process's
 heartbeat registry (None where no listener receives heartbeats, e.g. `seamwatch once`).
 
-Built by the application (seamwatch/runtimes.py) and handed to every attempt of every probe kind,
+Built by the application (its runtime pool) and handed to every attempt of every probe kind,
 so it sits below the kinds: it knows the integration's config only as `IntegrationInfo`.
 """
 

@@ -3,9 +3,8 @@
 
 Pydantic models with `extra="forbid"` so an unknown key is an error (the config loader adds the
 line and a "did you mean"). Fields whose inherited value matters (interval, timeout, retries,
-alerts) keep their built-in defaults in each kind's model; the config resolution
-(seamwatch/configresolve.py) layers `defaults:` and the integration's own values over them using
-`model_fields_set`.
+alerts) keep their built-in defaults in each kind's model; seamwatch's config resolution layers
+`defaults:` and the integration's own values over them using `model_fields_set`.
 
 The probe models are the kinds' (probes/kinds/); `ProbeSpec`, their union, is derived from the
 registry (probes/registry.py).
