@@ -11,11 +11,10 @@ docs/architecture.md, Probe kinds.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from core.model import NAME_PATTERN, StrictModel
 from core.policy import AlertPolicy
@@ -27,6 +26,10 @@ if TYPE_CHECKING:
 
 
 class ProbeCommon(StrictModel):
+    # Each kind's validator is built on first direct use: the config validates probes through
+    # IntegrationSpec's union (probes/spec.py), so building one per kind at import is wasted.
+    model_config = ConfigDict(defer_build=True)
+
     name: str = Field(pattern=NAME_PATTERN)
     description: str | None = None
     enabled: bool = True
@@ -46,8 +49,7 @@ P = TypeVar("P", bound=ProbeCommon)
 KeyPath = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class CheckContext:
+class CheckContext(NamedTuple):
     """What a kind's config check knows besides the probe's own mapping."""
 
     base_dir: Path  # the config file's folder
@@ -60,9 +62,9 @@ class CheckContext:
 ConfigCheck = Callable[[Mapping[str, Any], CheckContext], list[tuple[KeyPath, str]]]
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeKind(Generic[P]):
-    """One probe kind, as the registry lists it."""
+class ProbeKind(NamedTuple, Generic[P]):
+    """One probe kind, as the registry lists it (a NamedTuple: cheaper to define than a
+    dataclass, and this module is imported whenever the config is loaded)."""
 
     name: str  # the `type:` value
     model: type[P]
