@@ -105,7 +105,7 @@ async def test_expectation_mismatch_is_an_assertion(dns_server: LocalDnsServer,
     assert shown in attempt.failure.message
 
 
-async def test_through_the_engine(dns_server: LocalDnsServer, make_rt: MakeRuntime) -> None:
+async def test_through_run_probe(dns_server: LocalDnsServer, make_rt: MakeRuntime) -> None:
     probe = _probe(dns_server.address, retries=0)
     result = await run_probe(make_rt(), probe, policy(probe))
     assert result.status is RunStatus.OK and result.kind == "dns"
