@@ -56,7 +56,7 @@ async def test_pool_timeout(api_server: UvicornThread, make_rt: MakeRuntime) -> 
 
 async def test_deadline_on_slow_drip(api_server: UvicornThread, make_rt: MakeRuntime) -> None:
     """Each byte arrives well within the read timeout; only the run's deadline stops it (the
-    engine wraps attempts in asyncio.timeout and classifies the TimeoutError)."""
+    run (probes/run.py) wraps attempts in asyncio.timeout and classifies the TimeoutError)."""
     from probes.classify import classify_exception
 
     rt = make_rt(api_server.url, timeout_s=5.0)
