@@ -88,7 +88,7 @@ def _write_config(folder: Path, url: str, probes: int, interval: str) -> Path:
 
 async def _engine_loop(config_path: Path, n: int) -> float:
     from core.redact import Redactor
-    from probes.engine import run_probe
+    from probes.run import run_probe
     from seamwatch.config import load_config
     from seamwatch.runtime_pool import RuntimePool
 
@@ -101,7 +101,7 @@ async def _engine_loop(config_path: Path, n: int) -> float:
 
     async def one() -> None:
         async with semaphore:
-            result = await run_probe(runtime, entry.probe)
+            result = await run_probe(runtime, entry.probe, entry.policy)
             if result.failure:
                 raise RuntimeError(f"bench probe failed: {result.message}")
 

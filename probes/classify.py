@@ -1,4 +1,5 @@
-"""Error classification: exceptions and HTTP statuses -> the closed category set of DESIGN §3.
+"""Error classification: exceptions and HTTP statuses -> the closed category set (README, Run
+status and error categories).
 
 Every failure gets a category, a short machine `reason` and a human message. Messages built here
 are NOT redacted (this module knows no secrets): callers pass them through their redactor.
@@ -31,7 +32,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from probes.auth.base import AuthError
+from probes.credentials import AuthError
 from probes.result import Category, Failure
 
 _TIMEOUTS: dict[type[BaseException], str] = {

@@ -11,7 +11,7 @@ from typing import Any
 
 
 class Category(StrEnum):
-    """Why a run failed: the closed set of DESIGN §3."""
+    """Why a run failed: the closed set of README, Run status and error categories."""
 
     TIMEOUT = "timeout"
     DNS = "dns"
@@ -106,8 +106,8 @@ class StepResult:
 
 @dataclass(slots=True)
 class Attempt:
-    """What one attempt of one probe kind returns to the engine (which adds retries, the deadline,
-    the degraded rules and timing around it)."""
+    """What one attempt of one probe kind returns to the run (probes/run.py, which adds retries,
+    the deadline, the degraded rules and timing around it)."""
 
     steps: list[StepResult] = field(default_factory=list)
     failure: Failure | None = None

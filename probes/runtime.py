@@ -1,26 +1,38 @@
 """Per-integration state that lives as long as the integration's config: one HTTP client (one SSL
 context, pooled connections), the credential provider and the redactor; and the process's
-heartbeat registry (None where no listener receives heartbeats, e.g. `seamwatch once`)."""
+heartbeat registry (None where no listener receives heartbeats, e.g. `seamwatch once`).
+
+Built by the application (its runtime pool) and handed to every attempt of every probe kind,
+so it sits below the kinds: it knows the integration's config only as `IntegrationInfo`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from core.redact import Redactor
-from probes.auth.base import CredentialProvider
-from probes.spec import IntegrationSpec
+from probes.credentials import CredentialProvider
+from probes.heartbeats import HeartbeatRegistry
 
-if TYPE_CHECKING:
-    from probes.heartbeat import HeartbeatRegistry
+if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
+    import httpx
+
+
+class IntegrationInfo(Protocol):
+    """What a run reads of its integration's config (an IntegrationSpec, probes/spec.py)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def base_url(self) -> str | None: ...
 
 
 @dataclass
 class IntegrationRuntime:
-    spec: IntegrationSpec
+    spec: IntegrationInfo
     client: httpx.AsyncClient
     credentials: CredentialProvider | None
     redactor: Redactor

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from probes.heartbeat import MAX_BODY, HeartbeatRegistry
+from probes.heartbeats import MAX_BODY, HeartbeatRegistry
 from seamwatch.config import parse_listen
 from seamwatch.errors import UserError
 

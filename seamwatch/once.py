@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Sequence
 
 from core.redact import Redactor
-from probes.engine import run_probe
 from probes.result import ProbeResult
+from probes.run import run_probe
 from seamwatch.config import Config, ProbeEntry
 from seamwatch.errors import UserError
 from seamwatch.runtime_pool import RuntimePool
@@ -49,7 +49,7 @@ async def run_once(config: Config, entries: Sequence[ProbeEntry], redactor: Reda
 
     async def one(entry: ProbeEntry) -> ProbeResult:
         async with semaphore:
-            return await run_probe(pool[entry.integration.name], entry.probe,
+            return await run_probe(pool[entry.integration.name], entry.probe, entry.policy,
                                    location=config.runner.location)
 
     try:

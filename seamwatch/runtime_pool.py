@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 
 from core.redact import Redactor
-from probes.auth import build_provider
-from probes.client import build_client
-from probes.heartbeat import HeartbeatRegistry, heartbeat_probes
+from probes.auth.build import build_provider
+from probes.heartbeats import HeartbeatRegistry
+from probes.http.client import build_client
+from probes.kinds.heartbeat import heartbeat_probes
 from probes.runtime import IntegrationRuntime
 from probes.spec import IntegrationSpec
 from seamwatch.config import Config

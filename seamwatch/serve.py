@@ -16,8 +16,8 @@ from typing import Any
 
 from alerts.service import AlertService
 from core.redact import Redactor
-from probes.engine import run_probe
-from probes.heartbeat import HeartbeatRegistry
+from probes.heartbeats import HeartbeatRegistry
+from probes.run import run_probe
 from seamwatch.config import Config, ConfigError, ConfigWatcher, ProbeEntry, load_config
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
@@ -110,7 +110,7 @@ class ServeProcess:
                 if self.lag_observer is not None:
                     self.lag_observer(key, lag)
                 result = await run_probe(
-                    self.pool[entry.integration.name], entry.probe,
+                    self.pool[entry.integration.name], entry.probe, entry.policy,
                     location=self.config.runner.location,
                 )
             self.writer.submit(result)

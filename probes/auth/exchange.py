@@ -1,5 +1,5 @@
-"""One POST to a token endpoint, measured: latency, per-phase timings (probes.tracing),
-rate-limit headers (probes.ratelimit), and a cap on the body read. Raises httpx errors
+"""One POST to a token endpoint, measured: latency, per-phase timings (probes.http.tracing),
+rate-limit headers (probes.http.ratelimit), and a cap on the body read. Raises httpx errors
 unchanged."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from probes.ratelimit import parse_rate_limit
+from probes.http.ratelimit import parse_rate_limit
+from probes.http.tracing import PhaseTracer
 from probes.result import PhaseTimings, RateLimit
-from probes.tracing import PhaseTracer
 
 MAX_TOKEN_BODY = 256 * 1024  # a token response is a few hundred bytes
 

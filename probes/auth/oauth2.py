@@ -11,10 +11,11 @@ How a failed exchange is classified (category, reason):
   (`invalid_client`, `invalid_grant`, `unauthorized_client`, ...) else `token_http_<code>`;
   a 2xx whose body is an OAuth error object is treated the same way;
 * 429, or 503 with `Retry-After` -> `rate_limited`, reason `token_http_<code>`; other 5xx ->
-  `server_error`, reason `token_http_<code>`. DESIGN §3 files token-endpoint errors under `auth`,
-  but "the identity provider is throttling us / is down" calls for a different response from
-  on-call than "our client credentials are wrong", and the step name `token` on the auth probe
-  already says where it happened, so these keep their HTTP categories;
+  `server_error`, reason `token_http_<code>`. The categories (README, Run status and error
+  categories) file token-endpoint errors under `auth`, but "the identity provider is throttling
+  us / is down" calls for a different response from on-call than "our client credentials are
+  wrong", and the step name `token` on the auth probe already says where it happened, so these
+  keep their HTTP categories;
 * a 2xx that is not JSON, not an object, lacks `access_token` or has a bad `expires_in` ->
   `schema`, reason `invalid_token_response`.
 
@@ -37,10 +38,10 @@ from urllib.parse import quote_plus
 import httpx
 
 from core.redact import Redactor
-from probes.auth.base import AuthError, Credential
 from probes.auth.exchange import Exchange, post_form
 from probes.auth.jwt import jwt_exp
 from probes.auth.state import RefreshTokenState
+from probes.credentials import AuthError, Credential
 from probes.result import Category, Failure, StepResult, StepStatus
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import httpx
 
-from probes.auth.base import AuthError, Credential
+from probes.credentials import AuthError, Credential
 from probes.result import StepResult
 
 

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 import httpx
 
 from core.redact import Redactor
-from probes.auth.base import AuthError, Credential
 from probes.auth.jwt import jwt_exp
+from probes.auth.spec import ApiKeyAuth, BasicAuth, BearerAuth
+from probes.credentials import AuthError, Credential
 from probes.result import Category, Failure, StepResult, StepStatus
-from probes.spec import ApiKeyAuth, BasicAuth, BearerAuth
 
 STEP_NAME = "credential"
 

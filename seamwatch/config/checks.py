@@ -1,6 +1,7 @@
 """Checks the models cannot make alone, run on the (substituted) data so they report even when
 other parts of the file are invalid: unique names, files beside the config, cron expressions,
-integration references, e-mail addresses and URLs.
+integration references, e-mail addresses, URLs, and each probe kind's own checks (the `check`
+of its entry in probes/registry.py).
 Cron expressions and time zones are validated by alerts/spec.py's MaintenanceSpec itself."""
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from probes.kinds.base import CheckContext
+from probes.registry import DEFAULT_KIND, kind_named
 from seamwatch.config.errors import DataPath
 from seamwatch.config.messages import Issue
 
@@ -192,9 +195,24 @@ def check_urls(data: Any) -> list[Issue]:
     return issues
 
 
-def run_checks(data: Any, base_dir: Path) -> list[Issue]:
-    from seamwatch.configkinds import check_kinds
+def _listener_enabled(data: Any) -> bool:
+    runner = data.get("runner") if isinstance(data, dict) else None
+    return not (isinstance(runner, dict) and "listen" in runner and runner["listen"] is None)
 
+
+def check_kinds(data: Any, base_dir: Path) -> list[Issue]:
+    """Each probe through its kind's own check, if the kind has one."""
+    context = CheckContext(base_dir=base_dir, listener_enabled=_listener_enabled(data))
+    issues: list[Issue] = []
+    for ppath, probe, _ in probes(data):
+        kind = kind_named(probe.get("type", DEFAULT_KIND))
+        if kind is None or not kind.user_writable or kind.check is None:
+            continue
+        issues += [Issue((*ppath, *key), message) for key, message in kind.check(probe, context)]
+    return issues
+
+
+def run_checks(data: Any, base_dir: Path) -> list[Issue]:
     return [
         *check_names(data), *check_files(data, base_dir), *check_maintenance(data),
         *check_emails(data), *check_urls(data), *check_kinds(data, base_dir),

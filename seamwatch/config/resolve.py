@@ -16,7 +16,9 @@ from pydantic import BaseModel, SecretStr
 
 from core.policy import AlertPolicy
 from core.redact import is_secret_header
-from probes.spec import AnyProbe, AuthProbe, HeartbeatProbe, IntegrationSpec, ProbeDefaults
+from probes.kinds.auth import AuthProbe
+from probes.run import RunPolicy
+from probes.spec import AnyProbe, IntegrationSpec, ProbeDefaults
 from seamwatch.config.errors import DataPath
 
 _INHERITED = ("interval", "timeout", "retries", "max_body")
@@ -26,10 +28,12 @@ _SQLITE = re.compile(r"^(?P<dialect>sqlite[^:]*):///(?P<path>[^?]*)(?P<query>\?.
 
 @dataclass(frozen=True)
 class ProbeEntry:
-    """One scheduled probe: its integration and the probe with every inherited value resolved."""
+    """One scheduled probe: its integration, the probe with every inherited value resolved, and
+    the policy its runs follow."""
 
     integration: IntegrationSpec
     probe: AnyProbe
+    policy: RunPolicy
 
     @property
     def key(self) -> str:
@@ -65,12 +69,8 @@ def _resolve_probe(
         for key in _INHERITED if key in type(probe).model_fields
     }
     update["alerts"] = merge_alerts(defaults.alerts, integration.alerts, probe.alerts)
-    if isinstance(probe, HeartbeatProbe):
-        # A passive check: it runs once a period unless told otherwise, and retrying it within
-        # a run would only delay the verdict.
-        own = probe.model_fields_set
-        update["interval"] = probe.interval if "interval" in own else probe.period
-        update["retries"] = probe.retries if "retries" in own else 0
+    own = probe.model_fields_set
+    update.update({k: v for k, v in probe.kind_defaults().items() if k not in own})
     return probe.model_copy(update=update)
 
 
@@ -87,14 +87,29 @@ def auth_probe(integration: IntegrationSpec, defaults: ProbeDefaults) -> AuthPro
     )
 
 
+def run_policy(probe: AnyProbe) -> RunPolicy:
+    """The run policy of a resolved probe: its timeout and retries, and the degraded rules of its
+    merged `alerts:`."""
+    return RunPolicy(
+        timeout_s=probe.timeout,
+        retries=probe.retries,
+        degraded_latency_s=probe.alerts.degraded_latency,
+        min_rate_limit_headroom=probe.alerts.min_rate_limit_headroom,
+    )
+
+
+def _entry(integration: IntegrationSpec, probe: AnyProbe) -> ProbeEntry:
+    return ProbeEntry(integration, probe, run_policy(probe))
+
+
 def build_entries(integrations: list[IntegrationSpec], defaults: ProbeDefaults) -> list[ProbeEntry]:
     """Enabled probes in file order, each integration's auth probe first."""
     entries: list[ProbeEntry] = []
     for integration in integrations:
         if integration.has_auth:
-            entries.append(ProbeEntry(integration, auth_probe(integration, defaults)))
+            entries.append(_entry(integration, auth_probe(integration, defaults)))
         entries += [
-            ProbeEntry(integration, _resolve_probe(probe, integration, defaults))
+            _entry(integration, _resolve_probe(probe, integration, defaults))
             for probe in integration.probes if probe.enabled
         ]
     return entries

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,13 +14,27 @@ import pytest
 import trustme
 
 from core.redact import Redactor
-from probes.auth.base import AuthError, Credential, CredentialProvider
-from probes.client import build_client
-from probes.result import Category, Failure, StepResult, StepStatus
+from probes.credentials import AuthError, Credential, CredentialProvider
+from probes.heartbeats import HeartbeatRegistry
+from probes.http.client import build_client
+from probes.kinds.base import ProbeCommon
+from probes.kinds.heartbeat import HeartbeatProbe
+from probes.kinds.http import HttpProbe
+from probes.registry import kind_of
+from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+from probes.run import RunPolicy
 from probes.runtime import IntegrationRuntime
-from probes.spec import HttpProbe, IntegrationSpec
+from probes.spec import IntegrationSpec
 from tests.support import testapi
 from tests.support.servers import RawTcpServer, TlsFiles, UvicornThread, make_tls_files
+
+# A hostname that cannot resolve and never leaves this machine: anyio hands the name to glibc's
+# getaddrinfo as bytes (no Python IDNA check), glibc looks in /etc/hosts (files), then cannot even
+# build a DNS query for a 64-octet label (RFC 1035 caps labels at 63) and fails with EAI_NONAME
+# without opening a socket (checked with strace: no UDP socket, no packet to the nameserver).
+# Names under `.invalid` would still be sent to the configured resolver, so they are not used.
+UNRESOLVABLE = "a" * 64 + ".seamwatch.test"
+
 
 # ------------------------------------------------------------------------- fake credentials
 
@@ -228,6 +242,26 @@ async def make_rt(tmp_path: Path) -> AsyncIterator[MakeRuntime]:
         await rt.aclose()
 
 
+AttemptOf = Callable[..., Awaitable[Attempt]]
+
+
+@pytest.fixture
+def attempt_of(make_rt: MakeRuntime) -> AttemptOf:
+    """One attempt of `probe`, dispatched through the registry as probes/run.py does, on a runtime
+    whose config folder is `base_dir` (default: the test's tmp_path)."""
+
+    async def run(probe: ProbeCommon, base_dir: Path | None = None) -> Attempt:
+        return await kind_of(probe).attempt(make_rt(base_dir=base_dir), probe, Attempt())
+
+    return run
+
+
+def policy(probe: ProbeCommon, **thresholds: Any) -> RunPolicy:
+    """The run policy the config resolution gives `probe` (its timeout and retries), plus any
+    degraded thresholds."""
+    return RunPolicy(timeout_s=probe.timeout, retries=probe.retries, **thresholds)
+
+
 def http_probe(*steps: dict[str, Any], **options: Any) -> HttpProbe:
     """An HttpProbe from step dicts as they would appear in the YAML file."""
     return HttpProbe.model_validate({"name": "probe", "steps": list(steps), **options})
@@ -235,3 +269,29 @@ def http_probe(*steps: dict[str, Any], **options: Any) -> HttpProbe:
 
 def step(path: str, name: str = "call", **options: Any) -> dict[str, Any]:
     return {"name": name, "path": path, **options}
+
+
+# ------------------------------------------------------------------------------- heartbeats
+
+
+class StepClock:
+    """A monotonic clock that moves only when a test sets `t`."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def heartbeat_probe(**options: Any) -> HeartbeatProbe:
+    """The heartbeat probe `nightly` (period 1m) with `options`."""
+    return HeartbeatProbe.model_validate({"name": "nightly", "type": "heartbeat",
+                                          "period": "1m", **options})
+
+
+def heartbeat_registry(clock: StepClock, **probes: HeartbeatProbe) -> HeartbeatRegistry:
+    """A registry knowing `it/<name>` for each probe, on `clock`."""
+    registry = HeartbeatRegistry(clock=clock, wall=time.time)
+    registry.configure((f"it/{name}", probe) for name, probe in probes.items())
+    return registry

@@ -1,5 +1,5 @@
 """Table-driven classification of exceptions and statuses (the real-failure tests are in
-test_http_categories.py; these pin the mapping for every branch)."""
+http/test_exchange_categories.py; these pin the mapping for every branch)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import ssl
 import httpx
 import pytest
 
-from probes.auth.base import AuthError
 from probes.classify import classify_exception, classify_status
+from probes.credentials import AuthError
 from probes.result import Category, Failure
 
 

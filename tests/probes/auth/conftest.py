@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from core.redact import Redactor
-from probes.auth import build_provider
-from probes.auth.base import CredentialProvider
+from probes.auth.build import build_provider
+from probes.credentials import CredentialProvider
 from probes.spec import IntegrationSpec
 from tests.support.oauth_app import OAuthServer
 from tests.support.servers import UvicornThread

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from core.redact import Redactor
-from probes.auth.base import AuthError, CredentialProvider
+from probes.credentials import AuthError, CredentialProvider
 from probes.result import Category, StepStatus
 from tests.probes.auth.conftest import FakeClock, Make
 from tests.support.oauth_app import OAuthServer

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from probes.auth.base import AuthError, Credential
+from probes.credentials import AuthError, Credential
 from tests.probes.auth.conftest import FakeClock, Make
 from tests.support.oauth_app import OAuthServer
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from core.redact import Redactor
-from probes.auth.base import AuthError
 from probes.auth.state import RefreshTokenState, fingerprint
+from probes.credentials import AuthError
 from probes.result import Category
 from tests.probes.auth.conftest import Make
 from tests.support.oauth_app import OAuthServer

@@ -9,15 +9,19 @@ import httpx
 import pytest
 
 from core.redact import Redactor
-from probes.auth import build_provider
-from probes.auth.base import AuthError
-from probes.auth_probe import run_auth_attempt
+from probes.auth.build import build_provider
+from probes.credentials import AuthError
+from probes.kinds import auth as auth_kind
+from probes.kinds.auth import AuthProbe
+from probes.result import Attempt
 from probes.runtime import IntegrationRuntime
 from tests.probes.auth.conftest import Make, auth_spec
 from tests.support.oauth_app import OAuthServer
 
 SECRET = "CANARY-client-secret-9f3a"
 REFRESH = "CANARY-refresh-token-7c21"
+
+AUTH_PROBE = AuthProbe(name="auth")
 
 
 def _leaks(text: str, canaries: set[str]) -> list[str]:
@@ -72,9 +76,9 @@ async def test_auth_attempt_carries_no_secret(
                               state_dir=tmp_path)
     rt = IntegrationRuntime(spec=spec, client=client, credentials=provider, redactor=redactor,
                             base_dir=tmp_path)
-    ok = await run_auth_attempt(rt)
+    ok = await auth_kind.attempt(rt, AUTH_PROBE, Attempt())
     oauth.mode = "echo_error"
-    failed = await run_auth_attempt(rt)
+    failed = await auth_kind.attempt(rt, AUTH_PROBE, Attempt())
     assert failed.failure is not None and failed.failure.reason == "invalid_client"
     canaries = {SECRET, *oauth.access_tokens}
     assert not _leaks(repr(ok) + repr(failed), canaries)

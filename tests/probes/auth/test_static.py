@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from core.redact import Redactor
-from probes.auth import build_provider
-from probes.auth.base import AuthError, CredentialProvider
+from probes.auth.build import build_provider
+from probes.auth.spec import NoAuth
+from probes.credentials import AuthError, CredentialProvider
 from probes.result import Category, StepStatus
-from probes.spec import NoAuth
 from tests.probes.auth.conftest import FakeClock, Make
 from tests.support.oauth_app import OAuthServer, make_jwt
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from probes.spec import TcpProbe
+from probes.kinds.tcp import TcpProbe
 from seamwatch.config import ConfigError, load_config, summarize
 from seamwatch.config.env import parse_dotenv, substitute
 from tests.seamwatch.conftest import WriteConfig

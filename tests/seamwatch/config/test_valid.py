@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from probes.spec import AuthProbe, HttpProbe, TlsProbe
+from probes.kinds.auth import AuthProbe
+from probes.kinds.http import HttpProbe
+from probes.kinds.tls import TlsProbe
 from seamwatch.config import Config, load_config, resolve_config_path, summarize
 from tests.seamwatch.conftest import WriteConfig
 

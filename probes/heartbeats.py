@@ -1,0 +1,141 @@
+"""Receiving heartbeats: the in-memory registry of the last valid heartbeat per
+`integration/probe`, and their signatures. The `serve` listener records heartbeats here; the
+`heartbeat` probe kind (probes/kinds/heartbeat.py) reads them on its scheduled runs.
+
+An integration calls the listener's `POST /heartbeat/<integration>/<probe>` (or `GET`, for a plain
+`curl` from cron). With a `secret`, a heartbeat must be signed: `X-Seamwatch-Signature:
+sha256=<hex>`, the HMAC-SHA256 of the raw body under the secret. If the sender also sends
+`X-Seamwatch-Timestamp: <unix seconds>`, the signature covers `"<timestamp>." + body` and the
+timestamp must be within 5 minutes of seamwatch's clock, so a captured request cannot be
+replayed later to fake liveness.
+
+The registry is in memory: before a probe's first heartbeat (and after a restart) the time
+seamwatch started knowing the probe counts as its last heartbeat, so a restart never fails a
+heartbeat probe at once, but does give a silent integration one more `period + grace`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from core.types import Secret, format_duration
+
+SIGNATURE_HEADER = "X-Seamwatch-Signature"
+TIMESTAMP_HEADER = "X-Seamwatch-Timestamp"
+MAX_BODY = 64 * 1024
+MAX_SKEW_S = 300.0
+
+
+def sign(secret: str, body: bytes, timestamp: str | None = None) -> str:
+    """The `X-Seamwatch-Signature` value for `body` (and `timestamp`, when sent)."""
+    message = body if timestamp is None else timestamp.encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, headers: Mapping[str, str], now: float) -> str | None:
+    """None when the request is signed correctly, else why not (never echoes the secret)."""
+    given = headers.get(SIGNATURE_HEADER.lower()) or headers.get(SIGNATURE_HEADER)
+    if not given:
+        return f"missing {SIGNATURE_HEADER} header"
+    timestamp = headers.get(TIMESTAMP_HEADER.lower()) or headers.get(TIMESTAMP_HEADER)
+    if timestamp is not None:
+        try:
+            sent = float(timestamp)
+        except ValueError:
+            return f"{TIMESTAMP_HEADER} is not a number of seconds"
+        if not math.isfinite(sent) or abs(now - sent) > MAX_SKEW_S:
+            return f"{TIMESTAMP_HEADER} is more than {format_duration(MAX_SKEW_S)} off"
+    expected = sign(secret, body, timestamp)
+    if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        return "signature does not match (HMAC-SHA256 of the raw body under the secret)"
+    return None
+
+
+class HeartbeatSpec(Protocol):
+    """What the registry reads of a heartbeat probe's config (HeartbeatProbe,
+    probes/kinds/heartbeat.py)."""
+
+    @property
+    def secret(self) -> Secret | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """The listener's answer to one heartbeat request."""
+
+    status: int  # 200, 401 or 404
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LastBeat:
+    age_s: float
+    at: datetime  # wall clock, UTC
+    received: bool  # False: no heartbeat yet, `at` is when seamwatch started knowing the probe
+
+
+class HeartbeatRegistry:
+    """The last valid heartbeat per `integration/probe`, and the heartbeat probes of the running
+    config (for the listener's 404 and signature checks). Thread-safe."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._specs: dict[str, HeartbeatSpec] = {}
+        self._last: dict[str, tuple[float, float, bool]] = {}  # monotonic, wall, received
+
+    def configure(self, probes: Iterable[tuple[str, HeartbeatSpec]]) -> None:
+        """Make the registry match the config: new probes start their clock now, removed ones
+        are forgotten, kept ones keep their last heartbeat."""
+        specs = dict(probes)
+        now = (self._clock(), self._wall(), False)
+        with self._lock:
+            self._specs = specs
+            self._last = {key: self._last.get(key, now) for key in specs}
+
+    def ensure(self, key: str, probe: HeartbeatSpec) -> None:
+        """Know `key` (starting its clock now) if the config did not announce it."""
+        with self._lock:
+            if key not in self._specs:
+                self._specs[key] = probe
+                self._last[key] = (self._clock(), self._wall(), False)
+
+    def spec(self, key: str) -> HeartbeatSpec | None:
+        with self._lock:
+            return self._specs.get(key)
+
+    def beat(self, key: str) -> None:
+        with self._lock:
+            if key in self._specs:
+                self._last[key] = (self._clock(), self._wall(), True)
+
+    def receive(self, key: str, body: bytes, headers: Mapping[str, str]) -> Received:
+        """Check one heartbeat request and record it if valid."""
+        spec = self.spec(key)
+        if spec is None:
+            return Received(404, f"no heartbeat probe {key}")
+        if spec.secret is not None:
+            problem = verify(spec.secret.get_secret_value(), body, headers, self._wall())
+            if problem is not None:
+                return Received(401, problem)
+        self.beat(key)
+        return Received(200)
+
+    def last(self, key: str) -> LastBeat | None:
+        with self._lock:
+            found = self._last.get(key)
+        if found is None:
+            return None
+        mono, wall, received = found
+        return LastBeat(max(0.0, self._clock() - mono), datetime.fromtimestamp(wall, UTC),
+                        received)

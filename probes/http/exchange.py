@@ -1,0 +1,260 @@
+"""One attempt of an `http` probe (probes/kinds/http.py): its steps in order, with one variable
+scope per run.
+
+- After a failure, later steps are SKIPPED unless `always_run`; those run and are recorded, but
+  the attempt keeps the first failure. An `always_run` step that needs a variable the failed run
+  never saved (a clean-up of something never created) is SKIPPED instead of a `config` failure.
+- The credential is attached unless `auth: false`. On an unexpected 401/403 the provider's
+  `refresh()` is called once and the step retried, unless refresh returned the same credential
+  (a static one: retrying could not help). Still 401/403 -> `auth` (http_401/http_403).
+- Precedence when several checks fail: status, then body size, invalid JSON, JSON Schema,
+  JSONPath matchers, headers, body_contains, save, and `latency_under` (`slow`) last.
+- `max_body` caps the DECODED body; past it the read stops and the step fails with
+  `schema`/`body_too_large` (the body is not what the probe expects, and nothing past the cap is
+  ever held in memory). Raise `max_body` for big downloads.
+- No retries here (probes/run.py retries); no request headers or bodies are recorded; every message
+  passes through the integration's redactor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any, Protocol
+
+import httpx
+
+from probes.certs import days_left
+from probes.classify import classify_exception, classify_status
+from probes.credentials import AuthError, Credential
+from probes.http.client import read_capped
+from probes.http.expectations import (
+    check_body_contains,
+    check_headers,
+    check_json,
+    extract,
+    status_mismatch,
+    status_ok,
+)
+from probes.http.ratelimit import parse_rate_limit
+from probes.http.schemas import check_schema
+from probes.http.spec import Step
+from probes.http.templating import Scope, TemplateError
+from probes.http.tracing import PhaseTracer
+from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+from probes.runtime import IntegrationRuntime
+
+_SNIPPET = 200
+_AUTH_STATUSES = (401, 403)
+
+
+class HttpSteps(Protocol):
+    """What the exchange reads of an `http` probe's config (HttpProbe, probes/kinds/http.py)."""
+
+    @property
+    def steps(self) -> Sequence[Step]: ...
+
+    @property
+    def max_body(self) -> int: ...
+
+    @property
+    def follow_redirects(self) -> bool: ...
+
+
+@dataclass(slots=True)
+class _Exchange:
+    response: httpx.Response
+    body: bytes
+    too_large: bool
+
+
+async def run_http_attempt(
+    rt: IntegrationRuntime, probe: HttpSteps, *, into: Attempt | None = None
+) -> Attempt:
+    """Run the probe's steps once. Pass `into` to see the steps finished so far even when the
+    caller's deadline cancels the attempt."""
+    attempt = into if into is not None else Attempt()
+    scope = Scope()
+    for step in probe.steps:
+        if attempt.failure is not None and not step.always_run:
+            attempt.steps.append(StepResult(step.name, StepStatus.SKIPPED))
+            continue
+        result = StepResult(step.name, StepStatus.FAILED)
+        attempt.steps.append(result)
+        try:
+            await _run_step(rt, probe, step, scope, attempt, result)
+        except TemplateError as exc:
+            result.failure = Failure(
+                Category.CONFIG, "unknown_variable", f"unknown template variable {exc.name!r}"
+            )
+        except Exception as exc:  # a bug must not lose the run: classify it (internal)
+            result.failure = classify_exception(exc)
+        if result.failure is None:
+            if result.status is StepStatus.FAILED:
+                result.status = StepStatus.OK
+            continue
+        result.failure = result.failure.redacted(rt.redactor.redact)
+        if attempt.failure is None:
+            attempt.failure = result.failure
+            attempt.failed_step = step.name
+    return attempt
+
+
+def _build(rt: IntegrationRuntime, step: Step, scope: Scope) -> httpx.Request:
+    target = step.url if step.url is not None else step.path
+    kwargs: dict[str, Any] = {}
+    if step.params:
+        kwargs["params"] = {
+            k: scope.render(v) if isinstance(v, str) else v for k, v in step.params.items()
+        }
+    if step.headers:
+        kwargs["headers"] = {k: scope.render(v) for k, v in step.headers.items()}
+    if step.json_ is not None:
+        kwargs["json"] = scope.render_value(step.json_)
+    elif step.body is not None:
+        kwargs["content"] = scope.render(step.body).encode()
+    elif step.form is not None:
+        kwargs["data"] = {k: scope.render(v) for k, v in step.form.items()}
+    return rt.client.build_request(step.method, scope.render(target or ""), **kwargs)
+
+
+async def _run_step(
+    rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, attempt: Attempt,
+    result: StepResult,
+) -> None:
+    try:
+        request = _build(rt, step, scope)
+    except TemplateError:
+        if attempt.failure is not None:  # clean-up of something the failed run never made
+            result.status = StepStatus.SKIPPED
+            return
+        raise
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        result.failure = classify_exception(exc)
+        return
+    credential: Credential | None = None
+    provider = rt.credentials if step.auth else None
+    try:
+        if provider is not None:
+            credential = await provider.current(rt.client)
+            credential.apply(request)
+        exchange = await _exchange(rt, probe, request, result, attempt)
+        if (
+            exchange is not None
+            and provider is not None
+            and credential is not None
+            and exchange.response.status_code in _AUTH_STATUSES
+            and not status_ok(step.expect.status, exchange.response.status_code)
+        ):
+            fresh = await provider.refresh(rt.client, credential)
+            if fresh is not credential and (fresh.headers, fresh.params) != (
+                credential.headers, credential.params
+            ):
+                request = _build(rt, step, scope)
+                fresh.apply(request)
+                exchange = await _exchange(rt, probe, request, result, attempt)
+    except AuthError as exc:
+        result.failure = exc.failure
+        return
+    if exchange is not None:
+        result.failure = _evaluate(rt, probe, step, scope, exchange, result)
+
+
+async def _exchange(
+    rt: IntegrationRuntime, probe: HttpSteps, request: httpx.Request, result: StepResult,
+    attempt: Attempt,
+) -> _Exchange | None:
+    """Send and read the capped body; on a transport error set result.failure, return None."""
+    tracer = PhaseTracer()
+    request.extensions["trace"] = tracer
+    started = perf_counter()
+    try:
+        response = await rt.client.send(
+            request, stream=True, follow_redirects=probe.follow_redirects
+        )
+        result.http_status = response.status_code
+        try:
+            tracer.body_start = perf_counter()
+            body, too_large = await read_capped(response, probe.max_body)
+            tracer.body_end = perf_counter()
+            if tracer.new_tls_connection:
+                _record_cert(response, attempt)
+        finally:
+            await response.aclose()
+    except Exception as exc:
+        result.latency_ms = (perf_counter() - started) * 1000.0
+        result.phases = tracer.phases()
+        result.failure = classify_exception(exc)
+        return None
+    result.latency_ms = (perf_counter() - started) * 1000.0
+    result.phases = tracer.phases()
+    result.rate_limit = parse_rate_limit(response.headers)
+    return _Exchange(response, body, too_large)
+
+
+def _record_cert(response: httpx.Response, attempt: Attempt) -> None:
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return
+    days = days_left(stream.get_extra_info("ssl_object"))
+    if days is not None and (attempt.cert_days_left is None or days < attempt.cert_days_left):
+        attempt.cert_days_left = days
+
+
+def _text(exchange: _Exchange) -> str:
+    return exchange.body.decode(exchange.response.charset_encoding or "utf-8", errors="replace")
+
+
+def _with_snippet(failure: Failure, exchange: _Exchange) -> Failure:
+    snippet = " ".join(_text(exchange)[: _SNIPPET * 2].split())[:_SNIPPET]
+    if not snippet:
+        return failure
+    return Failure(failure.category, failure.reason, f"{failure.message}: {snippet}")
+
+
+def _evaluate(
+    rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, exchange: _Exchange,
+    result: StepResult,
+) -> Failure | None:
+    expect = step.expect
+    status = exchange.response.status_code
+    failure: Failure | None = None
+    if not status_ok(expect.status, status):
+        failure = classify_status(status, exchange.response.headers)
+        failure = _with_snippet(failure or status_mismatch(expect.status, status), exchange)
+    if exchange.too_large:
+        return failure or Failure(
+            Category.SCHEMA, "body_too_large", f"body larger than max_body ({probe.max_body} bytes)"
+        )
+    doc: Any = None
+    parsed = False
+    if expect.json_ or expect.schema_ or step.save:
+        try:
+            doc = json.loads(exchange.body)
+            parsed = True
+        except ValueError as exc:
+            failure = failure or Failure(
+                Category.SCHEMA, "invalid_json", f"body is not valid JSON: {exc}"
+            )
+    save_failure: Failure | None = None
+    if parsed and step.save:  # saved even when a check fails, so clean-up steps can use them
+        saved, save_failure = extract(step.save, doc)
+        scope.values.update(saved)
+    if failure is None and expect.schema_:
+        failure = check_schema(rt.base_dir / expect.schema_, doc)
+    if failure is None and expect.json_:
+        failure = check_json(expect.json_, doc, scope)
+    if failure is None and expect.headers:
+        failure = check_headers(expect.headers, exchange.response.headers, scope)
+    if failure is None and expect.body_contains is not None:
+        failure = check_body_contains(expect.body_contains, _text(exchange), scope)
+    failure = failure or save_failure
+    limit = expect.latency_under
+    if failure is None and limit is not None and (result.latency_ms or 0.0) > limit * 1000.0:
+        failure = Failure(
+            Category.SLOW, "latency_exceeded",
+            f"took {result.latency_ms:.0f} ms, expected under {limit * 1000.0:.0f} ms",
+        )
+    return failure

@@ -1,0 +1,103 @@
+"""The config of one `http` probe's steps: the request of each step (`Step`) and what its response
+must hold (`Expect`, with `Matcher` for JSONPath values). The probe itself, `HttpProbe`, is in
+probes/kinds/http.py; the exchange that runs the steps is probes/http/exchange.py."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from core.model import NAME_PATTERN, StrictModel
+from core.types import Duration
+
+
+class Matcher(StrictModel):
+    """One JSONPath expectation. All keys given must hold."""
+
+    equals: Any = None
+    not_equals: Any = None
+    type: Literal["string", "number", "integer", "boolean", "array", "object", "null"] | None = None
+    matches: str | None = None
+    contains: Any = None
+    one_of: list[Any] | None = None
+    min_length: int | None = Field(None, ge=0)
+    max_length: int | None = Field(None, ge=0)
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+    exists: bool | None = None
+
+    @field_validator("matches")
+    @classmethod
+    def _valid_regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+
+StatusExpectation = int | list[int] | str
+
+
+class Expect(StrictModel):
+    status: StatusExpectation = Field(
+        "2xx", description="a code, a list of codes, or a class such as 2xx"
+    )
+    latency_under: Duration | None = None
+    headers: dict[str, str | Matcher] = Field(default_factory=dict)
+    body_contains: str | list[str] | None = None
+    json_: dict[str, Matcher] = Field(default_factory=dict, alias="json")
+    schema_: str | None = Field(
+        None, alias="schema", description="JSON Schema file, relative to the config file"
+    )
+
+    @field_validator("status")
+    @classmethod
+    def _status_form(cls, value: StatusExpectation) -> StatusExpectation:
+        codes = value if isinstance(value, list) else [value]
+        for code in codes:
+            if isinstance(code, int):
+                if not 100 <= code <= 599:
+                    raise ValueError(f"HTTP status {code} is outside 100-599")
+            elif not re.fullmatch(r"[1-5]xx", str(code)):
+                raise ValueError(f"expected a status code or a class like 2xx, got {code!r}")
+        return value
+
+
+
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class Step(StrictModel):
+    name: str = Field(pattern=NAME_PATTERN)
+    method: HttpMethod = "GET"
+    path: str | None = None
+    url: str | None = None
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_: Any = Field(None, alias="json")
+    body: str | None = None
+    form: dict[str, str] | None = None
+    expect: Expect = Field(default_factory=Expect)
+    save: dict[str, str] = Field(default_factory=dict, description="variable -> JSONPath")
+    always_run: bool = Field(False, description="run even after an earlier step failed")
+    auth: bool = Field(True, description="send the integration's credential with this step")
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _target_and_body(self) -> Step:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("set exactly one of `path` (joined to base_url) or `url`")
+        bodies = [k for k in ("json_", "body", "form") if getattr(self, k) is not None]
+        if len(bodies) > 1:
+            raise ValueError("set at most one of `json`, `body` or `form`")
+        return self

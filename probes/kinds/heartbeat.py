@@ -1,0 +1,100 @@
+"""The `heartbeat` probe kind: inbound liveness. The integration calls the `serve` listener's
+`POST /heartbeat/<integration>/<probe>` at least every `period` (the listener records it in
+probes/heartbeats.py, which also checks signatures); the probe's scheduled run fails with
+`timeout`/`heartbeat_missed` when the last valid heartbeat is older than `period + grace`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from core.types import Duration, Secret, format_duration
+from probes.kinds.base import CheckContext, KeyPath, ProbeCommon, ProbeKind
+from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+
+if TYPE_CHECKING:
+    from probes.heartbeats import LastBeat
+    from probes.runtime import IntegrationRuntime
+
+STEP = "heartbeat"
+DEFAULT_GRACE_FRACTION = 0.2
+
+
+class HeartbeatProbe(ProbeCommon):
+    """Inbound: the integration calls the listener's /heartbeat/<integration>/<probe>; the
+    scheduled run checks that the last heartbeat is at most `period + grace` old. Its `interval`
+    defaults to `period` and its `retries` to 0 (seamwatch/configresolve.py)."""
+
+    # The docstring above is the JSON Schema's description of the kind (`seamwatch schema`).
+
+    type: Literal["heartbeat"]
+    period: Duration = Field(gt=0, description="how often the integration sends a heartbeat")
+    grace: Duration | None = Field(
+        None, ge=0, description="extra time allowed after `period`; default 20% of period"
+    )
+    secret: Secret | None = Field(
+        None, description="HMAC-SHA256 key: heartbeats must carry X-Seamwatch-Signature"
+    )
+
+    @property
+    def allowed_age(self) -> float:
+        """Seconds a heartbeat stays good: period + grace."""
+        grace = self.period * DEFAULT_GRACE_FRACTION if self.grace is None else self.grace
+        return self.period + grace
+
+    def kind_defaults(self) -> dict[str, Any]:
+        # A passive check: it runs once a period unless told otherwise, and retrying it within
+        # a run would only delay the verdict.
+        return {"interval": self.period, "retries": 0}
+
+
+def heartbeat_probes(entries: Iterable[tuple[str, object]]) -> list[tuple[str, HeartbeatProbe]]:
+    """The (key, spec) pairs of the heartbeat probes among (key, probe) pairs."""
+    return [(key, probe) for key, probe in entries if isinstance(probe, HeartbeatProbe)]
+
+
+def check(probe: HeartbeatProbe, last: LastBeat | None) -> Failure | None:
+    allowed = probe.allowed_age
+    if last is None or last.age_s <= allowed:
+        return None
+    grace = allowed - probe.period
+    window = (f"expected every {format_duration(probe.period)} "
+              f"+ {format_duration(grace)} grace")
+    when = last.at.strftime("%Y-%m-%d %H:%M:%SZ")
+    if last.received:
+        message = f"last heartbeat {format_duration(last.age_s)} ago (at {when}); {window}"
+    else:
+        message = (f"no heartbeat since seamwatch started watching "
+                   f"{format_duration(last.age_s)} ago (at {when}); {window}")
+    return Failure(Category.TIMEOUT, "heartbeat_missed", message)
+
+
+async def attempt(rt: IntegrationRuntime, probe: HeartbeatProbe, into: Attempt) -> Attempt:
+    step = StepResult(STEP, StepStatus.FAILED, latency_ms=0.0)
+    attempt = Attempt(steps=[step])
+    registry = rt.heartbeats
+    if registry is None:
+        failure: Failure | None = Failure(
+            Category.CONFIG, "no_listener",
+            "heartbeats are received by `seamwatch serve` (runner.listen); "
+            "this process cannot check them",
+        )
+    else:
+        key = f"{rt.spec.name}/{probe.name}"
+        registry.ensure(key, probe)
+        failure = check(probe, registry.last(key))
+    return attempt.conclude(failure)
+
+
+def check_config(probe: Mapping[str, Any], context: CheckContext) -> list[tuple[KeyPath, str]]:
+    """An enabled heartbeat probe needs the listener that receives its heartbeats."""
+    if context.listener_enabled or probe.get("enabled") is False:
+        return []
+    return [(("type",), "heartbeat probes need the listener that receives them; set "
+                        "`runner.listen` (for example 127.0.0.1:9465) instead of null")]
+
+
+KIND = ProbeKind("heartbeat", HeartbeatProbe, attempt, check=check_config)
