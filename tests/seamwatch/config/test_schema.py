@@ -14,11 +14,11 @@ from ruamel.yaml import YAML
 from core.types import format_duration, parse_duration
 from seamwatch.config import config_json_schema
 
-DESIGN_EXAMPLE = Path(__file__).parent / "corpus" / "valid" / "design-example.yaml"
+REFERENCE_EXAMPLE = Path(__file__).parent / "corpus" / "valid" / "reference-example.yaml"
 
 
 def _design() -> dict[str, Any]:
-    data: dict[str, Any] = YAML(typ="safe").load(DESIGN_EXAMPLE.read_text())
+    data: dict[str, Any] = YAML(typ="safe").load(REFERENCE_EXAMPLE.read_text())
     return data
 
 

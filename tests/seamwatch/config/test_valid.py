@@ -14,8 +14,8 @@ from probes.kinds.tls import TlsProbe
 from seamwatch.config import Config, load_config, resolve_config_path, summarize
 from tests.seamwatch.conftest import WriteConfig
 
-DESIGN_EXAMPLE = Path(__file__).parent / "corpus" / "valid" / "design-example.yaml"
-DESIGN_ENV = {
+REFERENCE_EXAMPLE = Path(__file__).parent / "corpus" / "valid" / "reference-example.yaml"
+REFERENCE_ENV = {
     "PAYMENTS_CLIENT_ID": "payments-probe",
     "PAYMENTS_CLIENT_SECRET": "cs-payments-9f8e7d",
     "SMTP_USER": "mailer",
@@ -26,10 +26,10 @@ DESIGN_ENV = {
 @pytest.fixture
 def design_config(tmp_path: Path) -> Config:
     path = tmp_path / "seamwatch.yaml"
-    shutil.copy(DESIGN_EXAMPLE, path)
+    shutil.copy(REFERENCE_EXAMPLE, path)
     (tmp_path / "schemas").mkdir()
     (tmp_path / "schemas" / "charges.json").write_text('{"type": "object"}')
-    return load_config(path, environ=DESIGN_ENV)
+    return load_config(path, environ=REFERENCE_ENV)
 
 
 def test_design_example_loads(design_config: Config, tmp_path: Path) -> None:
