@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import Field, model_validator
 
-from core.model import NAME_PATTERN, StrictModel
+from core.model import NAME_PATTERN, StrictModel, first_duplicate
 from core.policy import AlertPolicy
 from core.types import ByteSize, Duration
 from probes.auth.spec import AuthSpec, NoAuth
@@ -56,13 +56,11 @@ class IntegrationSpec(StrictModel):
 
     @model_validator(mode="after")
     def _unique_probes(self) -> IntegrationSpec:
-        seen: set[str] = set()
-        for probe in self.probes:
-            if probe.name in seen:
-                raise ValueError(f"duplicate probe name {probe.name!r}")
-            if probe.name == "auth" and self.auth is not None:
-                raise ValueError("probe name 'auth' is reserved for the integration's auth probe")
-            seen.add(probe.name)
+        duplicate = first_duplicate(probe.name for probe in self.probes)
+        if duplicate is not None:
+            raise ValueError(f"duplicate probe name {duplicate!r}")
+        if self.auth is not None and any(probe.name == "auth" for probe in self.probes):
+            raise ValueError("probe name 'auth' is reserved for the integration's auth probe")
         if not self.probes and (self.auth is None or isinstance(self.auth, NoAuth)):
             raise ValueError("an integration needs at least one probe or an `auth` block")
         return self

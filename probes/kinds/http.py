@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
+from core.model import first_duplicate
 from core.types import ByteSize
 from probes.http.spec import Step
 from probes.kinds.base import ProbeCommon, ProbeKind
@@ -28,11 +29,9 @@ class HttpProbe(ProbeCommon):
 
     @model_validator(mode="after")
     def _unique_steps(self) -> HttpProbe:
-        seen: set[str] = set()
-        for step in self.steps:
-            if step.name in seen:
-                raise ValueError(f"duplicate step name {step.name!r}")
-            seen.add(step.name)
+        duplicate = first_duplicate(step.name for step in self.steps)
+        if duplicate is not None:
+            raise ValueError(f"duplicate step name {duplicate!r}")
         return self
 
 
