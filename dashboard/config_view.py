@@ -2,7 +2,8 @@
 
 Masking is belt and braces: pydantic dumps `SecretStr` fields as `**********`, then every string
 left is passed through a `Redactor` holding the config's secret set (credentials, credential-like
-headers, `${…}` header values, passwords in URLs), and the storage URL's password is hidden.
+headers, every value a `${…}` reference inserted, passwords in URLs: see
+seamwatch/config/resolve.py), and the storage URL's password is hidden.
 """
 
 from __future__ import annotations

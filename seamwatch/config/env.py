@@ -26,43 +26,64 @@ _BODY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)(.*))?$", re.DOTALL)
 _ENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 
 
+Span = tuple[int, int]
+
+
 @dataclass
 class Substitution:
-    """The config data with every reference replaced, and what happened on the way."""
+    """The config data with every reference replaced, and what happened on the way.
+    `inserted` holds, per substituted value, where in the expanded text each reference's value
+    landed (start, end): every such value is a secret (seamwatch/config/resolve.py)."""
 
     data: Any
     problems: list[tuple[DataPath, str]] = field(default_factory=list)
     substituted: set[DataPath] = field(default_factory=set)
+    inserted: dict[DataPath, list[Span]] = field(default_factory=dict)
 
 
-def _expand(text: str, env: Mapping[str, str], problems: list[str], used: list[str]) -> str:
+def _value(match: re.Match[str], env: Mapping[str, str], problems: list[str],
+           used: list[str]) -> tuple[str, bool]:
+    """What one `$…` match expands to, and whether it is a variable's value."""
+    if match.group(1) is not None:
+        return "$", False
+    if match.group(3) is not None:
+        problems.append("unclosed `${`; write `${NAME}`, or `$$` for a literal `$`")
+        return match.group(0), False
+    body = match.group(2)
+    parsed = _BODY.match(body)
+    if parsed is None:
+        problems.append(
+            f"invalid variable reference `${{{body}}}`; use ${{NAME}}, ${{NAME:-default}} "
+            "or ${NAME:?message}"
+        )
+        return match.group(0), False
+    name, operator, argument = parsed.groups()
+    used.append(name)
+    value = env.get(name)
+    if operator == ":-":
+        return (value if value else argument), True
+    if operator == ":?":
+        if not value:
+            problems.append(argument or f"environment variable {name} is not set")
+            return "", True
+        return value, True
+    if value is None:
+        problems.append(f"environment variable {name} is not set")
+        return "", True
+    return value, True
+
+
+def _expand(text: str, env: Mapping[str, str], problems: list[str], used: list[str],
+            spans: list[Span] | None = None) -> str:
+    shift = 0  # how much longer the expanded text is than the original, so far
+
     def replace(match: re.Match[str]) -> str:
-        if match.group(1) is not None:
-            return "$"
-        if match.group(3) is not None:
-            problems.append("unclosed `${`; write `${NAME}`, or `$$` for a literal `$`")
-            return match.group(0)
-        body = match.group(2)
-        parsed = _BODY.match(body)
-        if parsed is None:
-            problems.append(
-                f"invalid variable reference `${{{body}}}`; use ${{NAME}}, ${{NAME:-default}} "
-                "or ${NAME:?message}"
-            )
-            return match.group(0)
-        name, operator, argument = parsed.groups()
-        used.append(name)
-        value = env.get(name)
-        if operator == ":-":
-            return value if value else argument
-        if operator == ":?":
-            if not value:
-                problems.append(argument or f"environment variable {name} is not set")
-                return ""
-            return value
-        if value is None:
-            problems.append(f"environment variable {name} is not set")
-            return ""
+        nonlocal shift
+        value, variable = _value(match, env, problems, used)
+        start = match.start() + shift
+        if variable and value and spans is not None:
+            spans.append((start, start + len(value)))
+        shift += len(value) - (match.end() - match.start())
         return value
 
     return _REFERENCE.sub(replace, text)
@@ -80,10 +101,13 @@ def substitute(data: Any, env: Mapping[str, str]) -> Substitution:
         if isinstance(node, str) and "$" in node:
             messages: list[str] = []
             used: list[str] = []
-            expanded = _expand(node, env, messages, used)
+            spans: list[Span] = []
+            expanded = _expand(node, env, messages, used, spans)
             result.problems.extend((path, message) for message in messages)
             if used:
                 result.substituted.add(path)
+            if spans:
+                result.inserted[path] = spans
             return expanded
         return node
 

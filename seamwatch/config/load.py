@@ -158,7 +158,9 @@ def _load(path: Path, environ: Mapping[str, str]) -> Config:
         issues += _validation_issues(error, data)
     issues = [i for i in issues if i in env_issues or i.path not in unusable]
     if issues or problems:
-        redactor = Redactor(data_secrets(data, substitution.substituted))
+        redactor = Redactor(
+            data_secrets(data, substitution.substituted, substitution.inserted)
+        )
         problems += [_problem(file, issue, positions, data, redactor) for issue in issues]
         raise ConfigError(problems)
     assert model is not None
@@ -179,7 +181,7 @@ def _load(path: Path, environ: Mapping[str, str]) -> Config:
         maintenance=model.maintenance,
         integrations=model.integrations,
         entries=build_entries(model.integrations, model.defaults),
-        secrets=collect_secrets(model, data, substitution.substituted),
+        secrets=collect_secrets(model, data, substitution.substituted, substitution.inserted),
     )
 
 

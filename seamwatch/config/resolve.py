@@ -4,9 +4,10 @@ of secret values to redact."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,17 @@ from core.redact import is_secret_header
 from probes.kinds.auth import AuthProbe
 from probes.run import RunPolicy
 from probes.spec import AnyProbe, IntegrationSpec, ProbeDefaults
+from seamwatch.config.env import Span
 from seamwatch.config.errors import DataPath
 
 _INHERITED = ("interval", "timeout", "retries", "max_body")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api[-_]?key|credential)", re.IGNORECASE)
 _SQLITE = re.compile(r"^(?P<dialect>sqlite[^:]*):///(?P<path>[^?]*)(?P<query>\?.*)?$")
+_URL_HEAD = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)")
+# Keys whose value names a place (not a secret even when it comes from `${…}`); so do `*_dir`
+# and `*_file` keys.
+_ADDRESS_KEYS = frozenset({"host", "port", "listen", "resolver"})
+_MISSING: Any = object()
 
 
 @dataclass(frozen=True)
@@ -142,10 +149,83 @@ def _model_secrets(node: Any) -> Iterator[str]:
             yield from _model_secrets(item)
 
 
-def data_secrets(data: Any, substituted: set[DataPath]) -> set[str]:
-    """Secret values found in the raw data: credential-named keys, headers named like credentials
-    or filled from `${…}`, and `${…}` values under credential-like keys; plus the password in
-    `storage.url`."""
+def _public_spans(value: str) -> list[Span]:
+    """Where a URL names its place: the scheme and the host and port (not the userinfo, path,
+    query or fragment), or the file path of a URL without a host (`sqlite:///data/x.db`).
+    Empty for text that is not a URL."""
+    found = _URL_HEAD.match(value)
+    if found is None:
+        return []
+    authority_start = found.start("authority")
+    authority = found.group("authority")
+    if not authority:
+        query = value.find("?", authority_start)
+        return [(0, len(value) if query < 0 else query)]
+    at = authority.rfind("@")
+    host_start = authority_start + at + 1 if at >= 0 else authority_start
+    return [(0, found.end("scheme")), (host_start, found.end("authority"))]
+
+
+def _secret_pieces(value: str, spans: list[Span]) -> Iterator[str]:
+    """The parts of `value` that `${…}` references put there, less the scheme, host and port of a
+    URL (a place is not a secret, and masking it would break links such as `dashboard_url`)."""
+    public = _public_spans(value)
+    for start, end in spans:
+        cursor = start
+        for low, high in public:
+            if high <= cursor or low >= end:
+                continue
+            if low > cursor:
+                yield value[cursor:low]
+            cursor = max(cursor, high)
+        if cursor < end:
+            yield value[cursor:end]
+
+
+def _node(tree: Any, path: DataPath) -> Any:
+    """The node at `path` in a dumped model (keys as written in the file), or _MISSING."""
+    node = tree
+    for part in path:
+        found = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        if not found:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _url_password(value: str) -> set[str]:
+    """The password of a URL's userinfo, as written, decoded, and as the Basic credential an
+    HTTP client makes of `user:password` (a server may echo that header)."""
+    if "://" not in value or "@" not in value:
+        return set()
+    try:
+        parts = urlsplit(value)
+        password, username = parts.password, parts.username
+    except ValueError:
+        return set()
+    if not password:
+        return set()
+    pair = f"{unquote(username or '')}:{unquote(password)}"
+    return {password, unquote(password), base64.b64encode(pair.encode()).decode("ascii")}
+
+
+def data_secrets(
+    data: Any,
+    substituted: set[DataPath],
+    inserted: Mapping[DataPath, list[Span]] | None = None,
+    typed: Any = _MISSING,
+) -> set[str]:
+    """Secret values found in the raw data:
+
+    * credential-named keys, headers named like credentials or filled from `${…}`, `auth.value`;
+    * every value a `${…}` reference inserted (`inserted`), wherever it is: body, json, form,
+      params, headers, URL userinfo, paths and queries, `storage.url`. Not secrets: the scheme,
+      host and port of a URL (the file path of a `sqlite:///` URL), the `host`, `port`,
+      `listen`, `resolver`, `*_dir` and `*_file` keys, and values the model reads as numbers,
+      durations, sizes or booleans (`typed`, the validated config dumped by alias; without it
+      every inserted value counts);
+    * the password in the userinfo of any URL (`https://user:pass@host`), literal or not."""
     found: set[str] = set()
 
     def walk(node: Any, path: DataPath) -> None:
@@ -155,30 +235,40 @@ def data_secrets(data: Any, substituted: set[DataPath]) -> set[str]:
         elif isinstance(node, list):
             for index, value in enumerate(node):
                 walk(value, (*path, index))
-        elif isinstance(node, str) and node and path and isinstance(path[-1], str) \
-                and "save" not in path:
-            key, parent = path[-1], path[-2] if len(path) > 1 else None
-            is_header = parent == "headers"
-            if (
-                (_SECRET_KEY.search(key) and not key.endswith(("_url", "_file", "_dir")))
-                or (parent == "auth" and key == "value")
-                or (is_header and (is_secret_header(key) or path in substituted))
-                or (path in substituted and _SECRET_KEY.search(key))
-            ):
-                found.add(node)
+        elif isinstance(node, str) and node:
+            found.update(_url_password(node))
+            if path and isinstance(path[-1], str) and "save" not in path:
+                key, parent = path[-1], path[-2] if len(path) > 1 else None
+                is_header = parent == "headers"
+                if (
+                    (_SECRET_KEY.search(key) and not key.endswith(("_url", "_file", "_dir")))
+                    or (parent == "auth" and key == "value")
+                    or (is_header and (is_secret_header(key) or path in substituted))
+                    or (path in substituted and _SECRET_KEY.search(key))
+                ):
+                    found.add(node)
+            spans = (inserted or {}).get(path)
+            if spans and not _exempt(path, typed):
+                found.update(_secret_pieces(node, spans))
 
     walk(data, ())
-    storage = data.get("storage") if isinstance(data, dict) else None
-    url = storage.get("url") if isinstance(storage, dict) else None
-    if isinstance(url, str):
-        try:
-            password = urlsplit(url).password
-        except ValueError:
-            password = None
-        if password:
-            found |= {password, unquote(password)}
     return found
 
 
-def collect_secrets(model: BaseModel, data: Any, substituted: set[DataPath]) -> frozenset[str]:
-    return frozenset(s for s in {*_model_secrets(model), *data_secrets(data, substituted)} if s)
+def _exempt(path: DataPath, typed: Any) -> bool:
+    """An inserted value that names a place or is not text is not a secret."""
+    if path and (path[-1] in _ADDRESS_KEYS or str(path[-1]).endswith(("_dir", "_file"))):
+        return True
+    if typed is _MISSING:
+        return False
+    leaf = _node(typed, path)
+    return leaf is not _MISSING and leaf is not None and not isinstance(leaf, (str, SecretStr))
+
+
+def collect_secrets(
+    model: BaseModel, data: Any, substituted: set[DataPath],
+    inserted: Mapping[DataPath, list[Span]] | None = None,
+) -> frozenset[str]:
+    typed = model.model_dump(mode="python", by_alias=True)
+    found = {*_model_secrets(model), *data_secrets(data, substituted, inserted, typed)}
+    return frozenset(s for s in found if s)

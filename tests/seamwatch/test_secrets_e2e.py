@@ -1,12 +1,16 @@
 """Canary secrets planted in the environment, the config, auth and headers never reach the
 database, the logs, `once` output (table, JSON, JUnit), `status`, or alert emails — even when the
-server echoes them back in response bodies and error messages."""
+server echoes them back in response bodies and error messages, and whatever part of a request
+(body, json, form, params, URL userinfo) a `${…}` value fills."""
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -105,3 +109,96 @@ def test_canaries_never_leak(tmp_path: Path, api_url: str, smtp: SmtpServer) -> 
     for _, message in smtp.collector.messages:
         _assert_clean("alert email", message.as_bytes())
     assert "***" in once.stdout  # the echoed token was masked, not silently dropped
+
+
+# ------------------------------------------------------------------------------- ${…} values
+
+# Values that are secrets only because they come from `${…}`.
+PAYLOADS = {
+    "CANARY_JSON": "Jj2Ha-json-canary-6b0e",
+    "CANARY_FORM": "Ff8Ok-form-canary-31c9",
+    "CANARY_BODY": "Bb4Yd-body-canary-9a7f",
+    "CANARY_PARAM": "Pp6Lm-param-canary-0d55",
+    "CANARY_PW": "Uu1Gs-userinfo-pw-c4e2",
+}
+HEAD = """
+storage: {{url: "sqlite:///runs.db"}}
+runner: {{listen: null}}
+defaults: {{interval: 200ms, retries: 0, alerts: {{failure_threshold: 1}}}}
+email:
+  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none, username: {user},
+          password: "${{SMTP_PASSWORD}}"}}
+  from: alerts@example.test
+  to: [oncall@example.test]
+  group_wait: 0s
+integrations:
+"""
+
+
+def _no_form(where: str, data: bytes, secrets: dict[str, str]) -> None:
+    for name, secret in secrets.items():
+        forms = [*_forms(secret), quote(secret, safe="").encode(),
+                 base64.b64encode(f"user:{secret}".encode()).rstrip(b"=")]
+        for form in forms:
+            assert form not in data, f"{name} leaked into {where}"
+
+
+def _exercise(config: Path, env: dict[str, str], smtp: SmtpServer) -> tuple[
+        list[dict[str, Any]], dict[str, bytes]]:
+    """`once` (JSON, JUnit, table), `serve` until an alert email, `status` and `check`: the
+    results of `once --json` and every output, file and email by name."""
+    junit = config.parent / "junit.xml"
+    once = run_cli(["--log-level", "DEBUG", "once", "-c", str(config), "--json",
+                    "--junit", str(junit)], env=env)
+    assert once.returncode == 1, once.stderr
+    table = run_cli(["once", "-c", str(config)], env=env)
+    with ServeProcess(config, env=env, log_level="DEBUG") as serve:
+        wait_until(lambda: len(smtp.collector.messages) >= 1, what="an alert email")
+        assert serve.terminate() == 0
+    status = run_cli(["status", "-c", str(config), "--json"], env=env)
+    check = run_cli(["check", "-c", str(config)], env=env)
+    outputs = {
+        "once --json stdout": once.stdout, "once stderr": once.stderr,
+        "once table": table.stdout + table.stderr, "serve log": serve.log,
+        "status": status.stdout + status.stderr, "check": check.stdout + check.stderr,
+    }
+    found = {where: text.encode() for where, text in outputs.items()}
+    found["junit report"] = junit.read_bytes()
+    for file in config.parent.glob("runs.db*"):
+        found[file.name] = file.read_bytes()
+    assert smtp.collector.messages
+    for index, (_, message) in enumerate(smtp.collector.messages):
+        found[f"alert email {index}"] = message.as_bytes()
+    return json.loads(once.stdout), found
+
+
+def test_substituted_values_never_leak(tmp_path: Path, api_url: str, smtp: SmtpServer) -> None:
+    """A `${…}` value is a secret wherever it goes: body, json, form, params, URL userinfo. The
+    server echoes each back; none reaches any output."""
+    host_port = api_url.removeprefix("http://")
+    config = tmp_path / "seamwatch.yaml"
+    config.write_text(HEAD.format(smtp_port=smtp.port, user=USER) + f"""
+  - name: payloads
+    base_url: {api_url}
+    probes:
+      - name: json
+        steps: [{{name: post, method: POST, path: /echo, json: {{k: "${{CANARY_JSON}}"}},
+                  expect: {{json: {{"$.body.k": {{equals: "x"}}}}}}}}]
+      - name: form
+        steps: [{{name: post, method: POST, path: /echo, form: {{k: "${{CANARY_FORM}}"}},
+                  expect: {{json: {{"$.body.k": {{equals: "x"}}}}}}}}]
+      - name: body
+        steps: [{{name: post, method: POST, path: /echo, body: "${{CANARY_BODY}}",
+                  expect: {{json: {{"$.body": {{equals: "x"}}}}}}}}]
+      - name: params
+        steps: [{{name: post, method: POST, path: /echo, params: {{k: "${{CANARY_PARAM}}"}},
+                  body: "plain", expect: {{json: {{"$.query.k": {{equals: "x"}}}}}}}}]
+      - name: userinfo
+        steps: [{{name: echo,
+                  url: "http://user:${{CANARY_PW}}@{host_port}/echo-auth?status=500"}}]
+""")
+    results, outputs = _exercise(config, {**CANARIES, **PAYLOADS}, smtp)
+    assert [r["status"] for r in results] == ["failed"] * 5
+    assert all("***" in (r["message"] or "") for r in results), results
+    for where, data in outputs.items():
+        _no_form(where, data, PAYLOADS)

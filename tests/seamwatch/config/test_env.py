@@ -152,3 +152,77 @@ def test_malformed_dotenv_is_a_problem_in_that_file(
     assert [str(p) for p in caught.value.problems] == [
         f"{tmp_path / '.env'}:2:1: expected KEY=VALUE"
     ]
+
+
+PAYLOAD_CONFIG = """\
+    storage: {url: "postgresql+psycopg://sw:${PG_PW}@${PG_HOST}:5432/sw"}
+    runner: {listen: "127.0.0.1:${LISTEN_PORT}"}
+    email:
+      smtp: {host: "${SMTP_HOST}", port: "${SMTP_PORT}"}
+      from: alerts@example.com
+      dashboard_url: "http://${DASH_HOST}:${DASH_PORT}/"
+    integrations:
+      - name: shop
+        base_url: "https://${API_HOST}/v1/${PATH_TOKEN}"
+        interval: "${INTERVAL}"
+        probes:
+          - name: flow
+            steps:
+              - {name: a, method: POST, path: /x, json: {k: "${JSON_V}", n: ["${JSON_LIST}"]}}
+              - {name: b, method: POST, path: /x, form: {k: "${FORM_V}"}}
+              - {name: c, method: POST, path: /x, body: "prefix ${BODY_V} suffix"}
+              - {name: d, path: /x, params: {k: "${PARAM_V}"}}
+              - {name: e, url: "https://${URL_USER}:${URL_PW}@other.example/x"}
+              - {name: f, url: "https://user:literal-url-pw@third.example/x"}
+"""
+PAYLOAD_SECRETS = {
+    "PG_PW": "pg-pw-canary-1", "PATH_TOKEN": "path-token-canary-2", "JSON_V": "json-canary-3",
+    "JSON_LIST": "json-list-canary-4", "FORM_V": "form-canary-5", "BODY_V": "body-canary-6",
+    "PARAM_V": "param-canary-7", "URL_USER": "url-user-canary-8", "URL_PW": "url-pw-canary-9",
+}
+PLACES = {
+    "PG_HOST": "pg.example", "LISTEN_PORT": "9465", "SMTP_HOST": "smtp.example",
+    "SMTP_PORT": "2525", "DASH_HOST": "dash.example", "DASH_PORT": "8501",
+    "API_HOST": "api.example", "INTERVAL": "150s",
+}
+
+
+def test_every_substituted_value_is_a_secret_but_places_and_numbers(
+    write_config: WriteConfig,
+) -> None:
+    """Whatever part of the config a `${…}` value fills (body, json, form, params, URL userinfo
+    and path, storage.url) it is a secret; a URL's host and port, `host`/`listen` and values the
+    model reads as numbers or durations are not (masking them would break links and logs)."""
+    config = load_config(write_config(PAYLOAD_CONFIG), environ={**PAYLOAD_SECRETS, **PLACES})
+    assert set(PAYLOAD_SECRETS.values()) <= config.secrets
+    assert "literal-url-pw" in config.secrets  # a literal password in URL userinfo
+    assert not set(PLACES.values()) & config.secrets
+    assert not any(place in secret for secret in config.secrets for place in PLACES.values())
+    text = repr(config) + summarize(config)
+    assert not any(secret in text for secret in PAYLOAD_SECRETS.values())
+
+
+def test_substituted_values_are_secrets_in_config_errors_too(write_config: WriteConfig) -> None:
+    """A config with a problem is reported with every `${…}` value masked (no model to say what
+    is a number, so every inserted value counts)."""
+    path = write_config("""\
+        integrations:
+          - name: shop
+            base_url: https://shop.example
+            probes:
+              - name: flow
+                retries: "${BODY_V}"
+                steps: [{name: a, method: POST, path: /x, body: "${BODY_V}"}]
+    """)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={"BODY_V": "body-canary-in-error"})
+    text = "\n".join(str(p) for p in caught.value.problems)
+    assert "retries" in text and "body-canary-in-error" not in text
+
+
+def test_substitution_records_where_each_value_landed() -> None:
+    result = substitute({"a": "x${HOST}y$${PORT}z${PORT}"}, ENV)
+    assert result.data == {"a": "xapi.exampley${PORT}z8443"}
+    value = result.data["a"]
+    assert [value[s:e] for s, e in result.inserted[("a",)]] == ["api.example", "8443"]
+

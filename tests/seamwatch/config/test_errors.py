@@ -76,7 +76,8 @@ def test_secret_input_is_never_echoed(write_config: WriteConfig) -> None:
         "4:52: integrations[shop].auth.password: expected a string, got a list",
         "5:30: integrations[shop].headers.Authorization: expected a string, got a number",
         "5:48: integrations[shop].headers.X-Cost: expected a string, got a number",
-        "8:18: integrations[shop].probes[p].retries: expected a whole number, got 'tok-zz-9876'",
+        # every `${…}` value is a secret, even where a number was expected
+        "8:18: integrations[shop].probes[p].retries: expected a whole number, got '***'",
     ]
 
 
