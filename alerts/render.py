@@ -62,7 +62,8 @@ def _headline(kind: str, p: Mapping[str, Any]) -> str:
     return f"{key} — {cause}"
 
 
-def _subject(kind: str, payloads: Sequence[Mapping[str, Any]]) -> str:
+def _subject(kind: str, payloads: Sequence[Mapping[str, Any]], redactor: Redactor) -> str:
+    """One line, redacted whole and then cut to SUBJECT_MAX characters."""
     tag = _TAG[kind]
     first = _headline(kind, payloads[0])
     if kind == "reminder":
@@ -72,8 +73,7 @@ def _subject(kind: str, payloads: Sequence[Mapping[str, Any]]) -> str:
     else:
         still = " still firing" if kind == "reminder" else ""
         subject = f"[{tag}] {len(payloads)} alerts{still}: {first}, +{len(payloads) - 1} more"
-    subject = " ".join(subject.split())
-    return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1] + "…"
+    return redactor.redact_and_cut(" ".join(subject.split()), SUBJECT_MAX)
 
 
 def _alert_view(
@@ -136,11 +136,11 @@ def render_group(
         "dashboard_url": dashboard_url,
         "flap_window": format_duration(flap_window_s),
     }
-    subject = _subject(kind, payloads)
+    subject = _subject(kind, payloads, redactor)
     text = _TEXT.render(context)
     html = _HTML.render(context)
     return Rendered(
-        redactor.redact(subject) or subject,
+        subject,
         redactor.redact(text) or text,
         redactor.redact(html) or html,
     )

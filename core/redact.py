@@ -3,6 +3,10 @@
 Secrets come from the config (auth credentials, credential-like headers, passwords) and from run
 time (access tokens, rotated refresh tokens). A server that echoes a secret back in a body or an
 error message must not get it into the database, logs, emails or reports.
+
+Text is redacted whole and cut afterwards, never the other way round: a cut before redaction can
+split a secret, and the part before the cut no longer matches. `Redactor.redact_and_cut` is the
+one way to shorten text that may hold a secret; `cut` is only for text that is already redacted.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
+ELLIPSIS = "…"
 # Header names whose values are credentials whatever their source.
 _SECRET_HEADER = re.compile(
     r"^(authorization|proxy-authorization|cookie|set-cookie|.*-key|.*-token|.*-secret|x-api-key)$",
@@ -31,6 +36,16 @@ def is_secret_header(name: str) -> bool:
     return bool(_SECRET_HEADER.match(name))
 
 
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, the last one an ellipsis when it was cut.
+
+    Only for text that is already redacted (or can hold no secret): anything else goes through
+    `Redactor.redact_and_cut`, which redacts the whole text first."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)] + ELLIPSIS
+
+
 class Redactor:
     """Replaces every known secret (and its URL-encoded and base64 forms) with `***`.
 
@@ -42,6 +57,7 @@ class Redactor:
         self._static: set[str] = set()
         self._transient: OrderedDict[str, None] = OrderedDict()
         self._pattern: re.Pattern[str] | None = None
+        self._longest = 0  # the longest form in the pattern
         self._dirty = False
         for secret in secrets:
             self.add(secret)
@@ -74,6 +90,10 @@ class Redactor:
             self._dirty = True
 
     def _compiled(self) -> re.Pattern[str] | None:
+        return self._compiled_with_longest()[0]
+
+    def _compiled_with_longest(self) -> tuple[re.Pattern[str] | None, int]:
+        """The pattern and the length of its longest form, read together."""
         with self._lock:
             if self._dirty:
                 every = set(self._static)
@@ -82,8 +102,9 @@ class Redactor:
                 ordered = sorted(every, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) \
                     if ordered else None
+                self._longest = len(ordered[0]) if ordered else 0
                 self._dirty = False
-            return self._pattern
+            return self._pattern, self._longest
 
     def __contains__(self, value: str) -> bool:
         return value in self._static or value in self._transient
@@ -93,3 +114,33 @@ class Redactor:
         if not text or pattern is None:
             return text
         return pattern.sub(MASK, text)
+
+    def redact_and_cut(self, text: str | None, limit: int) -> str:
+        """`text` redacted as a whole, then cut to `limit` characters (see `cut`).
+
+        Only as much of `text` is scanned as the result needs: the next secret is looked for in a
+        window that reaches one secret's length past the characters still wanted, so a secret that
+        straddles the cut is found whole and masked, and a megabyte body costs no more than its
+        first few hundred characters."""
+        if not text:
+            return ""
+        pattern, longest = self._compiled_with_longest()
+        if pattern is None:
+            return cut(text, limit)
+        out: list[str] = []
+        size = pos = 0
+        end = len(text)
+        while size <= limit and pos < end:
+            need = limit + 1 - size  # one more than fits, to know whether to cut
+            found = pattern.search(text, pos, min(end, pos + need + longest))
+            if found is None or found.start() >= pos + need:
+                piece = text[pos: pos + need]
+                out.append(piece)
+                size += len(piece)
+                pos += len(piece)
+                continue
+            out.append(text[pos: found.start()])
+            out.append(MASK)
+            size += found.start() - pos + len(MASK)
+            pos = found.end()
+        return cut("".join(out), limit)

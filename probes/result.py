@@ -3,11 +3,15 @@ alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from core.redact import Redactor
+
+# The longest failure message kept: redacted whole, then cut (core/redact.py).
+MESSAGE_MAX = 500
 
 
 class Category(StrEnum):
@@ -48,11 +52,9 @@ class Failure:
     reason: str
     message: str
 
-    def redacted(self, redact: Callable[[str], str | None], max_len: int | None = None) -> Failure:
-        """This failure with `redact` applied to its message (and the message capped)."""
-        message = redact(self.message) or ""
-        if max_len is not None and len(message) > max_len:
-            message = message[: max_len - 1] + "…"
+    def redacted(self, redactor: Redactor, max_len: int = MESSAGE_MAX) -> Failure:
+        """This failure with its whole message redacted, then cut to `max_len` characters."""
+        message = redactor.redact_and_cut(self.message, max_len)
         return self if message == self.message else Failure(self.category, self.reason, message)
 
 
@@ -102,6 +104,11 @@ class StepResult:
     phases: PhaseTimings = field(default_factory=PhaseTimings)
     rate_limit: RateLimit | None = None
     failure: Failure | None = None
+
+    def redact(self, redactor: Redactor) -> None:
+        """Redact (then cut) this step's failure message in place."""
+        if self.failure is not None:
+            self.failure = self.failure.redacted(redactor)
 
 
 @dataclass(slots=True)

@@ -64,7 +64,7 @@ async def _guarded_attempt(rt: IntegrationRuntime, probe: ProbeCommon, into: Att
                 "probe %s/%s raised %s", rt.spec.name, probe.name, type(exc).__name__,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-        return Attempt(failure=failure.redacted(rt.redactor.redact))
+        return Attempt(failure=failure.redacted(rt.redactor))
 
 
 def _hung_step(probe: ProbeCommon, cut_short: Attempt) -> str | None:
@@ -136,6 +136,11 @@ async def run_probe(
             failed_step=hung if in_attempt else attempt.failed_step,
         )
     latency_ms = (time.perf_counter() - attempt_started) * 1000.0
+    # Every kind's messages leave the run redacted whole, then cut (core/redact.py).
+    for recorded in attempt.steps:
+        recorded.redact(rt.redactor)
+    if attempt.failure is not None:
+        attempt.failure = attempt.failure.redacted(rt.redactor)
     result = ProbeResult(
         integration=rt.spec.name,
         probe=probe.name,

@@ -7,7 +7,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
+from core.redact import cut
 from probes.result import ProbeResult, RunStatus
+
+# The table's message column. Messages are redacted whole before they are stored or returned
+# (probes/run.py), so cutting them here cannot split a secret.
+MESSAGE_COLUMN = 80
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -26,7 +31,7 @@ def _ms(value: float | None) -> str:
 def results_table(results: Sequence[ProbeResult]) -> str:
     rows = [
         (r.integration, r.probe, str(r.status), r.category, r.reason, _ms(r.latency_ms),
-         r.failed_step, (r.message or r.degraded_reason or "")[:80])
+         r.failed_step, cut(r.message or r.degraded_reason or "", MESSAGE_COLUMN))
         for r in results
     ]
     table = render_table(

@@ -59,6 +59,7 @@ OAUTH_ERRORS = frozenset(
     }
 )
 _MAX_DETAIL = 300
+_MAX_CODE = 60
 
 
 def transport_failure(exc: Exception) -> Failure:
@@ -117,8 +118,7 @@ class TokenGrant:
         return headers
 
     def _fail(self, failure: Failure, exchange: Exchange | None, latency_ms: float) -> AuthError:
-        failure = Failure(failure.category, failure.reason, self.redactor.redact(failure.message)
-                          or "")
+        failure = failure.redacted(self.redactor)
         step = StepResult(STEP_NAME, StepStatus.FAILED, latency_ms=latency_ms, failure=failure)
         if exchange is not None:
             step.http_status = exchange.status
@@ -144,7 +144,8 @@ class TokenGrant:
         token = payload.get("access_token") if payload is not None else None
         if not 200 <= exchange.status < 300 or (payload is not None and "error" in payload
                                                  and not token):
-            raise self._fail(_http_failure(exchange, payload), exchange, exchange.latency_ms)
+            failure = _http_failure(exchange, payload, self.redactor)
+            raise self._fail(failure, exchange, exchange.latency_ms)
         if exchange.truncated or payload is None or not isinstance(token, str) or not token:
             what = "is not a JSON object" if payload is None else "has no access_token"
             failure = Failure(Category.SCHEMA, "invalid_token_response",
@@ -197,16 +198,19 @@ def _expiry(payload: dict[str, Any], token: str, obtained_at: float) -> float | 
     return obtained_at + seconds
 
 
-def _http_failure(exchange: Exchange, payload: dict[str, Any] | None) -> Failure:
+def _http_failure(
+    exchange: Exchange, payload: dict[str, Any] | None, redactor: Redactor
+) -> Failure:
+    """The server's `error` and `error_description` are redacted whole, then cut."""
     status = exchange.status
     code = payload.get("error") if payload is not None else None
     code = code if isinstance(code, str) else None
     detail = payload.get("error_description") if payload is not None else None
     message = f"token endpoint answered HTTP {status}"
     if code:
-        message += f": {code[:60]}"
+        message += f": {redactor.redact_and_cut(code, _MAX_CODE)}"
     if isinstance(detail, str) and detail:
-        message += f" ({detail[:_MAX_DETAIL]})"
+        message += f" ({redactor.redact_and_cut(detail, _MAX_DETAIL)})"
     reason = f"token_http_{status}"
     if status == 429 or (status == 503 and "retry-after" in exchange.headers):
         return Failure(Category.RATE_LIMITED, reason, message)

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from core.redact import Redactor
 from probes.certs import days_left
 from probes.classify import classify_exception, classify_status
 from probes.credentials import AuthError, Credential
@@ -95,7 +96,7 @@ async def run_http_attempt(
             if result.status is StepStatus.FAILED:
                 result.status = StepStatus.OK
             continue
-        result.failure = result.failure.redacted(rt.redactor.redact)
+        result.redact(rt.redactor)
         if attempt.failure is None:
             attempt.failure = result.failure
             attempt.failed_step = step.name
@@ -207,8 +208,9 @@ def _text(exchange: _Exchange) -> str:
     return exchange.body.decode(exchange.response.charset_encoding or "utf-8", errors="replace")
 
 
-def _with_snippet(failure: Failure, exchange: _Exchange) -> Failure:
-    snippet = " ".join(_text(exchange)[: _SNIPPET * 2].split())[:_SNIPPET]
+def _with_snippet(failure: Failure, exchange: _Exchange, redactor: Redactor) -> Failure:
+    # The whole body is redacted before it is cut (core/redact.py), so no secret is split.
+    snippet = redactor.redact_and_cut(" ".join(_text(exchange).split()), _SNIPPET)
     if not snippet:
         return failure
     return Failure(failure.category, failure.reason, f"{failure.message}: {snippet}")
@@ -223,7 +225,8 @@ def _evaluate(
     failure: Failure | None = None
     if not status_ok(expect.status, status):
         failure = classify_status(status, exchange.response.headers)
-        failure = _with_snippet(failure or status_mismatch(expect.status, status), exchange)
+        failure = _with_snippet(failure or status_mismatch(expect.status, status), exchange,
+                                rt.redactor)
     if exchange.too_large:
         return failure or Failure(
             Category.SCHEMA, "body_too_large", f"body larger than max_body ({probe.max_body} bytes)"

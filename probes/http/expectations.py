@@ -29,16 +29,16 @@ from probes.http.spec import Matcher, StatusExpectation
 from probes.http.templating import Scope
 from probes.result import Category, Failure
 
-_SHOW = 80
 _COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
 def show(value: Any) -> str:
+    """`value` as JSON text, whole: it may hold an echoed secret, so it is not cut here. The
+    failure message it goes into is redacted whole and then cut (Failure.redacted)."""
     try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
+        return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= _SHOW else text[: _SHOW - 1] + "…"
+        return repr(value)
 
 
 # ---------------------------------------------------------------------------------------- status

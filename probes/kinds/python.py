@@ -52,7 +52,7 @@ async def attempt(rt: IntegrationRuntime, probe: PythonProbe, into: Attempt) -> 
     failure = await call(rt, probe.name, probe.callable_, probe.args, probe.timeout)
     step.latency_ms = (perf_counter() - started) * 1000.0
     if failure is not None:
-        failure = failure.redacted(rt.redactor.redact, MAX_MESSAGE)
+        failure = failure.redacted(rt.redactor, MAX_MESSAGE)
     return attempt.conclude(failure)
 
 

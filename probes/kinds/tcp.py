@@ -83,7 +83,7 @@ async def _exchange(probe: TcpProbe, step: StepResult) -> Failure | None:
             return None
         if not reply:
             return Failure(Category.CONNECTION, "closed_early", "connection closed without a reply")
-        text = reply[:200].decode("utf-8", errors="replace")
+        text = reply.decode("utf-8", errors="replace")  # cut after redaction (probes/run.py)
         return Failure(Category.ASSERTION, "content_mismatch",
                        f"reply does not contain {show(probe.expect_contains)}: {show(text)}")
     finally:

@@ -72,11 +72,18 @@ def _join(options: list[str]) -> str:
     return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " or " + unique[-1]
 
 
+_SHOWN_MAX = 60
+
+
 def _shown(value: Any, secret: bool) -> str:
     if secret or isinstance(value, (dict, list)) or value is MISSING:
         return ""
     text = repr(value)
-    return f", got {text if len(text) <= 60 else text[:57] + '...'}"
+    if len(text) > _SHOWN_MAX:
+        # Not cut: the messages are redacted after they are made, and a cut could split a
+        # secret so that its first part no longer matches (core/redact.py).
+        return f", got a value of {len(text)} characters"
+    return f", got {text}"
 
 
 def _suggestion(model: type[BaseModel] | None, key: str) -> str:

@@ -1,7 +1,7 @@
 """Canary secrets planted in the environment, the config, auth and headers never reach the
 database, the logs, `once` output (table, JSON, JUnit), `status`, or alert emails — even when the
-server echoes them back in response bodies and error messages, and whatever part of a request
-(body, json, form, params, URL userinfo) a `${…}` value fills."""
+server echoes them back in response bodies and error messages, exactly where a message is cut,
+and whatever part of a request (body, json, form, params, URL userinfo) a `${…}` value fills."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from urllib.parse import quote
 import pytest
 
 from tests.support.cli import ServeProcess, run_cli, wait_until
-from tests.support.servers import UvicornThread
+from tests.support.oauth_app import OAuthServer
+from tests.support.servers import RawTcpServer, UvicornThread
 from tests.support.smtp import PASSWORD, USER, SmtpServer, authenticator, start_smtp
-from tests.support.testapi import TestApi
+from tests.support.testapi import TestApi, padded_echo
 
 CANARIES = {
     "CANARY_TOKEN": "canary-bearer-7c1e9a55d2",
@@ -111,8 +112,15 @@ def test_canaries_never_leak(tmp_path: Path, api_url: str, smtp: SmtpServer) -> 
     assert "***" in once.stdout  # the echoed token was masked, not silently dropped
 
 
-# ------------------------------------------------------------------------------- ${…} values
+# ------------------------------------------------------------------ straddles and ${…} values
 
+# Secrets a server echoes so that a message cut (snippet 200, expectation value 80, schema message
+# 200, OAuth error_description 300, tcp reply 200) would fall inside them.
+STRADDLERS = {
+    "CANARY_STRADDLE": "Zq7Xw-straddle-key-4e1b9c",
+    "CANARY_CLIENT_SECRET": "Kp3Vn-client-secret-88d2a",
+    "CANARY_TCP": "Tt5Ru-tcp-echoed-secret-1f",
+}
 # Values that are secrets only because they come from `${…}`.
 PAYLOADS = {
     "CANARY_JSON": "Jj2Ha-json-canary-6b0e",
@@ -121,6 +129,7 @@ PAYLOADS = {
     "CANARY_PARAM": "Pp6Lm-param-canary-0d55",
     "CANARY_PW": "Uu1Gs-userinfo-pw-c4e2",
 }
+CLIENT_ID = "c" * 280  # puts the echoed client secret across the 300-character cut
 HEAD = """
 storage: {{url: "sqlite:///runs.db"}}
 runner: {{listen: null}}
@@ -133,6 +142,12 @@ email:
   group_wait: 0s
 integrations:
 """
+
+
+def _no_prefix(where: str, data: bytes, secrets: dict[str, str]) -> None:
+    for name, secret in secrets.items():
+        for n in range(6, len(secret) + 1):
+            assert secret[:n].encode() not in data, f"{name} (its first {n} chars) leaked: {where}"
 
 
 def _no_form(where: str, data: bytes, secrets: dict[str, str]) -> None:
@@ -202,3 +217,68 @@ def test_substituted_values_never_leak(tmp_path: Path, api_url: str, smtp: SmtpS
     assert all("***" in (r["message"] or "") for r in results), results
     for where, data in outputs.items():
         _no_form(where, data, PAYLOADS)
+
+
+@pytest.fixture
+def oauth_echo_url() -> Iterator[str]:
+    server = OAuthServer(mode="echo_error")
+    with UvicornThread(server.app) as thread:
+        yield f"{thread.url}/oauth/token"
+
+
+@pytest.fixture
+def tcp_echo_port() -> Iterator[int]:
+    with RawTcpServer(padded_echo(190)) as server:
+        yield server.port
+
+
+def test_no_part_of_a_secret_survives_a_cut(
+    tmp_path: Path, api_url: str, oauth_echo_url: str, tcp_echo_port: int, smtp: SmtpServer,
+) -> None:
+    """Every cut falls inside an echoed secret (response snippet 200, expectation value 80,
+    schema message 200, OAuth error_description 300, tcp reply 200): no part of it reaches the
+    database, the logs, `once` (JSON, table, JUnit), `status`, `check` or the alert emails."""
+    (tmp_path / "you_sent.schema.json").write_text(
+        '{"type": "object", "properties": {"you_sent": {"type": "integer"}}}')
+    config = tmp_path / "seamwatch.yaml"
+    config.write_text(HEAD.format(smtp_port=smtp.port, user=USER) + f"""
+  - name: cutter
+    base_url: {api_url}
+    headers: {{X-Api-Key: "${{CANARY_STRADDLE}}"}}
+    probes:
+      - name: snippet-200
+        steps: [{{name: echo, path: /echo-at,
+                  params: {{header: x-api-key, pad: 180, status: 500}}}}]
+      - name: value-80
+        steps:
+          - name: echo
+            path: /echo-at
+            params: {{header: x-api-key, pad: 74}}
+            expect: {{json: {{"$.you_sent": {{equals: "something else"}}}}}}
+      - name: schema-200
+        steps:
+          - name: echo
+            path: /echo-at
+            params: {{header: x-api-key, pad: 195}}
+            expect: {{schema: you_sent.schema.json}}
+      - name: tcp-200
+        type: tcp
+        host: 127.0.0.1
+        port: {tcp_echo_port}
+        send: "${{CANARY_TCP}}\\n"
+        expect_contains: "nope"
+  - name: tokens
+    base_url: {api_url}
+    auth: {{type: oauth2_client_credentials, token_url: "{oauth_echo_url}",
+            client_id: "{CLIENT_ID}", client_secret: "${{CANARY_CLIENT_SECRET}}"}}
+""")
+    results, outputs = _exercise(config, {**CANARIES, **STRADDLERS}, smtp)
+    reasons = {(r["integration"], r["probe"]): r["reason"] for r in results}
+    assert reasons == {
+        ("cutter", "snippet-200"): "http_500", ("cutter", "value-80"): "value_mismatch",
+        ("cutter", "schema-200"): "schema_violation", ("cutter", "tcp-200"): "content_mismatch",
+        ("tokens", "auth"): "invalid_client",
+    }
+    assert all("***" in (r["message"] or "") for r in results), results
+    for where, data in outputs.items():
+        _no_prefix(where, data, STRADDLERS)

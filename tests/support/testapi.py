@@ -12,6 +12,8 @@ Routes (all under the server's base URL):
   a token in `TestApi.forbidden_tokens`)
 - `/echo-auth?status=N` echoes the request's Authorization header in the body (redaction tests)
 - `/echo` POST echoes the JSON, form or text body and the query string
+- `/echo-at?header=NAME&pad=N&status=S` answers `{"you_sent": "p" * N + <that request header>}`
+  (puts an echoed secret exactly where a message would be cut)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import json
 import socket
 import struct
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -75,6 +77,7 @@ class TestApi:
             Route("/protected", self.protected),
             Route("/echo-auth", self.echo_auth),
             Route("/echo", self.echo, methods=["POST", "PUT"]),
+            Route("/echo-at", self.echo_at),
         ])
 
     async def list_items(self, request: Request) -> Response:
@@ -191,6 +194,12 @@ class TestApi:
         status = int(request.query_params.get("status", "200"))
         return JSONResponse({"you_sent": request.headers.get("authorization")}, status_code=status)
 
+    async def echo_at(self, request: Request) -> Response:
+        status = int(request.query_params.get("status", "200"))
+        pad = "p" * int(request.query_params.get("pad", "0"))
+        value = request.headers.get(request.query_params.get("header", "authorization"), "")
+        return JSONResponse({"you_sent": pad + value}, status_code=status)
+
     async def echo(self, request: Request) -> Response:
         raw = await request.body()
         kind = request.headers.get("content-type", "")
@@ -251,6 +260,22 @@ def garbage(conn: socket.socket) -> None:
     conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\x00\xff\xfe garbage \x01\x02\r\n\r\n")
     while conn.recv(4096):
         pass
+
+
+def padded_echo(pad: int) -> Callable[[socket.socket], None]:
+    """A line protocol that answers `"p" * pad` and the line it got back (then hangs up)."""
+
+    def handle(conn: socket.socket) -> None:
+        data = b""
+        while b"\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        conn.sendall(b"p" * pad + data)
+        conn.close()
+
+    return handle
 
 
 def tcp_echo_banner(conn: socket.socket) -> None:

@@ -226,3 +226,19 @@ def test_substitution_records_where_each_value_landed() -> None:
     value = result.data["a"]
     assert [value[s:e] for s, e in result.inserted[("a",)]] == ["api.example", "8443"]
 
+
+def test_a_long_secret_in_a_config_error_is_not_cut_in_half(write_config: WriteConfig) -> None:
+    """A value too long to show whole is described, not cut: a cut would leave a secret's
+    first part, which redaction no longer recognises."""
+    secret = "long-secret-" + "x7" * 40
+    path = write_config("""\
+        integrations:
+          - name: shop
+            base_url: https://shop.example
+            retries: "${LONG}"
+            probes: [{name: flow, steps: [{name: a, path: /x}]}]
+    """)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={"LONG": secret})
+    text = "\n".join(str(p) for p in caught.value.problems)
+    assert "retries" in text and secret[:12] not in text
