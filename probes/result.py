@@ -10,7 +10,7 @@ from typing import Any
 
 from core.redact import Redactor
 
-# The longest failure message kept: redacted whole, then cut (core/redact.py).
+# The longest failure message (or step note) kept: redacted whole, then cut (core/redact.py).
 MESSAGE_MAX = 500
 
 
@@ -104,11 +104,16 @@ class StepResult:
     phases: PhaseTimings = field(default_factory=PhaseTimings)
     rate_limit: RateLimit | None = None
     failure: Failure | None = None
+    # What the step noticed that is not a failure, e.g. a redirect to another origin where the
+    # credential was withheld. Stored as the step's message when it has no failure.
+    note: str | None = None
 
     def redact(self, redactor: Redactor) -> None:
-        """Redact (then cut) this step's failure message in place."""
+        """Redact (then cut) this step's failure message and note in place."""
         if self.failure is not None:
             self.failure = self.failure.redacted(redactor)
+        if self.note:
+            self.note = redactor.redact_and_cut(self.note, MESSAGE_MAX)
 
 
 @dataclass(slots=True)
@@ -202,7 +207,7 @@ class ProbeResult:
                     "rate_limit": None if s.rate_limit is None else asdict(s.rate_limit),
                     "category": str(s.failure.category) if s.failure else None,
                     "reason": s.failure.reason if s.failure else None,
-                    "message": s.failure.message if s.failure else None,
+                    "message": s.failure.message if s.failure else s.note,
                 }
                 for s in self.steps
             ],

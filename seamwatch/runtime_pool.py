@@ -32,6 +32,7 @@ def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redact
             config.base_dir,
             max_connections=config.runner.concurrency,
             timeout_s=_integration_timeout(config, integration.name),
+            redactor=redactor,
         ),
         credentials=build_provider(
             integration.auth, integration=integration.name, redactor=redactor,

@@ -7,6 +7,12 @@ ALPN list, http/1.1, on it).
 Clients do their network I/O through `probes.http.netbackend.AsyncioBackend` (plain asyncio
 transports instead of httpcore's anyio backend); `SEAMWATCH_NET_BACKEND=anyio` switches back to
 httpcore's default backend.
+
+The integration's headers are the client's defaults, but a secret one (a credential by its name,
+or a value holding a configured secret) only goes to the integration's `base_url` origin: a request
+hook takes it off any request to another origin (a token endpoint elsewhere, a python probe's
+call to another host). Requests of an `http` step say which origins they may carry secrets to
+(the `ALLOWED_ORIGINS` extension, probes/http/origins.py); the hook follows that.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import os
 import ssl
 import zlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -23,7 +29,9 @@ import certifi
 import httpcore
 import httpx
 
+from core.redact import Redactor, is_secret_header
 from probes.http.netbackend import AsyncioBackend
+from probes.http.origins import ALLOWED_ORIGINS, Origin, carries_secret, origin_of
 
 USER_AGENT = "seamwatch"
 # Only encodings read_capped can decode with a bounded output (no br/zstd even if installed).
@@ -75,9 +83,12 @@ def resolve_path(base_dir: Path, name: str) -> str:
 
 
 def build_client(
-    integration: ClientSettings, base_dir: Path, *, max_connections: int, timeout_s: float
+    integration: ClientSettings, base_dir: Path, *, max_connections: int, timeout_s: float,
+    redactor: Redactor | None = None,
 ) -> httpx.AsyncClient:
-    """The integration's client: base_url, default headers, trust, pool limits, no env proxies."""
+    """The integration's client: base_url, default headers, trust, pool limits, no env proxies,
+    and the hook that keeps secret integration headers on their origin (`redactor` tells which
+    values are secrets; without it only credential-named headers count)."""
     ca_file = resolve_path(base_dir, integration.ca_file) if integration.ca_file else None
     verify = ssl_context(ca_file, integration.verify_tls)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
@@ -93,7 +104,35 @@ def build_client(
         max_redirects=MAX_REDIRECTS,
         trust_env=False,
         follow_redirects=False,
+        event_hooks={"request": [_header_guard(integration, redactor)]},
     )
+
+
+def _header_guard(
+    integration: ClientSettings, redactor: Redactor | None
+) -> Callable[[httpx.Request], Awaitable[None]]:
+    """The request hook: a secret integration header leaves a request bound for an origin it is
+    not configured for. Without a base_url (and no ALLOWED_ORIGINS on the request) there is no
+    origin to keep them to, and they go everywhere as configured."""
+    home = origin_of(integration.base_url)
+    configured = dict(integration.headers)
+
+    def secret(name: str, value: str) -> bool:
+        return is_secret_header(name) or (redactor is not None and carries_secret(redactor, value))
+
+    async def guard(request: httpx.Request) -> None:
+        allowed: frozenset[Origin] | None = request.extensions.get(ALLOWED_ORIGINS)
+        if allowed is None:
+            if home is None:
+                return
+            allowed = frozenset({home})
+        if origin_of(request.url) in allowed:
+            return
+        for name, value in configured.items():
+            if request.headers.get(name) == value and secret(name, value):
+                del request.headers[name]
+
+    return guard
 
 
 def network_backend() -> httpcore.AsyncNetworkBackend | None:

@@ -4,9 +4,14 @@ scope per run.
 - After a failure, later steps are SKIPPED unless `always_run`; those run and are recorded, but
   the attempt keeps the first failure. An `always_run` step that needs a variable the failed run
   never saved (a clean-up of something never created) is SKIPPED instead of a `config` failure.
-- The credential is attached unless `auth: false`. On an unexpected 401/403 the provider's
-  `refresh()` is called once and the step retried, unless refresh returned the same credential
-  (a static one: retrying could not help). Still 401/403 -> `auth` (http_401/http_403).
+- The credential is attached unless `auth: false`, and only to the origins it is configured for:
+  the integration's `base_url` and the origin a step's `url` names literally. Redirects are
+  followed hop by hop (probes/http/hops.py) so every hop is scoped: a hop to another origin (or a
+  saved absolute URL elsewhere) goes without the credential and secret headers, and the step's
+  note (stored as its message) says so.
+- On an unexpected 401/403 with the credential sent, the provider's `refresh()` is called once
+  and the step retried, unless refresh returned the same credential (a static one: retrying
+  could not help). Still 401/403 -> `auth` (http_401/http_403).
 - Precedence when several checks fail: status, then body size, invalid JSON, JSON Schema,
   JSONPath matchers, headers, body_contains, save, and `latency_under` (`slow`) last.
 - `max_body` caps the DECODED body; past it the read stops and the step fails with
@@ -39,6 +44,8 @@ from probes.http.expectations import (
     status_mismatch,
     status_ok,
 )
+from probes.http.hops import send_hops
+from probes.http.origins import Origin, literal_origin, origin_of
 from probes.http.ratelimit import parse_rate_limit
 from probes.http.schemas import check_schema
 from probes.http.spec import Step
@@ -69,6 +76,7 @@ class _Exchange:
     response: httpx.Response
     body: bytes
     too_large: bool
+    credential_sent: bool = True
 
 
 async def run_http_attempt(
@@ -95,7 +103,11 @@ async def run_http_attempt(
         if result.failure is None:
             if result.status is StepStatus.FAILED:
                 result.status = StepStatus.OK
+            result.redact(rt.redactor)
             continue
+        if result.note:
+            result.failure = Failure(result.failure.category, result.failure.reason,
+                                     f"{result.failure.message} ({result.note})")
         result.redact(rt.redactor)
         if attempt.failure is None:
             attempt.failure = result.failure
@@ -121,6 +133,13 @@ def _build(rt: IntegrationRuntime, step: Step, scope: Scope) -> httpx.Request:
     return rt.client.build_request(step.method, scope.render(target or ""), **kwargs)
 
 
+def _allowed_origins(rt: IntegrationRuntime, step: Step) -> frozenset[Origin]:
+    """Where this step may send the credential and secret headers: the integration's base_url
+    origin and the origin its `url` names literally (not one filled from a saved value)."""
+    found = {origin_of(rt.spec.base_url), literal_origin(step.url)}
+    return frozenset(origin for origin in found if origin is not None)
+
+
 async def _run_step(
     rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, attempt: Attempt,
     result: StepResult,
@@ -137,15 +156,16 @@ async def _run_step(
         return
     credential: Credential | None = None
     provider = rt.credentials if step.auth else None
+    origins = _allowed_origins(rt, step)
     try:
         if provider is not None:
             credential = await provider.current(rt.client)
-            credential.apply(request)
-        exchange = await _exchange(rt, probe, request, result, attempt)
+        exchange = await _exchange(rt, probe, request, credential, origins, result, attempt)
         if (
             exchange is not None
             and provider is not None
             and credential is not None
+            and exchange.credential_sent
             and exchange.response.status_code in _AUTH_STATUSES
             and not status_ok(step.expect.status, exchange.response.status_code)
         ):
@@ -154,8 +174,8 @@ async def _run_step(
                 credential.headers, credential.params
             ):
                 request = _build(rt, step, scope)
-                fresh.apply(request)
-                exchange = await _exchange(rt, probe, request, result, attempt)
+                result.note = None
+                exchange = await _exchange(rt, probe, request, fresh, origins, result, attempt)
     except AuthError as exc:
         result.failure = exc.failure
         return
@@ -164,17 +184,22 @@ async def _run_step(
 
 
 async def _exchange(
-    rt: IntegrationRuntime, probe: HttpSteps, request: httpx.Request, result: StepResult,
+    rt: IntegrationRuntime, probe: HttpSteps, request: httpx.Request,
+    credential: Credential | None, origins: frozenset[Origin], result: StepResult,
     attempt: Attempt,
 ) -> _Exchange | None:
-    """Send and read the capped body; on a transport error set result.failure, return None."""
+    """Send (hop by hop, scoped) and read the capped body; on a transport error set
+    result.failure, return None."""
     tracer = PhaseTracer()
     request.extensions["trace"] = tracer
     started = perf_counter()
     try:
-        response = await rt.client.send(
-            request, stream=True, follow_redirects=probe.follow_redirects
+        sent = await send_hops(
+            rt.client, request, credential=credential, origins=origins,
+            redactor=rt.redactor, follow=probe.follow_redirects,
         )
+        response = sent.response
+        result.note = sent.note
         result.http_status = response.status_code
         try:
             tracer.body_start = perf_counter()
@@ -192,7 +217,7 @@ async def _exchange(
     result.latency_ms = (perf_counter() - started) * 1000.0
     result.phases = tracer.phases()
     result.rate_limit = parse_rate_limit(response.headers)
-    return _Exchange(response, body, too_large)
+    return _Exchange(response, body, too_large, sent.credential_sent)
 
 
 def _record_cert(response: httpx.Response, attempt: Attempt) -> None:

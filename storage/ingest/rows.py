@@ -89,7 +89,7 @@ def build_rows(
                 rl.retry_after_s if rl else None,
                 cat_code[sf.category] if sf else None,
                 _text(sf.reason, 100) if sf else None,
-                _text(sf.message) if sf else None,
+                _text(sf.message) if sf else _text(s.note),  # a passing step's note
             ))
     return run_rows, step_rows
 

@@ -230,10 +230,11 @@ async def make_rt(tmp_path: Path) -> AsyncIterator[MakeRuntime]:
             **spec,
         })
         folder = base_dir or tmp_path
+        redactor = Redactor(secrets)
         client = build_client(integration, folder, max_connections=max_connections,
-                              timeout_s=timeout_s)
+                              timeout_s=timeout_s, redactor=redactor)
         rt = IntegrationRuntime(spec=integration, client=client, credentials=credentials,
-                                redactor=Redactor(secrets), base_dir=folder)
+                                redactor=redactor, base_dir=folder)
         made.append(rt)
         return rt
 
