@@ -127,6 +127,7 @@ class ServeProcess:
         self.writer.update_probe_ids(sync_catalog(self.store, catalog_rows(config)))
         self._entries = {e.key: e for e in config.entries}
         self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in config.entries)
+        self.metrics.retain((e.integration.name, e.probe.name) for e in config.entries)
         self.alerts.reload(config)
         self.config = config
 
