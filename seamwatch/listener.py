@@ -94,11 +94,15 @@ async def _body_within(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
+def _printable(text: str, limit: int = 100) -> str:
+    """`text` as one safe log token: no control characters, bounded length."""
+    shown = ascii(text[:limit])
+    return shown if len(text) <= limit else f"{shown}…"
+
+
 def _heartbeat_endpoint(heartbeats: HeartbeatRegistry) -> Callable[[Request], Any]:
     async def heartbeat(request: Request) -> Response:
         key = f"{request.path_params['integration']}/{request.path_params['probe']}"
-        if heartbeats.spec(key) is None:
-            return JSONResponse({"ok": False, "error": f"no heartbeat probe {key}"}, 404)
         try:
             body = await _body_within(request, MAX_BODY)
         except ClientDisconnect:  # gone (or cut off by the read timeout): nobody reads this
@@ -108,8 +112,11 @@ def _heartbeat_endpoint(heartbeats: HeartbeatRegistry) -> Callable[[Request], An
                 {"ok": False, "error": f"body over {MAX_BODY // 1024} KiB"}, 413)
         outcome = heartbeats.receive(key, body, request.headers)
         if outcome.error is not None:
-            log.warning("heartbeat %s rejected (%d): %s", key, outcome.status, outcome.error,
-                        extra={RATE_LIMIT_KEY: ("heartbeat rejected", key)})
+            # An unknown probe is answered exactly like a bad signature; only the log tells.
+            shown = key if outcome.known else f"{_printable(key)} (no such heartbeat probe)"
+            log.warning("heartbeat %s rejected (%d): %s", shown, outcome.status, outcome.error,
+                        extra={RATE_LIMIT_KEY: ("heartbeat rejected",
+                                                key if outcome.known else None)})
             return JSONResponse({"ok": False, "error": outcome.error}, outcome.status)
         return JSONResponse({"ok": True})
 

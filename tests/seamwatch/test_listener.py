@@ -278,12 +278,14 @@ integrations:
       - {{name: job, type: heartbeat, period: 1h, secret: "{secret}"}}
 """)
     with ServeProcess(config) as serve, httpx.Client(base_url=_base_url(serve)) as client:
-        for _ in range(60):
+        for attempt in range(60):
             assert client.post("/heartbeat/batch/job", content=b"forged").status_code == 401
+            assert client.post(f"/heartbeat/batch/ghost-{attempt}").status_code == 401
         stamp = str(int(time.time()))
         good = client.post("/heartbeat/batch/job", content=b"ok", headers={
             TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(secret, b"ok", stamp)})
         assert good.status_code == 200
         assert serve.terminate() == 0
     assert serve.log.count("heartbeat batch/job rejected (401)") == 1, serve.log
+    assert serve.log.count("no such heartbeat probe") == 1, serve.log
     assert secret not in serve.log
