@@ -3,11 +3,12 @@
 `heartbeat` probe kind (probes/kinds/heartbeat.py) reads them on its scheduled runs.
 
 An integration calls the listener's `POST /heartbeat/<integration>/<probe>` (or `GET`, for a plain
-`curl` from cron). With a `secret`, a heartbeat must be signed: `X-Seamwatch-Signature:
-sha256=<hex>`, the HMAC-SHA256 of the raw body under the secret. If the sender also sends
-`X-Seamwatch-Timestamp: <unix seconds>`, the signature covers `"<timestamp>." + body` and the
-timestamp must be within 5 minutes of seamwatch's clock, so a captured request cannot be
-replayed later to fake liveness.
+`curl` from cron). With a `secret`, a heartbeat must be signed and dated:
+`X-Seamwatch-Timestamp: <unix seconds>` and `X-Seamwatch-Signature: sha256=<hex>`, the
+HMAC-SHA256 under the secret of `"<timestamp>." + body` (the raw body; empty for a `GET`). The
+timestamp must be within 5 minutes of seamwatch's clock, so a captured request cannot be replayed
+later to fake liveness. A request for a probe that is not configured is answered exactly like a
+wrong signature (401, same body), so the listener does not reveal which probes exist.
 
 The registry is in memory: before a probe's first heartbeat (and after a restart) the time
 seamwatch started knowing the probe counts as its last heartbeat, so a restart never fails a
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -32,30 +34,40 @@ SIGNATURE_HEADER = "X-Seamwatch-Signature"
 TIMESTAMP_HEADER = "X-Seamwatch-Timestamp"
 MAX_BODY = 64 * 1024
 MAX_SKEW_S = 300.0
+MISMATCH = (f"signature does not match (HMAC-SHA256 of \"<{TIMESTAMP_HEADER}>.\" + the raw "
+            "body under the secret)")
 
 
-def sign(secret: str, body: bytes, timestamp: str | None = None) -> str:
-    """The `X-Seamwatch-Signature` value for `body` (and `timestamp`, when sent)."""
-    message = body if timestamp is None else timestamp.encode() + b"." + body
+def sign(secret: str, body: bytes, timestamp: str) -> str:
+    """The `X-Seamwatch-Signature` value for `body` sent with `X-Seamwatch-Timestamp:
+    <timestamp>`."""
+    message = timestamp.encode() + b"." + body
     return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    return headers.get(name.lower()) or headers.get(name)
+
+
 def verify(secret: str, body: bytes, headers: Mapping[str, str], now: float) -> str | None:
-    """None when the request is signed correctly, else why not (never echoes the secret)."""
-    given = headers.get(SIGNATURE_HEADER.lower()) or headers.get(SIGNATURE_HEADER)
+    """None when the request is signed and dated correctly, else why not (never echoes the
+    secret; depends on the secret only through the final comparison)."""
+    given = _header(headers, SIGNATURE_HEADER)
     if not given:
         return f"missing {SIGNATURE_HEADER} header"
-    timestamp = headers.get(TIMESTAMP_HEADER.lower()) or headers.get(TIMESTAMP_HEADER)
-    if timestamp is not None:
-        try:
-            sent = float(timestamp)
-        except ValueError:
-            return f"{TIMESTAMP_HEADER} is not a number of seconds"
-        if not math.isfinite(sent) or abs(now - sent) > MAX_SKEW_S:
-            return f"{TIMESTAMP_HEADER} is more than {format_duration(MAX_SKEW_S)} off"
+    timestamp = _header(headers, TIMESTAMP_HEADER)
+    if not timestamp:
+        return (f"missing {TIMESTAMP_HEADER} header (unix seconds; the signature covers "
+                f"\"<timestamp>.\" + body)")
+    try:
+        sent = float(timestamp)
+    except ValueError:
+        return f"{TIMESTAMP_HEADER} is not a number of seconds"
+    if not math.isfinite(sent) or abs(now - sent) > MAX_SKEW_S:
+        return f"{TIMESTAMP_HEADER} is more than {format_duration(MAX_SKEW_S)} off"
     expected = sign(secret, body, timestamp)
     if not hmac.compare_digest(given.strip().encode(), expected.encode()):
-        return "signature does not match (HMAC-SHA256 of the raw body under the secret)"
+        return MISMATCH
     return None
 
 
@@ -71,8 +83,9 @@ class HeartbeatSpec(Protocol):
 class Received:
     """The listener's answer to one heartbeat request."""
 
-    status: int  # 200, 401 or 404
+    status: int  # 200 or 401
     error: str | None = None
+    known: bool = True  # False: no such heartbeat probe (for the log only, never the answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +106,9 @@ class HeartbeatRegistry:
         self._lock = threading.Lock()
         self._specs: dict[str, HeartbeatSpec] = {}
         self._last: dict[str, tuple[float, float, bool]] = {}  # monotonic, wall, received
+        # Requests for unknown probes are checked against this throwaway secret, so they get
+        # the same answer (and take the same time) as a wrong signature.
+        self._decoy = secrets.token_hex(32)
 
     def configure(self, probes: Iterable[tuple[str, HeartbeatSpec]]) -> None:
         """Make the registry match the config: new probes start their clock now, removed ones
@@ -120,10 +136,12 @@ class HeartbeatRegistry:
                 self._last[key] = (self._clock(), self._wall(), True)
 
     def receive(self, key: str, body: bytes, headers: Mapping[str, str]) -> Received:
-        """Check one heartbeat request and record it if valid."""
+        """Check one heartbeat request and record it if valid. An unknown probe is answered
+        like a configured one with a secret and a wrong signature."""
         spec = self.spec(key)
         if spec is None:
-            return Received(404, f"no heartbeat probe {key}")
+            decoy = verify(self._decoy, body, headers, self._wall())
+            return Received(401, decoy or MISMATCH, known=False)
         if spec.secret is not None:
             problem = verify(spec.secret.get_secret_value(), body, headers, self._wall())
             if problem is not None:

@@ -1,9 +1,12 @@
 """Prometheus metrics of the `serve` process (exposed on the listener's /metrics).
 
 Per-probe series are counters and gauges only; histograms are process-wide so that 10,000 probes
-do not cost 10,000 × buckets series."""
+do not cost 10,000 × buckets series. A probe's series go away when a config reload removes it
+(`retain`)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -47,10 +50,30 @@ class ServeMetrics:
             "seamwatch_config_reload_errors", "Config reloads rejected as invalid.",
             registry=self.registry,
         )
+        # The label sets recorded per probe, and the probes of the running config (None until
+        # the first `retain`: every result counts).
+        self._outcomes: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self._configured: frozenset[tuple[str, str]] | None = None
 
     def record(self, result: ProbeResult) -> None:
         labels = (result.integration, result.probe)
-        self.runs.labels(*labels, str(result.status), str(result.category or "")).inc()
+        if self._configured is not None and labels not in self._configured:
+            return  # a run that ended after its probe was removed
+        outcome = (str(result.status), str(result.category or ""))
+        self._outcomes.setdefault(labels, set()).add(outcome)
+        self.runs.labels(*labels, *outcome).inc()
         self.up.labels(*labels).set(0 if result.status is RunStatus.FAILED else 1)
         self.latency.labels(*labels).set(result.latency_ms / 1000.0)
         self.run_duration.observe(result.latency_ms / 1000.0)
+
+    def retain(self, probes: Iterable[tuple[str, str]]) -> int:
+        """Keep the per-probe series of these (integration, probe) pairs only, dropping those
+        of probes a config reload removed; returns how many probes' series were dropped."""
+        self._configured = frozenset(probes)
+        removed = [labels for labels in self._outcomes if labels not in self._configured]
+        for labels in removed:
+            for outcome in self._outcomes.pop(labels):
+                self.runs.remove(*labels, *outcome)
+            self.up.remove(*labels)
+            self.latency.remove(*labels)
+        return len(removed)

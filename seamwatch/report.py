@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
@@ -14,9 +15,25 @@ from probes.result import ProbeResult, RunStatus
 # (probes/run.py), so cutting them here cannot split a secret.
 MESSAGE_COLUMN = 80
 
+# What XML 1.0 forbids (every control character but tab, newline and carriage return; lone
+# surrogates; U+FFFE and U+FFFF). A server's response quoted in a message can contain any of them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What a table cell must not send to a terminal: controls (escape sequences, line breaks), C1
+# controls, and lone surrogates (stdout cannot encode them).
+_NOT_CELL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids."""
+    return _NOT_XML.sub("", text)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else _NOT_CELL.sub(" ", str(value))
+
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     for row in cells:
@@ -83,5 +100,16 @@ def results_junit(results: Sequence[ProbeResult]) -> bytes:
                 out.text = f"degraded: {r.degraded_reason}"
     root.set("tests", str(len(results)))
     root.set("failures", str(total_failures))
+    _strip_forbidden(root)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _strip_forbidden(root: ET.Element) -> None:
+    """Make every text and attribute of the tree valid XML 1.0 (ElementTree writes what it is
+    given, and a parser then rejects the whole file)."""
+    for element in root.iter():
+        if element.text is not None:
+            element.text = xml_text(element.text)
+        for name, value in list(element.attrib.items()):
+            element.set(name, xml_text(value))

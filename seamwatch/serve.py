@@ -19,6 +19,7 @@ from core.redact import Redactor
 from probes.heartbeats import HeartbeatRegistry
 from probes.run import run_probe
 from seamwatch.config import Config, ConfigError, ConfigWatcher, ProbeEntry, load_config
+from seamwatch.fdlimit import raise_open_file_limit
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
 from seamwatch.runtime_pool import RuntimePool
@@ -62,6 +63,7 @@ class ServeProcess:
     """Everything `serve` runs in one process, built from an already loaded `Config`."""
 
     def __init__(self, config: Config, redactor: Redactor, *, reload_interval_s: float = 2.0):
+        raise_open_file_limit()  # probe and listener connections are file descriptors
         self.config = config
         self.redactor = redactor
         self.metrics = ServeMetrics()
@@ -127,6 +129,7 @@ class ServeProcess:
         self.writer.update_probe_ids(sync_catalog(self.store, catalog_rows(config)))
         self._entries = {e.key: e for e in config.entries}
         self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in config.entries)
+        self.metrics.retain((e.integration.name, e.probe.name) for e in config.entries)
         self.alerts.reload(config)
         self.config = config
 

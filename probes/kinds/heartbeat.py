@@ -36,7 +36,8 @@ class HeartbeatProbe(ProbeCommon):
         None, ge=0, description="extra time allowed after `period`; default 20% of period"
     )
     secret: Secret | None = Field(
-        None, description="HMAC-SHA256 key: heartbeats must carry X-Seamwatch-Signature"
+        None, description="HMAC-SHA256 key: heartbeats must carry X-Seamwatch-Timestamp "
+                          "and X-Seamwatch-Signature (of \"<timestamp>.\" + body)",
     )
 
     @property

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
 
-from probes.heartbeats import SIGNATURE_HEADER, sign
+from probes.heartbeats import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from probes.kinds.heartbeat import HeartbeatProbe
 from probes.result import Category, RunStatus
 from probes.run import run_probe
@@ -126,7 +127,9 @@ integrations:
 
         def beat_and_count_ok() -> bool:
             body = b'{"exported": 42}'
-            reply = httpx.post(url, content=body, headers={SIGNATURE_HEADER: sign(SECRET, body)})
+            stamp = str(int(time.time()))
+            reply = httpx.post(url, content=body, headers={
+                TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(SECRET, body, stamp)})
             assert reply.status_code == 200, reply.text
             return sum(1 for status, _ in _runs(db) if status == "0") >= 4
 

@@ -1,0 +1,53 @@
+"""`serve`'s /metrics over real HTTP: the series of a probe removed from the config go away on the
+reload (before, they stayed until a restart)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.cli import ServeProcess, wait_until
+from tests.support.servers import UvicornThread
+from tests.support.testapi import TestApi
+
+BROKEN = "      - {name: broken, steps: [{name: boom, path: /status/503}]}\n"
+
+
+@pytest.fixture(scope="module")
+def api_url() -> Iterator[str]:
+    with UvicornThread(TestApi().app) as server:
+        yield server.url
+
+
+def test_metrics_of_removed_probes_go_away_on_reload(tmp_path: Path, api_url: str) -> None:
+    path = tmp_path / "seamwatch.yaml"
+    path.write_text(f"""
+storage: {{url: "sqlite:///runs.db"}}
+runner: {{listen: "127.0.0.1:0"}}
+defaults: {{interval: 200ms, retries: 0}}
+integrations:
+  - name: shop
+    base_url: {api_url}
+    probes:
+      - {{name: list, steps: [{{name: get, path: /v1/items}}]}}
+{BROKEN}""")
+    with ServeProcess(path) as serve:
+        match = re.search(r"http://[\d.]+:\d+", serve.wait_for_log(r"listening on http://"))
+        assert match is not None
+        base = match.group(0)
+
+        def metrics() -> str:
+            return httpx.get(f"{base}/metrics").text
+
+        wait_until(lambda: 'probe="broken"' in metrics() and 'probe="list"' in metrics(),
+                   what="series of both probes")
+        path.write_text(path.read_text().replace(BROKEN, ""))
+        serve.wait_for_log(r"config reloaded: 1 integrations, 1 probes")
+        text = metrics()
+        assert 'probe="broken"' not in text  # runs_total, probe_up and latency alike
+        assert 'seamwatch_probe_up{integration="shop",probe="list"}' in text
+        assert serve.terminate() == 0
