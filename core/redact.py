@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
+REPLACEMENT = "\ufffd"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 ELLIPSIS = "…"
 # Header names whose values are credentials whatever their source.
 _SECRET_HEADER = re.compile(
@@ -40,10 +42,11 @@ def cut(text: str, limit: int) -> str:
     """`text` in at most `limit` characters, the last one an ellipsis when it was cut.
 
     Only for text that is already redacted (or can hold no secret): anything else goes through
-    `Redactor.redact_and_cut`, which redacts the whole text first."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)] + ELLIPSIS
+    `Redactor.redact_and_cut`, which redacts the whole text first. A lone surrogate (a server can
+    send one as `\\ud800` in JSON) becomes U+FFFD: no database, log or email can encode it."""
+    if len(text) > limit:
+        text = text[: max(limit - 1, 0)] + ELLIPSIS
+    return _LONE_SURROGATE.sub(REPLACEMENT, text)
 
 
 class Redactor:

@@ -4,6 +4,7 @@ a server's answer, quoted in a message, holds characters XML 1.0 forbids)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,11 +137,39 @@ integrations:
     assert control is not None and control.text is not None
     assert "oops" in control.text and "red" in control.text and "end" in control.text
     assert surrogate is not None and surrogate.text is not None
-    assert "expected" in surrogate.text and "abcd" in surrogate.text.replace("\\u0000", "")
+    shown = surrogate.text.replace("\\u0000", "").replace("\ufffd", "")
+    assert "expected" in surrogate.text and "abcd" in shown
     for element in root.iter():
         _assert_valid_xml_text(element.text or "")
         for value in element.attrib.values():
             _assert_valid_xml_text(value)
+
+
+def test_a_message_with_lone_surrogates_is_stored(tmp_path: Path) -> None:
+    """SQLite cannot encode a lone surrogate: the writer retried such a batch without end, so
+    `once` hung. Messages leave the probe with each one replaced by U+FFFD."""
+    with UvicornThread(_hostile_api()) as server:
+        config = tmp_path / "seamwatch.yaml"
+        config.write_text(f"""
+storage: {{url: "sqlite:///runs.db"}}
+runner: {{listen: null}}
+defaults: {{retries: 0, timeout: 5s}}
+integrations:
+  - name: "hostile"
+    base_url: {server.url}
+    probes:
+      - name: surrogate
+        steps:
+          - name: get
+            path: /surrogate
+            expect: {{json: {{"$.name": {{equals: "plain"}}}}}}
+""")
+        result = run_cli(["once", "-c", str(config)], timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(tmp_path / "runs.db") as db:
+        (message,) = db.execute("SELECT message FROM runs").fetchone()
+    assert "\ufffd" in message and "expected" in message
 
 
 def test_junit_strips_forbidden_characters_from_every_text_and_attribute() -> None:
