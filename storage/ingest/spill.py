@@ -9,7 +9,8 @@ everything in the file is committed, the file is emptied. At a stop that cannot 
 database, the runs still in memory are written to the head of the file (`rewrite`), ahead of the
 overflow, so the next start writes them in their original order.
 
-One process owns a spill file at a time (an `fcntl` lock on `unwritten-runs.jsonl.lock`).
+Nothing is created until the first run is spilled. One process owns a spill file at a time (an
+`fcntl` lock on `unwritten-runs.jsonl.lock`).
 """
 
 from __future__ import annotations
@@ -142,24 +143,34 @@ class SpillFile:
     """An append-only JSON-lines file of unwritten runs and how far it is committed."""
 
     def __init__(self, path: Path) -> None:
+        """Nothing is created until a run is spilled; a file left by an earlier process is taken
+        over (and locked) at once."""
         self.path = path
         self._offset_path = path.with_name(path.name + ".offset")
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._lock: IO[bytes] | None = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            self._lock = None
-            raise SpillFileInUse(
-                f"{path} is in use by another seamwatch process; give each `serve` its own "
-                "`runner.state_dir`"
-            ) from None
+        self._lock: IO[bytes] | None = None
         self._append: IO[bytes] | None = None
         self._committed = 0  # offset below which every run is in the database
         self._read_at = 0  # offset of the next run not yet handed to the writer
         self.unread = 0  # runs in the file not yet handed to the writer
-        self._recover()
+        if path.exists():
+            self._own()
+            self._recover()
+
+    def _own(self) -> None:
+        """Create the folder (mode 0700) and take the lock, once."""
+        if self._lock is not None:
+            return
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = open(self.path.with_name(self.path.name + ".lock"), "a+b")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise SpillFileInUse(
+                f"{self.path} is in use by another seamwatch process; give each `serve` its "
+                "own `runner.state_dir`"
+            ) from None
+        self._lock = lock
 
     def _recover(self) -> None:
         """Pick up a file left by an earlier process: drop a torn last line (the process died
@@ -187,6 +198,7 @@ class SpillFile:
         """Append runs (in order) after everything in the file; returns how many. Flushed to
         the operating system, so a killed process loses none of them."""
         if self._append is None:
+            self._own()
             self._append = open(self.path, "ab")  # noqa: SIM115
         n = 0
         for result, queued_at in items:
@@ -242,6 +254,7 @@ class SpillFile:
         if self._append is not None:
             self._append.close()
             self._append = None
+        self._own()
         rest_at = self._read_at
 
         def chunks() -> Iterable[bytes]:

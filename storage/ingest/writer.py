@@ -34,7 +34,7 @@ from storage.ingest.rows import (
     cluster_key,
     executemany_insert,
 )
-from storage.ingest.spill import SpillFile
+from storage.ingest.spill import SpillFile, SpillFileInUse
 from storage.schema import run_steps_t, runs_t
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,8 @@ class ResultWriter:
             try:
                 self.stats.spilled += spill.append([(result, queued.queued_at)])
                 return
-            except OSError as exc:  # the buffer grows rather than a run being lost
-                log.error("cannot append to %s (%s); keeping the run in memory", spill.path, exc)
+            except (OSError, SpillFileInUse) as exc:  # the buffer grows; no run is lost
+                log.error("cannot spill to %s (%s); keeping the run in memory", spill.path, exc)
         if not self._pending:
             self._first_pending_at = time.monotonic()
         self._pending.append(queued)
@@ -233,9 +233,14 @@ class ResultWriter:
                 self._wake.set()
                 await self._task
         if self._pending and self.spill is not None:
-            self.stats.spilled += sum(1 for q in self._pending if q.spill_end is None)
-            self.spill.rewrite([(q.result, q.queued_at) for q in self._pending])
-            self._pending.clear()
+            try:
+                self.spill.rewrite([(q.result, q.queued_at) for q in self._pending])
+            except (OSError, SpillFileInUse) as exc:
+                log.error("cannot spill %d unwritten run(s) to %s (%s): they are lost",
+                          len(self._pending), self.spill.path, exc)
+            else:
+                self.stats.spilled += sum(1 for q in self._pending if q.spill_end is None)
+                self._pending.clear()
         left = self.pending
         for _, fut in self._waiters:
             if not fut.done():

@@ -63,6 +63,7 @@ async def test_overflow_is_spilled_in_order_and_written_after_recovery(
     writer = ResultWriter(store, batch_size=4, flush_interval=60, spill=spill, max_buffered=10,
                           on_error=lambda exc: failed.set(), on_written=seen.extend)
     runs = many(50, probes=2)
+    assert not spill.path.parent.exists()  # nothing is created before a run is spilled
     holder = _lock(db)
     try:
         await writer.start()
