@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from alerts.backlog import BACKLOG_NAME
 from alerts.service import AlertService
 from core.redact import Redactor
 from probes.heartbeats import HeartbeatRegistry
@@ -26,7 +27,8 @@ from seamwatch.runtime_pool import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
 from storage.database import Store, open_store
 from storage.ingest.catalog import sync_catalog
-from storage.ingest.writer import ResultWriter, WrittenRun
+from storage.ingest.spill import SPILL_NAME, SpillFile
+from storage.ingest.writer import CloseReport, ResultWriter, WrittenRun
 from storage.upkeep import upkeep_storage
 
 log = logging.getLogger("seamwatch.serve")
@@ -74,9 +76,12 @@ class ServeProcess:
         self.writer = ResultWriter(
             self.store, sync_catalog(self.store, catalog_rows(config)),
             batch_size=config.storage.batch_size, flush_interval=config.storage.flush_interval,
+            spill=SpillFile(config.state_path / SPILL_NAME),
+            max_buffered=config.storage.max_buffered_runs,
         )
         self.metrics.writer_backlog.set_function(lambda: self.writer.pending)
-        self.alerts = AlertService(self.store, config, redactor=redactor)
+        self.alerts = AlertService(self.store, config, redactor=redactor,
+                                   backlog_path=config.state_path / BACKLOG_NAME)
         # Alerts evaluate runs only once they are committed, in commit order.
         self.writer.add_listener(self._evaluate_alerts)
         self._entries: dict[str, ProbeEntry] = {e.key: e for e in config.entries}
@@ -94,8 +99,10 @@ class ServeProcess:
             app = build_app(self.metrics.registry, self.health, self.heartbeats)
             self._listener = Listener(app, sock)
 
-    async def _evaluate_alerts(self, batch: Sequence[WrittenRun]) -> None:
-        await self.alerts.on_results(batch)
+    def _evaluate_alerts(self, batch: Sequence[WrittenRun]) -> None:
+        # Queued, not awaited: a failing alert transaction is retried by the alert service and
+        # must not hold up the writer.
+        self.alerts.on_results(batch)
 
     # ------------------------------------------------------------------ running probes
     async def _run_scheduled(self, key: str, scheduled: datetime) -> None:
@@ -158,11 +165,36 @@ class ServeProcess:
 
     # ------------------------------------------------------------------ lifecycle
     def health(self) -> dict[str, Any]:
+        """The `/healthz` report: `ok` is false (503) while stopping, or when the oldest
+        unwritten run, an unbroken series of failed writes or the oldest alert evaluation not
+        yet applied is older than `storage.unhealthy_after`; `reasons` says which."""
+        limit = self.config.storage.health_delay_s
+        writer = self.writer.health()
+        alerts = self.alerts.backlog()
+        reasons = []
+        if self._stopping.is_set():
+            reasons.append("stopping")
+        if writer.oldest_unwritten_s is not None and writer.oldest_unwritten_s > limit:
+            reasons.append(f"the oldest unwritten run is {writer.oldest_unwritten_s:.0f}s old "
+                           f"(over {limit:g}s)")
+        if writer.failing_for_s is not None and writer.failing_for_s > limit:
+            reasons.append(f"database writes have failed for {writer.failing_for_s:.0f}s: "
+                           f"{writer.last_error}")
+        if alerts.oldest_s is not None and alerts.oldest_s > limit:
+            reasons.append(f"alert evaluation is {alerts.oldest_s:.0f}s behind "
+                           f"({alerts.runs} run(s)): {alerts.last_error or 'waiting'}")
         return {
-            "ok": not self._stopping.is_set(),
+            "ok": not reasons,
+            "reasons": reasons,
             "probes": len(self._entries),
             "in_flight": len(self._inflight),
             "writer_backlog": self.writer.pending,
+            "buffered_runs": writer.buffered,
+            "spilled_runs": writer.spilled,
+            "oldest_unwritten_s": _rounded(writer.oldest_unwritten_s),
+            "write_failing_s": _rounded(writer.failing_for_s),
+            "last_write_error": writer.last_error,
+            "alert_backlog_runs": alerts.runs,
             "written": self.writer.stats.written,
             "missed_runs": self.scheduler.missed,
             "config_error": self.last_reload_error,
@@ -180,8 +212,8 @@ class ServeProcess:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
+        await self.alerts.start()  # first: evaluations left by the last stop go before new ones
         await self.writer.start()
-        await self.alerts.start()
         await self.pool.apply(self.config)
         self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in self.config.entries)
         freeze_long_lived_objects()
@@ -235,13 +267,31 @@ class ServeProcess:
             bound = max((e.probe.timeout for e in self._entries.values()), default=10.0) + 2.0
             await asyncio.wait(set(self._inflight), timeout=bound)
         self.scheduler.shutdown()
-        await self.writer.close()
-        await self.alerts.stop()
+        budget = self.config.storage.shutdown_timeout
+        deadline = time.monotonic() + budget
+        report = await self.writer.close(timeout=budget)
+        unevaluated = await self.alerts.stop(timeout=max(0.0, deadline - time.monotonic()))
         if self._listener:
             await self._listener.stop()
         await self.pool.aclose()
         self.store.close()
-        log.info("stopped; %d runs written", self.writer.stats.written)
+        self._log_stopped(report, unevaluated)
+
+    def _log_stopped(self, report: CloseReport, unevaluated: int) -> None:
+        if report.left:
+            log.warning(
+                "the database took no writes for storage.shutdown_timeout (%gs; last error: "
+                "%s): %d unwritten run(s) left in %s, written at the next start",
+                self.config.storage.shutdown_timeout, self.writer.stats.last_error,
+                report.left, report.spill_path)
+        if unevaluated:
+            log.warning("the alert evaluation of %d committed run(s) is applied at the next "
+                        "start", unevaluated)
+        log.info("stopped; %d runs written, %d left unwritten", report.written, report.left)
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
 
 
 async def serve(config: Config, redactor: Redactor) -> None:

@@ -31,10 +31,11 @@ WAL_AUTOCHECKPOINT_PAGES = 10000
 class Store:
     """An opened database: the SQLAlchemy engine plus what callers need to know about it."""
 
-    def __init__(self, engine: sa.Engine, url: str) -> None:
+    def __init__(self, engine: sa.Engine, url: str, lock_timeout_ms: int = 5000) -> None:
         self.engine = engine
         self.url = url
         self.dialect: str = engine.dialect.name
+        self.lock_timeout_ms = lock_timeout_ms
 
     @property
     def is_sqlite(self) -> bool:
@@ -43,10 +44,13 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
         """A write transaction (SQLite: BEGIN IMMEDIATE, so a locked database fails at the start
-        and after busy_timeout, never half-way through)."""
+        and after busy_timeout, never half-way through; PostgreSQL: a statement waiting for a
+        lock longer than the same timeout fails, so a locked table cannot hang a writer)."""
         with self.engine.connect() as conn:
             conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
+                if not self.is_sqlite:
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(self.lock_timeout_ms)}")
                 yield conn
 
     def close(self) -> None:
@@ -101,7 +105,9 @@ def open_store(
     busy_timeout_ms: int = 5000,
     pool_size: int = 5,
 ) -> Store:
-    """Open (and by default migrate to head) the database at `url`."""
+    """Open (and by default migrate to head) the database at `url`. `busy_timeout_ms` bounds how
+    long a write waits for a lock (SQLite's busy_timeout, PostgreSQL's lock_timeout in
+    `Store.write`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed, busy_timeout_ms)
@@ -111,7 +117,7 @@ def open_store(
         engine = sa.create_engine(parsed, pool_size=pool_size, pool_pre_ping=True)
     else:
         raise ValueError(f"unsupported storage url {redact_url(url)!r} (sqlite or postgresql)")
-    store = Store(engine, url)
+    store = Store(engine, url, busy_timeout_ms)
     if migrate:
         try:
             migrate_to_head(store)

@@ -1,9 +1,13 @@
 """The batched result writer: one asyncio task, each batch one transaction in a worker thread.
 
-`submit()` never blocks and never drops. A locked database (SQLITE_BUSY) or any other error delays
-the batch with exponential backoff and retries it until it commits; `close()` writes everything
-still pending before it returns. Listeners (`add_listener`) see each batch after its commit, in
-commit order — the alert evaluator hooks in there.
+`submit()` never blocks and never drops. A locked database (SQLITE_BUSY, a PostgreSQL lock
+timeout) or any other error delays the batch with exponential backoff and retries it until it
+commits. With a spill file (`serve`), at most `max_buffered` runs wait in memory; the overflow
+goes, in order, to the spill file (`storage.ingest.spill`) and is written back behind them once
+the database takes writes again. `close()` writes everything still pending; with a timeout it
+gives up after it and moves what is left to the spill file. Listeners (`add_listener`) see each
+batch after its commit, in commit order — the alert evaluator hooks in there. `health()` tells
+how far behind the writer is (the oldest unwritten run, how long writes have been failing).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import sqlalchemy as sa
+
 from probes.result import ProbeResult
 from storage.database import Store
 from storage.ingest import catalog
@@ -28,6 +34,7 @@ from storage.ingest.rows import (
     cluster_key,
     executemany_insert,
 )
+from storage.ingest.spill import SpillFile, SpillFileInUse
 from storage.schema import run_steps_t, runs_t
 
 log = logging.getLogger(__name__)
@@ -51,12 +58,48 @@ class WriterStats:
     written: int = 0
     batches: int = 0
     retries: int = 0
+    spilled: int = 0  # runs ever moved to the spill file (overflow and at a bounded close)
     last_error: str | None = None
+    last_error_at: float | None = None  # wall-clock time of the last failed attempt
+
+
+@dataclass(frozen=True, slots=True)
+class WriterHealth:
+    """How far behind the writer is (for `/healthz`)."""
+
+    buffered: int  # unwritten runs in memory
+    spilled: int  # unwritten runs in the spill file, not yet read back
+    oldest_unwritten_s: float | None  # age of the oldest unwritten run, since it was submitted
+    failing_for_s: float | None  # since the first failed attempt with no commit after it
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseReport:
+    """What `close()` left behind: `left` unwritten runs, in `spill_path` when there is one."""
+
+    written: int
+    left: int
+    spill_path: str | None
+
+
+class _Queued(NamedTuple):
+    result: ProbeResult
+    queued_at: float  # wall-clock time of `submit()` (kept in the spill file across restarts)
+    spill_end: int | None  # read back from the spill file: the file offset past its line
 
 
 def is_locked_error(exc: BaseException) -> bool:
     text = str(exc).lower()
-    return "database is locked" in text or "database table is locked" in text or "busy" in text
+    return ("database is locked" in text or "database table is locked" in text or "busy" in text
+            or "lock timeout" in text)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One short line: the driver's error without SQLAlchemy's statement and parameters."""
+    inner = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    text = (str(inner).strip().splitlines() or [""])[0]
+    return f"{type(inner).__name__}: {text}"[:300]
 
 
 class ResultWriter:
@@ -70,6 +113,9 @@ class ResultWriter:
         max_backoff: float = 5.0,
         on_written: Listener | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        spill: SpillFile | None = None,
+        max_buffered: int = 20000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.batch_size = max(1, batch_size)
@@ -77,23 +123,44 @@ class ResultWriter:
         self.max_backoff = max_backoff
         self.stats = WriterStats()
         self.on_error = on_error  # called (loop thread) on every failed attempt; for tests/metrics
+        # Without a spill file (once, tests, the bench) nothing bounds the memory buffer.
+        self.spill = spill
+        self.max_buffered = max(1, max_buffered)
+        self._clock = clock
         self._lookup: ProbeIds = probe_ids if probe_ids is not None else {}
         self._learned: dict[str, int] = {}
         self._locations: dict[str, int] = {}
         self._listeners: list[Listener] = [on_written] if on_written else []
-        self._pending: list[ProbeResult] = []
+        self._pending: list[_Queued] = []
         self._first_pending_at = 0.0
+        self._failing_since: float | None = None
         self._submitted = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._wake: asyncio.Event | None = None
+        self._give_up = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._flush_now = False
+        if spill is not None:
+            self._submitted = spill.unread  # a flush() waits for the runs of an earlier stop too
 
     # -- public API -------------------------------------------------------------------------
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Unwritten runs: in memory and in the spill file."""
+        return len(self._pending) + (self.spill.unread if self.spill else 0)
+
+    def health(self) -> WriterHealth:
+        now = self._clock()
+        oldest = self._pending[0].queued_at if self._pending else None
+        return WriterHealth(
+            buffered=len(self._pending),
+            spilled=self.spill.unread if self.spill else 0,
+            oldest_unwritten_s=None if oldest is None else max(0.0, now - oldest),
+            failing_for_s=None if self._failing_since is None
+            else max(0.0, now - self._failing_since),
+            last_error=self.stats.last_error,
+        )
 
     def add_listener(self, listener: Listener) -> None:
         """`listener(batch)` runs in the writer task after each commit (awaited if async);
@@ -109,17 +176,26 @@ class ResultWriter:
         if self._task is None:
             self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="seamwatch-result-writer")
-            if self._pending:
+            if self.pending:
                 self._wake.set()
 
     def submit(self, result: ProbeResult) -> None:
         """Queue one result (call from the event loop thread). Never blocks, never drops."""
         if self._closing:
             raise RuntimeError("ResultWriter is closed; this result would not be written")
+        self._submitted += 1
+        queued = _Queued(result, self._clock(), None)
+        spill = self.spill
+        # Once runs wait in the spill file, later ones queue behind them there: order is kept.
+        if spill is not None and (spill.unread or len(self._pending) >= self.max_buffered):
+            try:
+                self.stats.spilled += spill.append([(result, queued.queued_at)])
+                return
+            except (OSError, SpillFileInUse) as exc:  # the buffer grows; no run is lost
+                log.error("cannot spill to %s (%s); keeping the run in memory", spill.path, exc)
         if not self._pending:
             self._first_pending_at = time.monotonic()
-        self._pending.append(result)
-        self._submitted += 1
+        self._pending.append(queued)
         # Wake the writer for the first result (it starts the flush_interval clock) and when a
         # batch is full; results in between only wait for the timer.
         if self._wake is not None and (
@@ -141,16 +217,40 @@ class ResultWriter:
         self._wake.set()
         await asyncio.shield(fut)
 
-    async def close(self) -> None:
-        """Write everything pending, then stop the writer task."""
-        if self._task is None:
-            if not self._pending:
-                return
+    async def close(self, timeout: float | None = None) -> CloseReport:
+        """Write everything pending, then stop the writer task. With `timeout`, stop waiting for
+        the database after that many seconds (plus the attempt in progress, which the store's
+        busy/lock timeout bounds) and move what is left to the spill file."""
+        if self._task is None and self.pending:
             await self.start()
         self._closing = True
-        assert self._wake is not None and self._task is not None
-        self._wake.set()
-        await self._task
+        if self._task is not None:
+            assert self._wake is not None
+            self._wake.set()
+            done, _ = await asyncio.wait({self._task}, timeout=timeout)
+            if not done:
+                self._give_up.set()
+                self._wake.set()
+                await self._task
+        if self._pending and self.spill is not None:
+            try:
+                self.spill.rewrite([(q.result, q.queued_at) for q in self._pending])
+            except (OSError, SpillFileInUse) as exc:
+                log.error("cannot spill %d unwritten run(s) to %s (%s): they are lost",
+                          len(self._pending), self.spill.path, exc)
+            else:
+                self.stats.spilled += sum(1 for q in self._pending if q.spill_end is None)
+                self._pending.clear()
+        left = self.pending
+        for _, fut in self._waiters:
+            if not fut.done():
+                fut.set_exception(RuntimeError(f"writer closed with {left} run(s) unwritten"))
+        self._waiters = []
+        report = CloseReport(self.stats.written, left,
+                             str(self.spill.path) if self.spill and left else None)
+        if self.spill is not None:
+            self.spill.close()
+        return report
 
     async def __aenter__(self) -> ResultWriter:
         await self.start()
@@ -160,16 +260,31 @@ class ResultWriter:
         await self.close()
 
     # -- the writer task --------------------------------------------------------------------
+    def _refill(self) -> None:
+        """Read runs back from the spill file, behind those in memory, up to the bound."""
+        spill = self.spill
+        if spill is None or not spill.unread or len(self._pending) >= self.max_buffered:
+            return
+        was_empty = not self._pending
+        self._pending.extend(
+            _Queued(s.result, s.queued_at, s.end)
+            for s in spill.take(self.max_buffered - len(self._pending))
+        )
+        if was_empty:
+            self._first_pending_at = time.monotonic()
+
     async def _run(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._give_up.is_set():
+            self._refill()
             if not self._pending:
                 if self._closing:
                     return
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            urgent = self._closing or self._flush_now or len(self._pending) >= self.batch_size
+            urgent = (self._closing or self._flush_now or len(self._pending) >= self.batch_size
+                      or self._pending[0].spill_end is not None)
             if not urgent:
                 due = self._first_pending_at + self.flush_interval - time.monotonic()
                 if due > 0:
@@ -178,8 +293,13 @@ class ResultWriter:
                         await asyncio.wait_for(self._wake.wait(), timeout=due)
                     continue
             batch = self._pending[: self.batch_size]
-            written = await self._write_with_retry(batch)
+            written = await self._write_with_retry([q.result for q in batch])
+            if written is None:  # close() stopped waiting; the batch stays pending
+                return
             del self._pending[: len(batch)]
+            ends = [q.spill_end for q in batch if q.spill_end is not None]
+            if ends and self.spill is not None:
+                self._spill_committed(max(ends))
             self._first_pending_at = time.monotonic()
             self.stats.written += len(batch)
             self.stats.batches += 1
@@ -187,6 +307,13 @@ class ResultWriter:
                 self._flush_now = False
             self._release_waiters()
             await self._notify(written)
+
+    def _spill_committed(self, end: int) -> None:
+        assert self.spill is not None
+        try:
+            self.spill.committed(end)
+        except OSError as exc:  # at worst, a restart writes those runs a second time
+            log.error("cannot record progress in %s: %s", self.spill.path, exc)
 
     def _release_waiters(self) -> None:
         keep = []
@@ -198,7 +325,8 @@ class ResultWriter:
                 keep.append((target, fut))
         self._waiters = keep
 
-    async def _write_with_retry(self, batch: list[ProbeResult]) -> list[WrittenRun]:
+    async def _write_with_retry(self, batch: list[ProbeResult]) -> list[WrittenRun] | None:
+        """The committed batch, or None once `close()` stops waiting for the database."""
         attempt = 0
         while True:
             try:
@@ -206,17 +334,25 @@ class ResultWriter:
             except Exception as exc:  # every failure is retried: nothing is dropped
                 attempt += 1
                 self.stats.retries += 1
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                self.stats.last_error = describe_error(exc)
+                self.stats.last_error_at = self._clock()
+                if self._failing_since is None:
+                    self._failing_since = self.stats.last_error_at
                 if is_locked_error(exc):
-                    log.warning("database locked; retrying batch of %d (attempt %d)",
-                                len(batch), attempt)
+                    log.warning("database locked; retrying batch of %d (attempt %d, %d run(s) "
+                                "unwritten)", len(batch), attempt, self.pending)
                 else:
-                    log.exception("writing a batch of %d results failed (attempt %d); retrying",
-                                  len(batch), attempt)
+                    log.error("writing a batch of %d results failed (attempt %d): %s; retrying",
+                              len(batch), attempt, self.stats.last_error, exc_info=attempt == 1)
                 if self.on_error is not None:
                     self.on_error(exc)
-                await asyncio.sleep(min(self.max_backoff, 0.02 * 2 ** min(attempt, 10)))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._give_up.wait(),
+                                           min(self.max_backoff, 0.02 * 2 ** min(attempt, 10)))
+                if self._give_up.is_set():
+                    return None
                 continue
+            self._failing_since = None
             self._learned.update(learned)
             return written
 
