@@ -17,7 +17,8 @@ How a failed exchange is classified (category, reason):
   wrong", and the step name `token` on the auth probe already says where it happened, so these
   keep their HTTP categories;
 * a 2xx that is not JSON, not an object, lacks `access_token` or has a bad `expires_in` ->
-  `schema`, reason `invalid_token_response`.
+  `schema`, reason `invalid_token_response`; one larger than 256 KiB (counted decompressed, the
+  read stops there) -> `schema`/`body_too_large`.
 
 Messages carry the status and the server's `error`/`error_description` (through the redactor),
 never the request body or the Authorization header. Every secret used or received (client
@@ -38,7 +39,7 @@ from urllib.parse import quote_plus
 import httpx
 
 from core.redact import Redactor
-from probes.auth.exchange import Exchange, post_form
+from probes.auth.exchange import MAX_TOKEN_BODY, Exchange, post_form
 from probes.auth.jwt import jwt_exp
 from probes.auth.state import RefreshTokenState
 from probes.credentials import AuthError, Credential
@@ -145,7 +146,12 @@ class TokenGrant:
         if not 200 <= exchange.status < 300 or (payload is not None and "error" in payload
                                                  and not token):
             raise self._fail(_http_failure(exchange, payload), exchange, exchange.latency_ms)
-        if exchange.truncated or payload is None or not isinstance(token, str) or not token:
+        if exchange.truncated:
+            failure = Failure(Category.SCHEMA, "body_too_large",
+                              f"token endpoint answered HTTP {exchange.status} with a body larger "
+                              f"than {MAX_TOKEN_BODY} bytes")
+            raise self._fail(failure, exchange, exchange.latency_ms)
+        if payload is None or not isinstance(token, str) or not token:
             what = "is not a JSON object" if payload is None else "has no access_token"
             failure = Failure(Category.SCHEMA, "invalid_token_response",
                               f"token endpoint answered HTTP {exchange.status} but the body {what}")
