@@ -31,7 +31,7 @@ import httpx
 from probes.certs import days_left
 from probes.classify import classify_exception, classify_status
 from probes.credentials import AuthError, Credential
-from probes.http.client import read_capped
+from probes.http.client import MAX_REDIRECTS, read_capped
 from probes.http.expectations import (
     UnknownCharset,
     check_body_contains,
@@ -178,9 +178,7 @@ async def _exchange(
     request.extensions["trace"] = tracer
     started = perf_counter()
     try:
-        response = await rt.client.send(
-            request, stream=True, follow_redirects=probe.follow_redirects
-        )
+        response = await _send(rt.client, request, probe.follow_redirects)
         result.http_status = response.status_code
         try:
             tracer.body_start = perf_counter()
@@ -199,6 +197,22 @@ async def _exchange(
     result.phases = tracer.phases()
     result.rate_limit = parse_rate_limit(response.headers)
     return _Exchange(response, body, too_large)
+
+
+async def _send(client: httpx.AsyncClient, request: httpx.Request, follow: bool) -> httpx.Response:
+    """Send, following redirects hop by hop when `follow`. A redirect's own body is never read:
+    httpx's following reads it whole and decompressed, with no cap (a gzip bomb on a redirect
+    loop)."""
+    response = await client.send(request, stream=True, follow_redirects=False)
+    hops = 0
+    while follow and response.next_request is not None:
+        following = response.next_request
+        await response.aclose()
+        hops += 1
+        if hops > MAX_REDIRECTS:
+            raise httpx.TooManyRedirects("Exceeded maximum allowed redirects.", request=following)
+        response = await client.send(following, stream=True, follow_redirects=False)
+    return response
 
 
 def _record_cert(response: httpx.Response, attempt: Attempt) -> None:

@@ -5,6 +5,7 @@ deeply to parse or walk is `schema`/`json_too_deep`, a charset Python cannot dec
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from probes.http.exchange import run_http_attempt
 from probes.result import Attempt
 from tests.probes.conftest import MakeRuntime, http_probe, step
-from tests.probes.http.canned import CannedServer, http_response
+from tests.probes.http.canned import CannedServer, gzip_bomb, http_response
 
 
 def _nested(depth: int) -> bytes:
@@ -105,3 +106,23 @@ async def test_declared_charset_is_used(make_rt: MakeRuntime, tmp_path: Path) ->
                              [("Content-Type", "text/plain; charset=latin-1")])
     attempt = await _attempt(make_rt, response, tmp_path, body_contains="café")
     assert attempt.failure is None, attempt.failure
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+async def test_redirect_bodies_are_never_read_uncapped(
+    make_rt: MakeRuntime, tmp_path: Path, status: int,
+) -> None:
+    # httpx's own redirect following reads each redirect's body whole and decompressed: a
+    # 64 MiB bomb on a redirect loop took ~800 MiB. Redirect bodies are not read at all.
+    response = http_response(status, gzip_bomb(64),
+                             [("Location", "/again"), ("Content-Encoding", "gzip")])
+    with CannedServer(response) as server:
+        probe = http_probe(step("/"), max_body="64KB")
+        tracemalloc.start()
+        try:
+            attempt = await run_http_attempt(make_rt(server.url), probe)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert _reason(attempt) == ("server_error", "redirect_loop")
+    assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
