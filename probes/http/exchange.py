@@ -14,12 +14,14 @@ scope per run.
   ever held in memory). Raise `max_body` for big downloads.
 - A hostile body is the server's problem, not seamwatch's: JSON nested too deeply to parse or
   check is `schema`/`json_too_deep`, a charset Python cannot decode `schema`/`unknown_charset`.
+  Parsing bodies over 64 KiB and JSON Schema validation run in a worker thread.
 - No retries here (probes/run.py retries); no request headers or bodies are recorded; every message
   passes through the integration's redactor.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ from probes.result import Attempt, Category, Failure, StepResult, StepStatus
 from probes.runtime import IntegrationRuntime
 
 _SNIPPET = 200
+_INLINE_BODY = 64 * 1024  # bodies parsed on the event loop; bigger ones in a worker thread
 _UNPARSED = object()
 _AUTH_STATUSES = (401, 403)
 
@@ -166,7 +169,7 @@ async def _run_step(
         result.failure = exc.failure
         return
     if exchange is not None:
-        result.failure = _evaluate(rt, probe, step, scope, exchange, result)
+        result.failure = await _off_loop_if_heavy(rt, probe, step, scope, exchange, result)
 
 
 async def _exchange(
@@ -237,6 +240,19 @@ def _with_snippet(failure: Failure, exchange: _Exchange) -> Failure:
     if not snippet:
         return failure
     return Failure(failure.category, failure.reason, f"{failure.message}: {snippet}")
+
+
+async def _off_loop_if_heavy(
+    rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, exchange: _Exchange,
+    result: StepResult,
+) -> Failure | None:
+    """The step's checks (_evaluate). Parsing a big body and JSON Schema validation are CPU
+    work that grows with the body, so they run in a worker thread and the event loop stays free
+    (listener, heartbeats, other probes). The attempt awaits the thread, so nothing else touches
+    `scope` meanwhile."""
+    if step.expect.schema_ or len(exchange.body) > _INLINE_BODY:
+        return await asyncio.to_thread(_evaluate, rt, probe, step, scope, exchange, result)
+    return _evaluate(rt, probe, step, scope, exchange, result)
 
 
 def _evaluate(
