@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from time import perf_counter
 from typing import Any, Protocol
 
@@ -56,6 +58,8 @@ from probes.runtime import IntegrationRuntime
 
 _SNIPPET = 200
 _INLINE_BODY = 64 * 1024  # bodies parsed on the event loop; bigger ones in a worker thread
+# Checks are CPU-bound and hold the GIL: more threads than cores would not finish them sooner.
+_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="seamwatch-checks")
 _UNPARSED = object()
 _AUTH_STATUSES = (401, 403)
 
@@ -248,10 +252,12 @@ async def _off_loop_if_heavy(
 ) -> Failure | None:
     """The step's checks (_evaluate). Parsing a big body and JSON Schema validation are CPU
     work that grows with the body, so they run in a worker thread and the event loop stays free
-    (listener, heartbeats, other probes). The attempt awaits the thread, so nothing else touches
-    `scope` meanwhile."""
+    (listener, heartbeats, other probes). Their own small pool, not the loop's default executor,
+    so slow validations never hold up the DNS lookups that executor runs. The attempt awaits the
+    thread, so nothing else touches `scope` meanwhile."""
     if step.expect.schema_ or len(exchange.body) > _INLINE_BODY:
-        return await asyncio.to_thread(_evaluate, rt, probe, step, scope, exchange, result)
+        check = partial(_evaluate, rt, probe, step, scope, exchange, result)
+        return await asyncio.get_running_loop().run_in_executor(_CHECKS, check)
     return _evaluate(rt, probe, step, scope, exchange, result)
 
 
