@@ -1,6 +1,8 @@
 """One POST to a token endpoint, measured: latency, per-phase timings (probes.http.tracing),
-rate-limit headers (probes.http.ratelimit), and a cap on the body read. Raises httpx errors
-unchanged."""
+rate-limit headers (probes.http.ratelimit), and a cap on the body read. The body is read with the
+HTTP probes' capped reader (probes.http.client.read_capped), which counts DECODED bytes, so a
+gzip bomb stops at the cap instead of inflating in memory. Raises httpx errors unchanged (a
+Content-Encoding that does not decode is httpx.DecodingError)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from probes.http.client import read_capped
 from probes.http.ratelimit import parse_rate_limit
 from probes.http.tracing import PhaseTracer
 from probes.result import PhaseTimings, RateLimit
@@ -41,22 +44,16 @@ async def post_form(
         "POST", url, data=form, headers=headers, extensions={"trace": tracer}
     )
     response = await client.send(request, stream=True)
-    body = bytearray()
-    truncated = False
     try:
         tracer.body_start = time.perf_counter()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > max_body:
-                truncated = True
-                break
+        body, truncated = await read_capped(response, max_body)
         tracer.body_end = time.perf_counter()
     finally:
         await response.aclose()
     return Exchange(
         status=response.status_code,
         headers=response.headers,
-        body=bytes(body[:max_body]),
+        body=body,
         latency_ms=(time.perf_counter() - started) * 1000.0,
         phases=tracer.phases(),
         rate_limit=parse_rate_limit(response.headers),

@@ -18,7 +18,7 @@ def _b64url_json(part: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(padded.encode("ascii"))
         return json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeError):
+    except (binascii.Error, ValueError, UnicodeError, RecursionError):
         return None
 
 
@@ -40,6 +40,10 @@ def jwt_exp(token: str) -> float | None:
     if payload is None:
         return None
     exp = payload.get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
         return None
-    return float(exp)
+    try:
+        seconds = float(exp)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return seconds if math.isfinite(seconds) else None

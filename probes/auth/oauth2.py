@@ -17,7 +17,9 @@ How a failed exchange is classified (category, reason):
   wrong", and the step name `token` on the auth probe already says where it happened, so these
   keep their HTTP categories;
 * a 2xx that is not JSON, not an object, lacks `access_token` or has a bad `expires_in` ->
-  `schema`, reason `invalid_token_response`.
+  `schema`, reason `invalid_token_response`; one larger than 256 KiB (counted decompressed, the
+  read stops there) -> `schema`/`body_too_large`; JSON nested too deeply to parse ->
+  `schema`/`json_too_deep`.
 
 Messages carry the status and the server's `error`/`error_description` (through the redactor),
 never the request body or the Authorization header. Every secret used or received (client
@@ -38,7 +40,7 @@ from urllib.parse import quote_plus
 import httpx
 
 from core.redact import Redactor
-from probes.auth.exchange import Exchange, post_form
+from probes.auth.exchange import MAX_TOKEN_BODY, Exchange, post_form
 from probes.auth.jwt import jwt_exp
 from probes.auth.state import RefreshTokenState
 from probes.credentials import AuthError, Credential
@@ -140,13 +142,19 @@ class TokenGrant:
         except httpx.HTTPError as exc:
             latency = (time.perf_counter() - started) * 1000.0
             raise self._fail(transport_failure(exc), None, latency) from None
-        payload = _json_object(exchange.body)
+        try:
+            payload, too_deep = _json_object(exchange.body), False
+        except RecursionError:
+            payload, too_deep = None, True
         token = payload.get("access_token") if payload is not None else None
         if not 200 <= exchange.status < 300 or (payload is not None and "error" in payload
                                                  and not token):
             failure = _http_failure(exchange, payload, self.redactor)
             raise self._fail(failure, exchange, exchange.latency_ms)
-        if exchange.truncated or payload is None or not isinstance(token, str) or not token:
+        if exchange.truncated or too_deep:
+            failure = _unreadable(exchange, too_deep)
+            raise self._fail(failure, exchange, exchange.latency_ms)
+        if payload is None or not isinstance(token, str) or not token:
             what = "is not a JSON object" if payload is None else "has no access_token"
             failure = Failure(Category.SCHEMA, "invalid_token_response",
                               f"token endpoint answered HTTP {exchange.status} but the body {what}")
@@ -154,7 +162,7 @@ class TokenGrant:
         self.redactor.add_transient(token)
         try:
             expires_at = _expiry(payload, token, obtained_at)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a 400-digit integer
             failure = Failure(Category.SCHEMA, "invalid_token_response",
                               "token endpoint answered with an expires_in that is not a number")
             raise self._fail(failure, exchange, exchange.latency_ms) from None
@@ -162,6 +170,11 @@ class TokenGrant:
         scheme = token_type if isinstance(token_type, str) and token_type else "Bearer"
         if scheme.lower() == "bearer":
             scheme = "Bearer"
+        if not _header_safe(f"{scheme} {token}"):
+            failure = Failure(Category.SCHEMA, "invalid_token_response",
+                              "token endpoint answered with an access_token or token_type that "
+                              "cannot be sent in a header (control or non-ASCII characters)")
+            raise self._fail(failure, exchange, exchange.latency_ms)
         credential = Credential(
             headers={"Authorization": f"{scheme} {token}"},
             obtained_at=obtained_at,
@@ -179,11 +192,29 @@ class TokenGrant:
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
+    """The body's JSON object, or None. Raises RecursionError for JSON nested too deeply."""
     try:
         value = json.loads(body)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _header_safe(value: str) -> bool:
+    """Whether `value` can go in an HTTP header as it is: printable ASCII only."""
+    return value.isascii() and value.isprintable()
+
+
+def _unreadable(exchange: Exchange, too_deep: bool) -> Failure:
+    """A 2xx body seamwatch will not read: over the cap (also once decompressed), or nested too
+    deeply to parse."""
+    if too_deep:
+        return Failure(Category.SCHEMA, "json_too_deep",
+                       f"token endpoint answered HTTP {exchange.status} with JSON nested too "
+                       "deeply to read")
+    return Failure(Category.SCHEMA, "body_too_large",
+                   f"token endpoint answered HTTP {exchange.status} with a body larger than "
+                   f"{MAX_TOKEN_BODY} bytes")
 
 
 def _expiry(payload: dict[str, Any], token: str, obtained_at: float) -> float | None:

@@ -17,15 +17,21 @@ scope per run.
 - `max_body` caps the DECODED body; past it the read stops and the step fails with
   `schema`/`body_too_large` (the body is not what the probe expects, and nothing past the cap is
   ever held in memory). Raise `max_body` for big downloads.
+- A hostile body is the server's problem, not seamwatch's: JSON nested too deeply to parse or
+  check is `schema`/`json_too_deep`, a charset Python cannot decode `schema`/`unknown_charset`.
+  Parsing bodies over 64 KiB and JSON Schema validation run in a worker thread.
 - No retries here (probes/run.py retries); no request headers or bodies are recorded; every message
   passes through the integration's redactor.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from time import perf_counter
 from typing import Any, Protocol
 
@@ -37,12 +43,16 @@ from probes.classify import classify_exception, classify_status
 from probes.credentials import AuthError, Credential
 from probes.http.client import read_capped
 from probes.http.expectations import (
+    UnknownCharset,
     check_body_contains,
     check_headers,
     check_json,
+    decode_text,
     extract,
     status_mismatch,
     status_ok,
+    too_deep,
+    unknown_charset,
 )
 from probes.http.hops import send_hops
 from probes.http.origins import Origin, literal_origin, origin_of
@@ -55,6 +65,10 @@ from probes.result import Attempt, Category, Failure, StepResult, StepStatus
 from probes.runtime import IntegrationRuntime
 
 _SNIPPET = 200
+_INLINE_BODY = 64 * 1024  # bodies parsed on the event loop; bigger ones in a worker thread
+# Checks are CPU-bound and hold the GIL: more threads than cores would not finish them sooner.
+_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="seamwatch-checks")
+_UNPARSED = object()
 _AUTH_STATUSES = (401, 403)
 
 
@@ -180,7 +194,7 @@ async def _run_step(
         result.failure = exc.failure
         return
     if exchange is not None:
-        result.failure = _evaluate(rt, probe, step, scope, exchange, result)
+        result.failure = await _off_loop_if_heavy(rt, probe, step, scope, exchange, result)
 
 
 async def _exchange(
@@ -230,7 +244,11 @@ def _record_cert(response: httpx.Response, attempt: Attempt) -> None:
 
 
 def _text(exchange: _Exchange) -> str:
-    return exchange.body.decode(exchange.response.charset_encoding or "utf-8", errors="replace")
+    """The body as text for a message: in its charset, or as UTF-8 when that is unusable."""
+    try:
+        return decode_text(exchange.body, exchange.response.charset_encoding)
+    except UnknownCharset:
+        return exchange.body.decode("utf-8", errors="replace")
 
 
 def _with_snippet(failure: Failure, exchange: _Exchange, redactor: Redactor) -> Failure:
@@ -239,6 +257,21 @@ def _with_snippet(failure: Failure, exchange: _Exchange, redactor: Redactor) -> 
     if not snippet:
         return failure
     return Failure(failure.category, failure.reason, f"{failure.message}: {snippet}")
+
+
+async def _off_loop_if_heavy(
+    rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, exchange: _Exchange,
+    result: StepResult,
+) -> Failure | None:
+    """The step's checks (_evaluate). Parsing a big body and JSON Schema validation are CPU
+    work that grows with the body, so they run in a worker thread and the event loop stays free
+    (listener, heartbeats, other probes). Their own small pool, not the loop's default executor,
+    so slow validations never hold up the DNS lookups that executor runs. The attempt awaits the
+    thread, so nothing else touches `scope` meanwhile."""
+    if step.expect.schema_ or len(exchange.body) > _INLINE_BODY:
+        check = partial(_evaluate, rt, probe, step, scope, exchange, result)
+        return await asyncio.get_running_loop().run_in_executor(_CHECKS, check)
+    return _evaluate(rt, probe, step, scope, exchange, result)
 
 
 def _evaluate(
@@ -256,18 +289,38 @@ def _evaluate(
         return failure or Failure(
             Category.SCHEMA, "body_too_large", f"body larger than max_body ({probe.max_body} bytes)"
         )
-    doc: Any = None
-    parsed = False
+    doc: Any = _UNPARSED
     if expect.json_ or expect.schema_ or step.save:
         try:
             doc = json.loads(exchange.body)
-            parsed = True
         except ValueError as exc:
             failure = failure or Failure(
                 Category.SCHEMA, "invalid_json", f"body is not valid JSON: {exc}"
             )
+        except RecursionError:
+            failure = failure or too_deep()
+    try:
+        failure = _body_checks(rt, step, scope, exchange, doc, failure)
+    except RecursionError:  # a document parsed but too deep to walk (schema, JSONPath, matchers)
+        failure = failure or too_deep()
+    limit = expect.latency_under
+    if failure is None and limit is not None and (result.latency_ms or 0.0) > limit * 1000.0:
+        failure = Failure(
+            Category.SLOW, "latency_exceeded",
+            f"took {result.latency_ms:.0f} ms, expected under {limit * 1000.0:.0f} ms",
+        )
+    return failure
+
+
+def _body_checks(
+    rt: IntegrationRuntime, step: Step, scope: Scope, exchange: _Exchange, doc: Any,
+    failure: Failure | None,
+) -> Failure | None:
+    """The checks after parsing, in their order of precedence; `doc` is _UNPARSED when the body
+    was not (or could not be) parsed."""
+    expect = step.expect
     save_failure: Failure | None = None
-    if parsed and step.save:  # saved even when a check fails, so clean-up steps can use them
+    if doc is not _UNPARSED and step.save:  # saved even when a check fails, for clean-up steps
         saved, save_failure = extract(step.save, doc)
         scope.values.update(saved)
     if failure is None and expect.schema_:
@@ -277,12 +330,10 @@ def _evaluate(
     if failure is None and expect.headers:
         failure = check_headers(expect.headers, exchange.response.headers, scope)
     if failure is None and expect.body_contains is not None:
-        failure = check_body_contains(expect.body_contains, _text(exchange), scope)
-    failure = failure or save_failure
-    limit = expect.latency_under
-    if failure is None and limit is not None and (result.latency_ms or 0.0) > limit * 1000.0:
-        failure = Failure(
-            Category.SLOW, "latency_exceeded",
-            f"took {result.latency_ms:.0f} ms, expected under {limit * 1000.0:.0f} ms",
-        )
-    return failure
+        try:
+            text = decode_text(exchange.body, exchange.response.charset_encoding)
+        except UnknownCharset as exc:
+            failure = unknown_charset(exc.charset)
+        else:
+            failure = check_body_contains(expect.body_contains, text, scope)
+    return failure or save_failure

@@ -1,10 +1,11 @@
 """Expectations of an `http` step (README, Probes): status, headers, body_contains, JSONPath
 matchers, JSON Schema, save.
 
-Categories: a body that is not the expected *format* is `schema` (invalid_json, missing_field,
-wrong_type, schema_violation); a well-formed body with a wrong *value* is `assertion`
-(value_mismatch, pattern_mismatch, contains_mismatch, length_mismatch, range_mismatch,
-unexpected_field, header_mismatch, missing_header, body_mismatch, status_mismatch).
+Categories: a body that is not the expected *format* is `schema` (invalid_json, json_too_deep,
+unknown_charset, missing_field, wrong_type, schema_violation); a well-formed body with a wrong
+*value* is `assertion` (value_mismatch, pattern_mismatch, contains_mismatch, length_mismatch,
+range_mismatch, unexpected_field, header_mismatch, missing_header, body_mismatch,
+status_mismatch).
 
 JSONPath semantics: a singular path (`$.data[0].id`) selects one node; a path that can select
 several (`$.data[*].id`, filters, slices, `..`) requires the matcher to hold for EVERY node it
@@ -14,6 +15,7 @@ JSONPath compilation is in probes/http/jsonpaths.py, JSON Schema files in probes
 
 from __future__ import annotations
 
+import codecs
 import json
 import operator
 import re
@@ -190,6 +192,8 @@ def check_json(expected: dict[str, Matcher], doc: Any, scope: Scope) -> Failure 
     for expression, matcher in expected.items():
         try:
             values = select(expression, doc)
+        except RecursionError:  # also python-jsonpath's JSONPathRecursionError: the document's
+            return too_deep()
         except jsonpath.JSONPathError as exc:
             return Failure(Category.CONFIG, "invalid_jsonpath", f"{expression}: {exc}")
         if not values:
@@ -211,6 +215,9 @@ def extract(save: dict[str, str], doc: Any) -> tuple[dict[str, Any], Failure | N
         try:
             _, singular = compile_path(expression)
             values = select(expression, doc)
+        except RecursionError:  # the document is too deep, not the expression wrong
+            first = first or too_deep()
+            continue
         except jsonpath.JSONPathError as exc:
             first = first or Failure(Category.CONFIG, "invalid_jsonpath", f"{expression}: {exc}")
             continue
@@ -223,6 +230,42 @@ def extract(save: dict[str, str], doc: Any) -> tuple[dict[str, Any], Failure | N
 
 
 # ------------------------------------------------------------------------------ headers and body
+
+
+# Codecs for host names, not bodies: idna cannot replace errors, punycode decodes in quadratic time.
+_NOT_BODY_CHARSETS = frozenset({"idna", "punycode"})
+
+
+class UnknownCharset(Exception):
+    """The response declares a charset Python cannot decode text with."""
+
+    def __init__(self, charset: str) -> None:
+        super().__init__(charset)
+        self.charset = charset
+
+
+def decode_text(body: bytes, charset: str | None) -> str:
+    """The body as text in its declared charset (UTF-8 when none), undecodable bytes replaced.
+    Raises UnknownCharset for a charset that is unknown, not a text encoding (`base64`), or a
+    host-name codec (`idna`, `punycode`)."""
+    name = charset or "utf-8"
+    try:
+        if codecs.lookup(name).name in _NOT_BODY_CHARSETS:
+            raise LookupError(name)
+        return body.decode(name, errors="replace")
+    except (LookupError, ValueError) as exc:  # UnicodeError is a ValueError
+        raise UnknownCharset(name) from exc
+
+
+def unknown_charset(charset: str) -> Failure:
+    return Failure(Category.SCHEMA, "unknown_charset",
+                   f"the body's charset {show(charset)} is not one seamwatch can decode")
+
+
+def too_deep() -> Failure:
+    """A JSON body nested deeper than Python's recursion limit lets it be read or checked."""
+    return Failure(Category.SCHEMA, "json_too_deep", "the JSON body is nested too deeply to check")
+
 
 
 def check_headers(

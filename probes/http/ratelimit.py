@@ -13,6 +13,7 @@ now; smaller values are delta seconds. List forms such as `100, 100;w=60` keep t
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from email.utils import parsedate_to_datetime
@@ -22,8 +23,8 @@ import httpx
 from probes.result import RateLimit
 
 _EPOCH_THRESHOLD = 1_000_000_000
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_PAIR = re.compile(r"([A-Za-z-]+)\s*=\s*\"?(-?\d+(?:\.\d+)?)")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_PAIR = re.compile(r"([A-Za-z-]+)\s*=\s*\"?(-?[0-9]+(?:\.[0-9]+)?)")
 _INTERESTING = frozenset(
     {
         "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
@@ -35,9 +36,16 @@ _COMBINED_KEYS = {"limit": "limit", "q": "limit", "remaining": "remaining", "r":
                   "reset": "reset", "t": "reset"}
 
 
+def _finite(text: str) -> float | None:
+    """`text` (ASCII digits) as a float, or None when it overflows to infinity (a 400-digit
+    value from a hostile server must not crash the run)."""
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
 def _first_number(value: str) -> float | None:
     match = _NUMBER.search(value)
-    return float(match.group()) if match else None
+    return _finite(match.group()) if match else None
 
 
 def _reset_seconds(value: float, now: float) -> float:
@@ -51,8 +59,8 @@ def parse_retry_after(value: str, now: float | None = None) -> float | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # str.isdigit() also accepts "²"
+        return _finite(value)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -67,8 +75,9 @@ def _parse_combined(value: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, number in _PAIR.findall(value.replace(";", ",")):
         field = _COMBINED_KEYS.get(key.lower())
-        if field and field not in out:
-            out[field] = float(number)
+        finite = _finite(number)
+        if field and field not in out and finite is not None:
+            out[field] = finite
     return out
 
 

@@ -1,6 +1,7 @@
 """Checks the models cannot make alone, run on the (substituted) data so they report even when
 other parts of the file are invalid: unique names, files beside the config, cron expressions,
-integration references, e-mail addresses, URLs, and each probe kind's own checks (the `check`
+integration references, e-mail addresses, URLs, `$ref`s in schema files that are not local
+files, and each probe kind's own checks (the `check`
 of its entry in probes/registry.py).
 Cron expressions and time zones are validated by alerts/spec.py's MaintenanceSpec itself."""
 
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from probes.http.schemas import ref_problems, schema_id_keyword
 from probes.kinds.base import CheckContext
 from probes.registry import DEFAULT_KIND, kind_named
 from seamwatch.config.errors import DataPath
@@ -98,13 +100,21 @@ def _check_file(base_dir: Path, path: DataPath, value: Any, what: str) -> list[I
         return []
     try:
         schema = json.loads(text)
-    except json.JSONDecodeError as error:
-        return [Issue(path, f"schema file {value} is not valid JSON: {error}")]
+    except (json.JSONDecodeError, RecursionError) as error:
+        detail = error if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+        return [Issue(path, f"schema file {value} is not valid JSON: {detail}")]
+    if not isinstance(schema, dict | bool):
+        return [Issue(path, f"schema file {value} is not a valid JSON Schema: "
+                      "a schema is an object or a boolean")]
     try:
-        validator_for(schema).check_schema(schema)
+        validator_class = validator_for(schema)
+        validator_class.check_schema(schema)
     except SchemaError as error:
         return [Issue(path, f"schema file {value} is not a valid JSON Schema: {error.message}")]
-    return []
+    # Remote `$ref`s are refused at run time (probes/http/schemas.py): report them here, at the
+    # `schema:` key, naming the reference.
+    return [Issue(path, f"schema file {value}: {message}")
+            for _, message in ref_problems(target, schema, schema_id_keyword(validator_class))]
 
 
 def check_files(data: Any, base_dir: Path) -> list[Issue]:

@@ -128,7 +128,7 @@ async def test_server_starts_rejecting_the_client(
         ("non_json", Category.SCHEMA, "invalid_token_response"),
         ("no_access_token", Category.SCHEMA, "invalid_token_response"),
         ("bad_expires_in", Category.SCHEMA, "invalid_token_response"),
-        ("huge_body", Category.SCHEMA, "invalid_token_response"),
+        ("huge_body", Category.SCHEMA, "body_too_large"),
         ("server_error", Category.SERVER_ERROR, "token_http_500"),
         ("rate_limited", Category.RATE_LIMITED, "token_http_429"),
         ("unavailable_retry_after", Category.RATE_LIMITED, "token_http_503"),

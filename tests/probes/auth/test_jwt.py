@@ -23,3 +23,15 @@ def test_not_a_jwt_or_no_usable_exp() -> None:
     header = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).decode().rstrip("=")
     assert jwt_exp(f"{header}.!!!.") is None
     assert jwt_exp(f"{header}.{header}") is None  # two parts
+
+
+def _part(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_hostile_tokens_yield_none_not_errors() -> None:
+    header = _part(json.dumps({"alg": "none"}).encode())
+    deep = _part(b"[" * 100_000 + b"]" * 100_000)  # RecursionError in json.loads
+    assert jwt_exp(f"{header}.{deep}.") is None
+    assert jwt_exp(f"{_part(b'[' * 100_000)}.{header}.") is None
+    assert jwt_exp(make_jwt({"exp": 10**400})) is None  # too large for a float

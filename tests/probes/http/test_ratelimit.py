@@ -54,6 +54,24 @@ def test_parse_retry_after(value: str, expected: float | None) -> None:
     assert parse_retry_after(value, now=NOW) == expected
 
 
+HUGE = "9" * 400  # overflows a float to infinity
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ([(b"Retry-After", b"\xb9")], None),  # latin-1 superscript one: isdigit() but no float
+    ([(b"Retry-After", "²".encode())], None),
+    ([(b"Retry-After", HUGE.encode())], None),
+    ([(b"X-RateLimit-Limit", HUGE.encode()), (b"X-RateLimit-Remaining", b"3")],
+     RateLimit(remaining=3)),
+    ([(b"X-RateLimit-Reset", HUGE.encode())], None),
+    ([(b"RateLimit", f"limit={HUGE}, remaining=2".encode())], RateLimit(remaining=2)),
+])
+def test_hostile_values_are_ignored_not_raised(
+    raw: list[tuple[bytes, bytes]], expected: RateLimit | None,
+) -> None:
+    assert parse_rate_limit(httpx.Headers(raw), now=NOW) == expected
+
+
 def test_headroom() -> None:
     assert RateLimit(limit=100, remaining=25).headroom == 0.25
     assert RateLimit(remaining=25).headroom is None
