@@ -43,8 +43,8 @@ if st.session_state.get("ig_applied") != params:
     if params[0] in rows:
         st.session_state["ig_integration"] = params[0]
     elif params[0]:
-        st.warning(f"There is no integration named **{params[0]}** in the database (renamed, "
-                   "or never run?). Showing another one.")
+        st.warning(f"There is no integration named {frame.literal(params[0])} in the database "
+                   "(renamed, or never run?). Showing another one.")
     st.session_state.pop("ig_probe", None)
 
 left, right = st.columns(2)
@@ -59,7 +59,7 @@ probe_names = [p.probe for p in integ.probes]
 if "ig_probe" not in st.session_state or st.session_state["ig_probe"] not in probe_names:
     wanted = params[1] if params[0] == name else None
     if wanted and wanted not in probe_names:
-        st.warning(f"**{name}** has no probe named **{wanted}**.")
+        st.warning(f"**{name}** has no probe named {frame.literal(wanted)}.")
         wanted = None
     st.session_state["ig_probe"] = wanted or model.default_probe(integ.probes, row.probe_states)
 probe_name = right.selectbox(
