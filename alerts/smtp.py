@@ -1,7 +1,9 @@
 """SMTP delivery with aiosmtplib: one connection per delivery pass, clear one-line errors.
 
 Every error message is redacted (the server may echo the password back) and names the server, so
-`seamwatch test-email` and the outbox's `last_error` column read the same way.
+`seamwatch test-email` and the outbox's `last_error` column read the same way. A login without
+encryption (`security: none` with a username) is refused before connecting unless the config
+says `allow_plaintext_auth: true`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from types import TracebackType
 
 import aiosmtplib
 
-from alerts.spec import SmtpSpec
+from alerts.spec import PLAINTEXT_AUTH_REFUSED, SmtpSpec
 from core.redact import Redactor
 
 
@@ -139,6 +141,12 @@ class SmtpSession:
         return err
 
     async def __aenter__(self) -> SmtpSession:
+        if self.spec.plaintext_auth_refused:
+            # the config loader refuses this already; a spec built another way is refused here,
+            # before anything is sent
+            raise EmailDeliveryError(
+                f"not logging in to {self.spec.host}:{self.spec.port}: {PLAINTEXT_AUTH_REFUSED}"
+            )
         try:
             await self._client.connect()
             if self.spec.username:

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import InitErrorDetails, ValidationError
 
 from core.model import StrictModel
 from core.types import Duration, Secret
+
+PLAINTEXT_AUTH_REFUSED = (
+    "`security: none` with a `username` would send the SMTP password unencrypted; use "
+    "`security: starttls` or `ssl`, or set `allow_plaintext_auth: true` for a relay on loopback "
+    "or a network you trust"
+)
 
 
 class SmtpSpec(StrictModel):
@@ -17,10 +24,30 @@ class SmtpSpec(StrictModel):
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password: Secret | None = None
+    allow_plaintext_auth: bool = Field(
+        False, description="log in even with `security: none`, sending the password unencrypted "
+        "(only for a relay on loopback or a network you trust)"
+    )
     timeout: Duration = 10.0
     ca_file: str | None = Field(
         None, description="PEM file of CA certificates to trust instead of the system store"
     )
+
+    @property
+    def plaintext_auth_refused(self) -> bool:
+        """Whether logging in would put the password on the wire unencrypted without the user
+        having allowed it."""
+        return self.security == "none" and bool(self.username) and not self.allow_plaintext_auth
+
+    @model_validator(mode="after")
+    def _no_plaintext_password(self) -> SmtpSpec:
+        if self.plaintext_auth_refused:
+            # reported at `security` (the key to change), not at the whole `smtp:` mapping
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type="value_error", loc=("security",), input=self.security,
+                ctx={"error": ValueError(PLAINTEXT_AUTH_REFUSED)},
+            )])
+        return self
 
 
 class EmailSpec(StrictModel):

@@ -1,5 +1,7 @@
 """Cached data access for the pages: the config (reloaded when the file changes), one read-only
 store per database URL (`st.cache_resource`) and the storage queries (`st.cache_data`, short TTL).
+The overview is a snapshot: its numbers and the alert states read with them, with the time they
+were read, served stale for at most STALE_LIMIT_S.
 
 The dashboard never writes: the store is opened without migrations, and a database the scheduler
 has not created yet is reported as empty instead of being created.
@@ -26,6 +28,8 @@ from storage.reads import alert_history, analytics, probe_series
 from storage.reads.queries import RunRow, recent_runs
 
 TTL_S = 10
+# The oldest overview ever shown: within it a stale one is served while a fresh one is computed.
+STALE_LIMIT_S = 60
 
 
 @dataclass
@@ -107,12 +111,22 @@ def _has_schema(url: str) -> bool:
         return bool(sa.inspect(conn).has_table("runs"))
 
 
+@dataclass(frozen=True)
+class OverviewSnapshot:
+    """The overview's numbers and the alert states read with them, and when (epoch ms): a page
+    shows states and numbers of one moment, and says which."""
+
+    integrations: list[analytics.IntegrationOverview]
+    alerts: list[alert_history.AlertNow]
+    computed_ms: int
+
+
 @dataclass
 class _Latest:
     """The newest overview for one (database, range) pair, refreshed in the background."""
 
-    value: list[analytics.IntegrationOverview] | None = None
-    computed_at: float = 0.0
+    value: OverviewSnapshot | None = None
+    computed_at: float = 0.0  # _monotonic() when `value` was read
     refreshing: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -122,24 +136,31 @@ def _latest_overviews() -> dict[tuple[str, str], _Latest]:
     return {}
 
 
+_monotonic = time.monotonic  # the ages of cached overviews (tests move it)
+
+
 def overview(url: str, start_ms: int, end_ms: int, now_ms: int, *,
-             range_key: str | None = None) -> list[analytics.IntegrationOverview]:
-    """The overview over [start_ms, end_ms). With `range_key` (a preset such as "24h"), it is
-    served stale-while-revalidate: the newest result is returned at once, and when it is older
-    than TTL_S a background thread recomputes it (over 1,000 probes the query takes seconds on
-    SQLite, so reloads and live refreshes never wait for it; the first load does)."""
+             range_key: str | None = None) -> OverviewSnapshot:
+    """The overview over [start_ms, end_ms) with the alert states of the same moment. With
+    `range_key` (a preset such as "24h"), it is served stale-while-revalidate: a result younger
+    than STALE_LIMIT_S is returned at once, and when it is older than TTL_S a background thread
+    recomputes it (over 1,000 probes the query takes seconds on SQLite, so reloads and live
+    refreshes never wait for it). An older result is never shown: the first load, and the first
+    one after a quiet spell, compute it and wait."""
     if range_key is None:
         return _overview_exact(url, start_ms, end_ms, now_ms)
     slot = _latest_overviews().setdefault((url, range_key), _Latest())
     with slot.lock:
-        value, age = slot.value, time.monotonic() - slot.computed_at
+        value, age = slot.value, _monotonic() - slot.computed_at
+        if value is not None and age > STALE_LIMIT_S:
+            value = None
         stale = value is not None and age > TTL_S and not slot.refreshing
         if stale:
             slot.refreshing = True
     if value is None:
-        result = _overview_now(url, start_ms, end_ms, now_ms)
-        with slot.lock:
-            slot.value, slot.computed_at = result, time.monotonic()
+        started = _monotonic()
+        result = _snapshot(store(url), start_ms, end_ms, now_ms)
+        _keep(slot, result, started)
         return result
     if stale:
         span = end_ms - start_ms
@@ -148,27 +169,35 @@ def overview(url: str, start_ms: int, end_ms: int, now_ms: int, *,
     return value
 
 
-def _overview_now(url: str, start_ms: int, end_ms: int,
-                  now_ms: int) -> list[analytics.IntegrationOverview]:
-    s = store(url)
-    return analytics.overview(s, start_ms, end_ms, now=now_ms) if s else []
+def _keep(slot: _Latest, result: OverviewSnapshot, started: float) -> None:
+    with slot.lock:
+        if started >= slot.computed_at:  # a slower, older computation never wins
+            slot.value, slot.computed_at = result, started
+
+
+def _snapshot(s: Store | None, start_ms: int, end_ms: int, now_ms: int) -> OverviewSnapshot:
+    computed_ms = int(time.time() * 1000)
+    if s is None:
+        return OverviewSnapshot([], [], computed_ms)
+    return OverviewSnapshot(analytics.overview(s, start_ms, end_ms, now=now_ms),
+                            alert_history.current_states(s), computed_ms)
 
 
 def _refresh(slot: _Latest, url: str, span_ms: int) -> None:
     try:
+        started = _monotonic()
         now = int(time.time() * 1000)
-        result = analytics.overview(_open(url), now - span_ms, now, now=now)
-        with slot.lock:
-            slot.value, slot.computed_at = result, time.monotonic()
+        # the page's first load found the database; the thread has no Streamlit context for
+        # store()'s cached schema check
+        _keep(slot, _snapshot(_open(url), now - span_ms, now, now), started)
     finally:
         with slot.lock:
             slot.refreshing = False
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def _overview_exact(url: str, start_ms: int, end_ms: int,
-                    now_ms: int) -> list[analytics.IntegrationOverview]:
-    return _overview_now(url, start_ms, end_ms, now_ms)
+def _overview_exact(url: str, start_ms: int, end_ms: int, now_ms: int) -> OverviewSnapshot:
+    return _snapshot(store(url), start_ms, end_ms, now_ms)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

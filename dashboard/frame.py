@@ -3,11 +3,13 @@ refresh controls (kept in session state and mirrored in the `range` query parame
 `Context` pages read their settings from.
 
 Query parameters: `range` (see `dashboard.timerange`), `integration`, `probe`, and `live=off` to
-open the dashboard paused.
+open the dashboard paused. They come from whoever wrote the link, so a page that repeats one shows
+it through `literal()`, never as Markdown.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +28,27 @@ RANGE_KEY, FROM_KEY, TO_KEY = "sw_range", "sw_from", "sw_to"
 LIVE_KEY, EVERY_KEY = "sw_live", "sw_every"
 REFRESH_CHOICES = {"10 s": 10, "30 s": 30, "1 min": 60, "5 min": 300}
 DEFAULT_REFRESH = "30 s"
+MAX_LITERAL = 120  # characters of a query parameter repeated on a page
+# what could end a code span's paragraph or hide text: C0/C1 controls, line/paragraph separators
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def literal(text: str) -> str:
+    """`text` as a Markdown code span: shown as typed, never as Markdown (no links, images,
+    emphasis, headings or HTML). The fence is one backtick longer than any run of backticks in
+    the text, line breaks and other control characters become U+FFFD (a blank line would end
+    the span), and text beyond MAX_LITERAL characters is cut with an ellipsis."""
+    clean = _UNPRINTABLE.sub("\ufffd", text)
+    if len(clean) > MAX_LITERAL:
+        clean = clean[:MAX_LITERAL] + "…"
+    if not clean:
+        return '""'
+    fence = "`" * (max((len(run) for run in re.findall("`+", clean)), default=0) + 1)
+    if not clean.strip(" "):
+        return f"{fence}{clean}{fence}"  # only spaces: CommonMark keeps them as they are
+    # otherwise it strips one space from each end of a padded span, so a text that starts or
+    # ends with a backtick (or a space) is shown exactly
+    return f"{fence} {clean} {fence}"
 
 
 def auth_configured() -> bool:

@@ -17,7 +17,9 @@ async def send_test_email(email: EmailSpec, redactor: Redactor) -> str:
     """Send a test message to `email.to`; return a one-line success report.
 
     Raises EmailDeliveryError with a one-line, redacted message on refused connections, TLS
-    failures, 530/535 login errors, timeouts and refused recipients.
+    failures, 530/535 login errors, timeouts and refused recipients, and before connecting when
+    it would log in without encryption unasked (`security: none` with a username and no
+    `allow_plaintext_auth: true`; a config file saying so is refused by `seamwatch check`).
     """
     if not email.to:
         raise EmailDeliveryError("email.to is empty: add at least one recipient")
@@ -42,6 +44,8 @@ async def send_test_email(email: EmailSpec, redactor: Redactor) -> str:
     async with SmtpSession(smtp, redactor) as session:
         await session.send(msg, list(email.to))
     login = f", logged in as {smtp.username}" if smtp.username else ""
+    if login and smtp.security == "none":
+        login += " without encryption (allow_plaintext_auth)"
     line = (
         f"sent a test email to {', '.join(email.to)} via {smtp.host}:{smtp.port} "
         f"({smtp.security}{login})"

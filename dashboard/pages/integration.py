@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import data, frame, model, panels
 from dashboard.states import NO_DATA
+from dashboard.timerange import CUSTOM, TimeRange
 from dashboard.ui import fmt_time, state_badge
 
 ctx = frame.context()
@@ -18,12 +19,18 @@ if frame.no_database(ctx):
 assert ctx.url is not None
 URL = ctx.url
 
-tr0 = ctx.time_range()
-rows = {r.name: r for r in model.overview_rows(
-    data.overview(URL, tr0.start_ms, tr0.end_ms, tr0.end_ms,
-                  range_key=None if tr0.preset == "custom" else tr0.preset),
-    data.alert_states(URL),
-    include_retired=True)}
+
+def _rows(tr: TimeRange) -> tuple[dict[str, model.OverviewRow], int]:
+    """The integrations' rows (states and numbers from one snapshot, dashboard/data.py) and
+    when that snapshot was read."""
+    snapshot = data.overview(URL, tr.start_ms, tr.end_ms, tr.end_ms,
+                             range_key=None if tr.preset == CUSTOM else tr.preset)
+    rows = {r.name: r for r in model.overview_rows(snapshot.integrations, snapshot.alerts,
+                                                   include_retired=True)}
+    return rows, snapshot.computed_ms
+
+
+rows, _ = _rows(ctx.time_range())
 if not rows:
     st.title("Integration")
     st.info("**No integrations yet.** They appear once `seamwatch serve` has started.")
@@ -36,8 +43,8 @@ if st.session_state.get("ig_applied") != params:
     if params[0] in rows:
         st.session_state["ig_integration"] = params[0]
     elif params[0]:
-        st.warning(f"There is no integration named **{params[0]}** in the database (renamed, "
-                   "or never run?). Showing another one.")
+        st.warning(f"There is no integration named {frame.literal(params[0])} in the database "
+                   "(renamed, or never run?). Showing another one.")
     st.session_state.pop("ig_probe", None)
 
 left, right = st.columns(2)
@@ -52,7 +59,7 @@ probe_names = [p.probe for p in integ.probes]
 if "ig_probe" not in st.session_state or st.session_state["ig_probe"] not in probe_names:
     wanted = params[1] if params[0] == name else None
     if wanted and wanted not in probe_names:
-        st.warning(f"**{name}** has no probe named **{wanted}**.")
+        st.warning(f"**{name}** has no probe named {frame.literal(wanted)}.")
         wanted = None
     st.session_state["ig_probe"] = wanted or model.default_probe(integ.probes, row.probe_states)
 probe_name = right.selectbox(
@@ -84,14 +91,12 @@ if probe.last_run_ms is None:
 @st.fragment(run_every=ctx.run_every)
 def panel() -> None:
     tr = ctx.time_range()
-    fresh = {r.name: r for r in model.overview_rows(
-        data.overview(URL, tr.start_ms, tr.end_ms, tr.end_ms,
-                      range_key=None if tr.preset == "custom" else tr.preset),
-        data.alert_states(URL),
-        include_retired=True)}
+    fresh, computed_ms = _rows(tr)
     current = fresh.get(name, row)
     fresh_probe = next((p for p in current.integration.probes if p.probe == probe_name), probe)
     panels.summary(current.integration, current.probe_states, tr, ctx.tz)
+    st.caption("States, uptime and percentiles as of "
+               f"{fmt_time(computed_ms, ctx.tz, seconds=True)}")
     st.subheader(f"{probe_name}")
     state_badge(current.probe_states.get(probe_name))
     panels.probe_charts(ctx, current.integration, fresh_probe, tr)

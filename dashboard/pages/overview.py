@@ -29,9 +29,8 @@ state_filter = f3.multiselect("State", list(DISPLAY_STATES), key="ov_states")
 def panel() -> None:
     tr = ctx.time_range()
     now = min(ctx.now_ms(), tr.end_ms) if tr.preset == "custom" else tr.end_ms
-    rows = model.overview_rows(data.overview(URL, tr.start_ms, tr.end_ms, now,
-                                             range_key=_preset(tr.preset)),
-                               data.alert_states(URL))
+    snapshot = data.overview(URL, tr.start_ms, tr.end_ms, now, range_key=_preset(tr.preset))
+    rows = model.overview_rows(snapshot.integrations, snapshot.alerts)
     if not rows:
         st.info("**No integrations yet.** The database has no probes; they appear once "
                 "`seamwatch serve` has started with your config.")
@@ -46,7 +45,7 @@ def panel() -> None:
     cols[4].metric("OK", counts[OK], border=True)
     shown = model.filter_rows(rows, name=name_filter, tags=tag_filter, states=state_filter)
     st.caption(f"{len(shown)} of {len(rows)} integrations · latency over the {tr.label()} · "
-               f"updated {fmt_time(ctx.now_ms(), ctx.tz, seconds=True)}")
+               f"states and numbers as of {fmt_time(snapshot.computed_ms, ctx.tz, seconds=True)}")
     if not shown:
         st.info("No integration matches these filters.")
         return

@@ -272,7 +272,12 @@ class ClientCredentialsGrant(TokenGrant):
 class RefreshTokenGrant(TokenGrant):
     """Refresh-token grant; a rotated refresh token replaces the old one in memory and in the
     state file (if that cannot be written, a warning is logged and the token is kept in memory:
-    the run itself succeeded)."""
+    the run itself succeeded).
+
+    With a state file, each refresh holds its lock (probes/auth/state.py) and first takes the
+    newest token stored there, since another process (`seamwatch once` beside `serve`) may have
+    rotated it. Should the endpoint still answer `invalid_grant`, the file is read once more and
+    the refresh retried once if it holds a token other than the one just refused."""
 
     grant_type = "refresh_token"
 
@@ -287,6 +292,29 @@ class RefreshTokenGrant(TokenGrant):
         self._refresh_token = stored or refresh_token
 
     async def obtain(self, client: httpx.AsyncClient) -> tuple[Credential, StepResult]:
+        if self.state is None:
+            return await self._refresh(client)
+        async with self.state.locked():
+            self._adopt_stored(self.state)
+            try:
+                return await self._refresh(client)
+            except AuthError as exc:
+                if exc.failure.reason != "invalid_grant" or not self._adopt_stored(self.state):
+                    raise
+            log.info("refresh token refused; retrying once with the newer one in %s",
+                     self.state.path)
+            return await self._refresh(client)
+
+    def _adopt_stored(self, state: RefreshTokenState) -> bool:
+        """Take the token in the state file if another refresh stored a different one."""
+        stored = state.load()
+        if stored is None or stored == self._refresh_token:
+            return False
+        self.redactor.add_transient(stored)
+        self._refresh_token = stored
+        return True
+
+    async def _refresh(self, client: httpx.AsyncClient) -> tuple[Credential, StepResult]:
         form = {"grant_type": self.grant_type, "refresh_token": self._refresh_token}
         if self.scope:
             form["scope"] = self.scope

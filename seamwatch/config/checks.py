@@ -138,7 +138,7 @@ def check_files(data: Any, base_dir: Path) -> list[Issue]:
 
 def check_maintenance(data: Any) -> list[Issue]:
     """Windows must name defined integrations (cron and time zone are checked by the model)."""
-    defined = {i.get("name") for _, i in integrations(data)}
+    defined = {name for _, i in integrations(data) if isinstance(name := i.get("name"), str)}
     issues: list[Issue] = []
     for mpath, window in _mappings(data, "maintenance", ()):
         names = window.get("integrations")
@@ -182,7 +182,10 @@ def check_emails(data: Any) -> list[Issue]:
 def _url_issue(path: DataPath, value: Any) -> list[Issue]:
     if not isinstance(value, str) or value.lstrip().startswith("{{"):
         return []
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError as error:  # an unclosed `[` of an IPv6 address, say
+        return [Issue(path, f"{value!r} is not a valid URL ({error})")]
     if parts.scheme not in ("http", "https"):
         return [Issue(path, f"expected an http:// or https:// URL, got {value!r}")]
     if not parts.hostname:

@@ -30,6 +30,14 @@ PathPart = str | int
 DataPath = tuple[PathPart, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters and line breaks (a newline in a key, say) shown as
+    escapes such as `\\n`, so that every problem prints as one line."""
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"),
+                        text)
 
 
 @dataclass(frozen=True, order=True)
@@ -44,7 +52,8 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         where = self.file if self.line <= 0 else f"{self.file}:{self.line}:{self.col}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        message = one_line(self.message)
+        return f"{where}: {one_line(self.path)}: {message}" if self.path else f"{where}: {message}"
 
 
 class ConfigError(SeamwatchError):

@@ -87,14 +87,16 @@ def auth_server() -> Iterator[SmtpServer]:
 
 
 async def test_auth_success_plain_connection(auth_server: SmtpServer, redactor: Redactor) -> None:
-    spec = email_spec(auth_server.port, smtp={"username": USER, "password": PASSWORD})
+    spec = email_spec(auth_server.port, smtp={"username": USER, "password": PASSWORD,
+                                               "allow_plaintext_auth": True})
     await send_test_email(spec, redactor)
     _check_parts(auth_server)
 
 
 async def test_auth_535_is_one_clear_line_without_the_password(auth_server: SmtpServer) -> None:
     wrong = "canary-wrong-secret-91c2"
-    spec = email_spec(auth_server.port, smtp={"username": USER, "password": wrong})
+    spec = email_spec(auth_server.port, smtp={"username": USER, "password": wrong,
+                                               "allow_plaintext_auth": True})
     with pytest.raises(EmailDeliveryError) as info:
         await send_test_email(spec, Redactor())
     text = str(info.value)

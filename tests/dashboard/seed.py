@@ -14,7 +14,8 @@ def write_config(path: Path, db_url: str, *, secret: str = CANARY) -> Path:
 storage:
   url: {db_url}
 email:
-  smtp: {{host: 127.0.0.1, port: 2525, security: none, username: alerts, password: "{secret}-smtp"}}
+  smtp: {{host: 127.0.0.1, port: 2525, security: none, username: alerts, password: "{secret}-smtp",
+          allow_plaintext_auth: true}}
   from: "seamwatch <alerts@example.com>"
   to: [oncall@example.com]
 integrations:

@@ -37,7 +37,10 @@ async def test_refresh_grant_without_rotation_writes_nothing(
                                "scope": "offline"}
     assert oauth.last.client_auth == "basic" and step.name == "token"
     assert (await client.get("/api/me", headers=credential.headers)).status_code == 200
-    assert not state_dir.exists()
+    # no token is written; the refresh only took the (empty) lock beside the state file
+    lock = state_dir / "payments.refresh_token.json.lock"
+    assert [p.name for p in state_dir.iterdir()] == [lock.name]
+    assert lock.read_bytes() == b"" and _mode(lock) == 0o600
 
 
 async def test_rotation_is_persisted_0600_and_survives_a_restart(
@@ -54,7 +57,7 @@ async def test_rotation_is_persisted_0600_and_survives_a_restart(
     assert _mode(path) == 0o600 and _mode(state_dir) == 0o700
     stored = json.loads(path.read_text())
     assert stored["refresh_token"] == r1 and stored["config_fingerprint"] == fingerprint(r0)
-    assert sorted(p.name for p in state_dir.iterdir()) == [path.name]  # no temp file left
+    assert sorted(p.name for p in state_dir.iterdir()) == [path.name, f"{path.name}.lock"]
 
     await provider.fetch_fresh(client)  # the same instance uses the rotated token
     assert oauth.last.form["refresh_token"] == r1
