@@ -1,16 +1,15 @@
 """Query parameters come from whoever wrote the link: a page repeats them as plain text, never as
-Markdown (issue 9, item 13). Through Streamlit's AppTest; the warning's Markdown source is parsed
+Markdown. Through Streamlit's AppTest; the warning's Markdown source is parsed
 with a CommonMark parser to see what the browser would render."""
 
 from __future__ import annotations
 
+import markdown_it
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.frame import MAX_LITERAL, literal
 from tests.dashboard.conftest import APP, Scenario
-
-markdown_it = pytest.importorskip("markdown_it")
 
 HOSTILE = [
     "[pay the invoice](http://127.0.0.1:9/phish) ![pixel](http://127.0.0.1:9/p.png) **urgent**",
