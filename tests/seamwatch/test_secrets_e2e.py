@@ -136,7 +136,7 @@ runner: {{listen: null}}
 defaults: {{interval: 200ms, retries: 0, alerts: {{failure_threshold: 1}}}}
 email:
   smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none, username: {user},
-          password: "${{SMTP_PASSWORD}}"}}
+          password: "${{SMTP_PASSWORD}}", allow_plaintext_auth: true}}
   from: alerts@example.test
   to: [oncall@example.test]
   group_wait: 0s
