@@ -18,8 +18,20 @@ other exception is a bug in seamwatch (docs/architecture.md, "Errors").
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class SeamwatchError(Exception):
     """A problem the user can fix, reported without a traceback."""
 
     exit_code = 2
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it was raised from (cause first, then context), once each."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

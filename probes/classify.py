@@ -28,10 +28,10 @@ import asyncio
 import errno
 import socket
 import ssl
-from collections.abc import Iterator
 
 import httpx
 
+from core.errors import exception_chain
 from probes.credentials import AuthError
 from probes.result import Category, Failure
 
@@ -61,16 +61,6 @@ _VERIFY_CODES = {
 _CLOSED_EARLY = ("Server disconnected", "peer closed connection", "Server closed")
 
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it was raised from (cause first, then context)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 def _describe(exc: BaseException) -> str:
@@ -134,7 +124,7 @@ def _classify(exc: BaseException) -> Failure:
         return Failure(Category.SCHEMA, "decoding_error", f"body does not decode: {exc}")
     if isinstance(exc, httpx.ProxyError):
         return Failure(Category.CONNECTION, "proxy_error", _describe(exc))
-    for inner in _chain(exc):
+    for inner in exception_chain(exc):
         failure = _from_os_error(inner)
         if failure is not None:
             return failure

@@ -17,7 +17,7 @@ worker thread, never on the event loop.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -29,6 +29,7 @@ from jsonschema import exceptions as js_exceptions
 from jsonschema import validators
 from referencing import Registry, Resource
 
+from core.errors import exception_chain
 from probes.result import Category, Failure
 
 _SCHEMAS: dict[str, tuple[int, Any]] = {}
@@ -216,21 +217,12 @@ def _pointer(parts: Any) -> str:
     return "/" + "/".join(escaped)
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
 def _unresolvable(path: Path, exc: referencing.exceptions.Unresolvable) -> Failure:
-    for cause in _causes(exc):
+    for cause in exception_chain(exc):
         if isinstance(cause, RemoteRef):
             return Failure(Category.CONFIG, "remote_ref",
                            f"schema {path}: {_not_local(exc.ref, cause.uri)}")
-    detail = next((c for c in _causes(exc) if isinstance(c, OSError | ValueError)), None)
+    detail = next((c for c in exception_chain(exc) if isinstance(c, OSError | ValueError)), None)
     why = f" ({str(detail)[:_MESSAGE]})" if detail is not None else ""
     return Failure(Category.CONFIG, "unresolved_ref",
                    f"schema {path}: $ref {exc.ref} cannot be resolved{why}")

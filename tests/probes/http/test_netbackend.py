@@ -14,7 +14,8 @@ import httpcore
 import httpx
 import pytest
 
-from probes.classify import _chain, classify_exception
+from core.errors import exception_chain
+from probes.classify import classify_exception
 from probes.http.client import build_client, network_backend, ssl_context
 from probes.http.netbackend import AsyncioBackend, AsyncioStream
 from probes.http.tracing import PhaseTracer
@@ -41,7 +42,7 @@ def _client(base_url: str, tmp_path: Path, timeout_s: float = 5.0, **extra: obje
 
 
 def _causes(exc: BaseException) -> list[type[BaseException]]:
-    return [type(inner) for inner in _chain(exc)]
+    return [type(inner) for inner in exception_chain(exc)]
 
 
 @pytest.fixture
