@@ -64,7 +64,7 @@ async def _guarded_attempt(rt: IntegrationRuntime, probe: ProbeCommon, into: Att
                 "probe %s/%s raised %s", rt.spec.name, probe.name, type(exc).__name__,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-        return Attempt(failure=failure.redacted(rt.redactor))
+        return Attempt(failure=failure)  # redacted with the rest of the run (run_probe)
 
 
 def _hung_step(probe: ProbeCommon, cut_short: Attempt) -> str | None:
