@@ -300,11 +300,6 @@ class AlertService:
         base = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, self._smtp_failures - 1))
         return timedelta(seconds=base * (0.5 + 0.5 * self._jitter()))
 
-    async def deliver(self) -> int:
-        """Send due outbox rows in order (only); returns how many were sent."""
-        async with self._tick_lock:
-            return await self._deliver()
-
     async def _deliver(self) -> int:
         email = self._settings.email
         now = self.clock()
