@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from core.redact import Redactor
 from storage.database import Store, open_store
 from tests.alerts.conftest import T0, Clock, make_config, result
 from tests.alerts.helpers import events
+from tests.support.sqlite import hold_write_lock
 
 KEY = "payments/list-charges"
 
@@ -53,12 +53,6 @@ async def _failure_seen() -> _FailureSeen:
     return handler
 
 
-def _lock(db: Path) -> sqlite3.Connection:
-    holder = sqlite3.connect(db, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    return holder
-
-
 def _failed(i: int) -> object:
     return result(KEY, "failed", T0 + timedelta(seconds=i))
 
@@ -69,7 +63,7 @@ async def test_a_failed_evaluation_is_retried_and_no_run_is_skipped(
     cfg = make_config(None, {KEY: {"failure_threshold": 5}})
     svc = AlertService(quick_store, cfg, redactor=redactor, clock=Clock())
     seen = await _failure_seen()
-    holder = _lock(db)
+    holder = hold_write_lock(db)
     try:
         futures = [svc.on_results([_failed(0)]), svc.on_results([_failed(1), _failed(2)])]
         await seen.event.wait()  # the alert transaction met the lock
@@ -97,7 +91,7 @@ async def test_a_bounded_stop_keeps_unapplied_evaluations_for_the_next_start(
                          backlog_path=backlog)
     await first.start()
     seen = await _failure_seen()
-    holder = _lock(db)
+    holder = hold_write_lock(db)
     try:
         for i in range(3):
             first.on_results([_failed(i)])

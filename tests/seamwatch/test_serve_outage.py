@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.cli import ServeProcess, wait_until
 from tests.support.servers import UvicornThread
+from tests.support.sqlite import hold_write_lock
 from tests.support.testapi import TestApi
 
 
@@ -77,8 +78,7 @@ def test_locked_database_is_reported_bounded_and_nothing_is_lost(
         base = re.search(r"http://\S+", listening).group(0)  # type: ignore[union-attr]
         wait_until(lambda: _count(db) >= 3, what="runs written")
         assert _health(base)[0] == 200
-        holder = sqlite3.connect(db, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
+        holder = hold_write_lock(db)
         try:
             status, report = wait_until(
                 lambda: (h := _health(base))[0] == 503 and h, what="/healthz 503")

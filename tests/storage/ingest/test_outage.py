@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from storage.database import Store, open_store
 from storage.ingest.spill import SPILL_NAME, SpillFile, SpillFileInUse, encode_result
 from storage.ingest.writer import ResultWriter, WrittenRun
 from tests.storage.factories import many
+from tests.support.sqlite import hold_write_lock
 
 
 @pytest.fixture
@@ -31,13 +31,6 @@ def store(db: Path) -> Iterator[Store]:
     store = open_store(f"sqlite:///{db}", busy_timeout_ms=20)
     yield store
     store.close()
-
-
-def _lock(db: Path) -> sqlite3.Connection:
-    """Another connection holding SQLite's write lock (as a stuck writer or a backup would)."""
-    holder = sqlite3.connect(db, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    return holder
 
 
 def _stored_times(store: Store) -> list[int]:
@@ -64,7 +57,7 @@ async def test_overflow_is_spilled_in_order_and_written_after_recovery(
                           on_error=lambda exc: failed.set(), on_written=seen.extend)
     runs = many(50, probes=2)
     assert not spill.path.parent.exists()  # nothing is created before a run is spilled
-    holder = _lock(db)
+    holder = hold_write_lock(db)
     try:
         await writer.start()
         for r in runs:
@@ -95,7 +88,7 @@ async def test_a_bounded_close_leaves_the_rest_in_the_spill_file_for_the_next_st
     first = ResultWriter(store, batch_size=4, spill=SpillFile(path), max_buffered=10,
                          on_error=lambda exc: failed.set())
     runs = many(25, probes=3)
-    holder = _lock(db)
+    holder = hold_write_lock(db)
     try:
         await first.start()
         for r in runs:
