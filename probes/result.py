@@ -72,12 +72,16 @@ class PhaseTimings:
 
 @dataclass(slots=True)
 class RateLimit:
-    """Rate-limit headroom as the server reported it (X-RateLimit-*, RateLimit-*, Retry-After)."""
+    """One rate-limit policy as the server reported it (probes/http/ratelimit.py): `reset_s` and
+    `retry_after_s` are seconds from the response; `policy` names the quota when the server does
+    (`X-RateLimit-Resource`, an IETF policy item), so several quotas of one integration stay
+    apart."""
 
     limit: int | None = None
     remaining: int | None = None
     reset_s: float | None = None
     retry_after_s: float | None = None
+    policy: str | None = None
 
     @property
     def headroom(self) -> float | None:

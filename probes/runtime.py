@@ -8,13 +8,14 @@ so it sits below the kinds: it knows the integration's config only as `Integrati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from core.redact import Redactor
 from probes.credentials import CredentialProvider
 from probes.heartbeats import HeartbeatRegistry
+from probes.quota import QuotaTracker
 
 if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
     import httpx
@@ -38,6 +39,7 @@ class IntegrationRuntime:
     redactor: Redactor
     base_dir: Path  # the config file's folder: schema files and ca_file are relative to it
     heartbeats: HeartbeatRegistry | None = None  # shared by all integrations of a `serve`
+    quota: QuotaTracker = field(default_factory=QuotaTracker)  # rate-limit samples, for forecasts
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -230,7 +230,7 @@ async def _exchange(
         return None
     result.latency_ms = (perf_counter() - started) * 1000.0
     result.phases = tracer.phases()
-    result.rate_limit = parse_rate_limit(response.headers)
+    result.rate_limit = parse_rate_limit(response.headers, status=response.status_code)
     return _Exchange(response, body, too_large, sent.credential_sent)
 
 
