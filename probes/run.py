@@ -185,6 +185,7 @@ async def run_probe(
         location=location,
         credential_ttl_s=attempt.credential_ttl_s,
         cert_days_left=attempt.cert_days_left,
+        expiries=attempt.expiries,
     )
     # Every run's samples feed the forecast, failed ones (a 429) included.
     quota_reason = (

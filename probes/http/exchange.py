@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from typing import Any, Protocol
 import httpx
 
 from core.redact import Redactor
-from probes.certs import days_left
+from probes.certs import peer_not_after
 from probes.classify import classify_exception, classify_status
 from probes.credentials import AuthError, Credential
 from probes.http.client import read_capped
@@ -61,7 +62,16 @@ from probes.http.schemas import check_schema
 from probes.http.spec import Step
 from probes.http.templating import Scope, TemplateError
 from probes.http.tracing import PhaseTracer
-from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+from probes.result import (
+    Attempt,
+    Category,
+    Expiry,
+    ExpiryKind,
+    Failure,
+    StepResult,
+    StepStatus,
+    note_expiry,
+)
 from probes.runtime import IntegrationRuntime
 
 _SNIPPET = 200
@@ -235,12 +245,20 @@ async def _exchange(
 
 
 def _record_cert(response: httpx.Response, attempt: Attempt) -> None:
+    """The certificate of a connection this attempt opened: its days left, and its expiry as
+    the origin's (every HTTPS origin a probe touches is in the expiry list)."""
     stream = response.extensions.get("network_stream")
     if stream is None:
         return
-    days = days_left(stream.get_extra_info("ssl_object"))
-    if days is not None and (attempt.cert_days_left is None or days < attempt.cert_days_left):
+    not_after = peer_not_after(stream.get_extra_info("ssl_object"))
+    if not_after is None:
+        return
+    days = (not_after - time.time()) / 86400.0
+    if attempt.cert_days_left is None or days < attempt.cert_days_left:
         attempt.cert_days_left = days
+    url = response.url
+    subject = f"{url.host}:{url.port or 443}"
+    note_expiry(attempt.expiries, Expiry(ExpiryKind.CERTIFICATE, subject, not_after))
 
 
 def _text(exchange: _Exchange) -> str:
