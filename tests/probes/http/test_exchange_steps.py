@@ -175,7 +175,8 @@ async def test_https_with_ca_file_records_cert_days(tls_server: UvicornThread,
                                                     tls_good: TlsFiles,
                                                     make_rt: MakeRuntime) -> None:
     rt = make_rt(tls_server.url, ca_file=str(tls_good.ca_pem))
-    attempt = await run_http_attempt(rt, http_probe(step("/v1/items"), step("/v1/items/it_1")))
+    attempt = await run_http_attempt(rt, http_probe(step("/v1/items"),
+                                                    step("/v1/items/it_1", name="one")))
     assert attempt.failure is None, attempt.failure
     assert attempt.steps[0].phases.tls_ms is not None
     assert attempt.cert_days_left is not None and attempt.cert_days_left > 30
