@@ -6,7 +6,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from tests.support.servers import free_port
 
 PG_URL = os.environ.get("SEAMWATCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -88,12 +89,6 @@ def _pg_bin(name: str) -> str | None:
     return found[-1] if found else shutil.which(name)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PasswordPostgres:
     """A throwaway PostgreSQL cluster on a free loopback port whose pg_hba.conf asks for a
     SCRAM password (the shared server on 5432 trusts every connection, so a wrong password
@@ -101,7 +96,7 @@ class PasswordPostgres:
 
     def __init__(self, password: str) -> None:
         self.password = password
-        self.port = _free_port()
+        self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="seamwatch-pg-"))
         self._as: list[str] = []
         if os.geteuid() == 0:
