@@ -1,6 +1,8 @@
 """One attempt of an `http` probe (probes/kinds/http.py): its steps in order, with one variable
 scope per run.
 
+- A step with `critical: false` that fails is recorded FAILED with its category and reason, but
+  the attempt passes and the run is `degraded` (probes/run.py); later steps still run.
 - After a failure, later steps are SKIPPED unless `always_run`; those run and are recorded, but
   the attempt keeps the first failure. An `always_run` step that needs a variable the failed run
   never saved (a clean-up of something never created) is SKIPPED instead of a `config` failure.
@@ -13,7 +15,8 @@ scope per run.
   and the step retried, unless refresh returned the same credential (a static one: retrying
   could not help). Still 401/403 -> `auth` (http_401/http_403).
 - Precedence when several checks fail: status, then body size, invalid JSON, JSON Schema,
-  JSONPath matchers, headers, body_contains, save, and `latency_under` (`slow`) last.
+  GraphQL errors (probes/http/graphql.py), JSONPath matchers, batch items
+  (probes/http/items.py), headers, body_contains, save, and `latency_under` (`slow`) last.
 - `max_body` caps the DECODED body; past it the read stops and the step fails with
   `schema`/`body_too_large` (the body is not what the probe expects, and nothing past the cap is
   ever held in memory). Raise `max_body` for big downloads.
@@ -41,6 +44,7 @@ from core.redact import Redactor
 from probes.certs import days_left
 from probes.classify import classify_exception, classify_status
 from probes.credentials import AuthError, Credential
+from probes.http import graphql
 from probes.http.client import read_capped
 from probes.http.expectations import (
     UnknownCharset,
@@ -55,13 +59,14 @@ from probes.http.expectations import (
     unknown_charset,
 )
 from probes.http.hops import send_hops
+from probes.http.items import check_items
 from probes.http.origins import Origin, literal_origin, origin_of
 from probes.http.ratelimit import parse_rate_limit
 from probes.http.schemas import check_schema
 from probes.http.spec import Step
 from probes.http.templating import Scope, TemplateError
 from probes.http.tracing import PhaseTracer
-from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+from probes.result import Attempt, Category, Failure, StepResult, StepStatus, note_not_critical
 from probes.runtime import IntegrationRuntime
 
 _SNIPPET = 200
@@ -123,7 +128,9 @@ async def run_http_attempt(
             result.failure = Failure(result.failure.category, result.failure.reason,
                                      f"{result.failure.message} ({result.note})")
         result.redact(rt.redactor)
-        if attempt.failure is None:
+        if not step.critical:  # its failure degrades the run and skips nothing
+            note_not_critical(attempt, result)
+        elif attempt.failure is None:
             attempt.failure = result.failure
             attempt.failed_step = step.name
     return attempt
@@ -138,7 +145,9 @@ def _build(rt: IntegrationRuntime, step: Step, scope: Scope) -> httpx.Request:
         }
     if step.headers:
         kwargs["headers"] = {k: scope.render(v) for k, v in step.headers.items()}
-    if step.json_ is not None:
+    if step.kind == "graphql":
+        kwargs["json"] = graphql.request_body(step, scope)
+    elif step.json_ is not None:
         kwargs["json"] = scope.render_value(step.json_)
     elif step.body is not None:
         kwargs["content"] = scope.render(step.body).encode()
@@ -290,7 +299,7 @@ def _evaluate(
             Category.SCHEMA, "body_too_large", f"body larger than max_body ({probe.max_body} bytes)"
         )
     doc: Any = _UNPARSED
-    if expect.json_ or expect.schema_ or step.save:
+    if expect.json_ or expect.schema_ or step.save or expect.items or graphql.wants_graphql(step):
         try:
             doc = json.loads(exchange.body)
         except ValueError as exc:
@@ -325,8 +334,12 @@ def _body_checks(
         scope.values.update(saved)
     if failure is None and expect.schema_:
         failure = check_schema(rt.base_dir / expect.schema_, doc)
+    if failure is None and graphql.wants_graphql(step):  # before JSONPath: errors say more
+        failure = graphql.check_graphql(doc)
     if failure is None and expect.json_:
         failure = check_json(expect.json_, doc, scope)
+    if failure is None and expect.items is not None:
+        failure = check_items(expect.items, doc, scope)
     if failure is None and expect.headers:
         failure = check_headers(expect.headers, exchange.response.headers, scope)
     if failure is None and expect.body_contains is not None:
