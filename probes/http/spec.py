@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from core.model import NAME_PATTERN, StrictModel
 from core.types import Duration
+from probes.http.openapi.spec import OpenApiStep
 
 
 class Matcher(StrictModel):
@@ -87,6 +88,9 @@ class Step(StrictModel):
     save: dict[str, str] = Field(default_factory=dict, description="variable -> JSONPath")
     always_run: bool = Field(False, description="run even after an earlier step failed")
     auth: bool = Field(True, description="send the integration's credential with this step")
+    openapi: OpenApiStep | Literal[False] | None = Field(
+        None, description="check the response against an OpenAPI operation; false: do not"
+    )
 
     @field_validator("method", mode="before")
     @classmethod
