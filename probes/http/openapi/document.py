@@ -82,6 +82,18 @@ def _where(path: Any) -> str:
     return f" at {'.'.join(parts)}" if parts else ""
 
 
+def _explain(error: Any) -> str:
+    """A validation error's message; for "not valid under any of the given schemas" (whose
+    message is the whole offending value), the reasons of the alternatives instead."""
+    from jsonschema.exceptions import relevance
+
+    context = sorted(getattr(error, "context", None) or (), key=relevance)
+    if not context:
+        return str(getattr(error, "message", error))[:_MESSAGE]
+    reasons = list(dict.fromkeys(str(sub.message)[:_MESSAGE] for sub in context))
+    return " / ".join(reasons[:3]) + (" / ..." if len(reasons) > 3 else "")
+
+
 def compile_document(doc: Any, source: str) -> Contract:
     """A contract for the document data `doc` (named `source` in messages). Raises
     SpecProblem."""
@@ -110,9 +122,8 @@ def compile_document(doc: Any, source: str) -> Contract:
     except Exception as exc:  # an unresolvable reference, say: the library's own error types
         raise SpecProblem(f"cannot be validated: {str(exc)[:_MESSAGE]}") from None
     if error is not None:
-        message = str(getattr(error, "message", error))[:_MESSAGE]
         raise SpecProblem(f"not a valid OpenAPI {version[:3]} document"
-                          f"{_where(getattr(error, 'path', None))}: {message}")
+                          f"{_where(getattr(error, 'path', None))}: {_explain(error)}")
     return Contract(doc, root, version[:3], source)
 
 
