@@ -47,8 +47,9 @@ class OpenApiApp:
         for template in sorted(paths, key=lambda t: t.count("{")):  # concrete paths first
             item = paths[template]
             pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
-            if re.match(pattern, rest) and method in item:
-                return item[method]  # type: ignore[no-any-return]
+            wanted = "get" if method == "head" and "head" not in item else method
+            if re.match(pattern, rest) and wanted in item:
+                return item[wanted]  # type: ignore[no-any-return]
         return None
 
     def _ref(self, node: dict[str, Any]) -> dict[str, Any]:

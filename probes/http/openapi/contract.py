@@ -127,7 +127,10 @@ class Contract:
             rest = path[len(base):] or "/"
             for route in self._routes:
                 if route.pattern.match(rest):
-                    found = self._by_path[route.template].get(method.upper())
+                    methods = self._by_path[route.template]
+                    found = methods.get(method.upper())
+                    if found is None and method.upper() == "HEAD":
+                        found = methods.get("GET")  # HEAD is GET without the body (RFC 9110)
                     if found is not None:
                         return found
         return None

@@ -265,3 +265,11 @@ async def test_a_remote_ref_in_the_document_is_never_fetched(
     assert failure is not None and (failure.category, failure.reason) == ("config",
                                                                           "openapi_spec")
     assert "points outside the document" in failure.message
+
+
+async def test_a_head_step_is_checked_against_the_get_operation(
+    server: UvicornThread, make_rt: MakeRuntime, spec_file: str,
+) -> None:
+    rt = make_rt(server.url, openapi={"spec": spec_file})
+    attempt = await run_http_attempt(rt, http_probe(step("/v1/customers/c_1", method="HEAD")))
+    assert attempt.failure is None, attempt.failure
