@@ -21,6 +21,7 @@ from typing import Any
 from probes.http.openapi.contract import Contract
 
 _MESSAGE = 200
+MAX_VALUES = 2_000_000  # values in a document, YAML aliases expanded
 _LOCAL: dict[str, tuple[int, Contract]] = {}
 _LOCK = threading.Lock()
 # Compiling at run time (a changed file, a fetched document) happens here, not in the event
@@ -36,12 +37,17 @@ class SpecProblem(Exception):
         self.message = message
 
 
-def _plain(node: Any) -> Any:
-    """YAML data with every mapping key a string (`200:` is an int to YAML, a status to us)."""
+def _plain(node: Any, budget: list[int]) -> Any:
+    """YAML data with every mapping key a string (`200:` is an int to YAML, a status to us),
+    aliases expanded into copies: at most `budget[0]` values in all, so a document whose
+    aliases expand exponentially is refused, not materialised."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise SpecProblem(f"expands to more than {MAX_VALUES:,} values (YAML aliases?)")
     if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return {str(key): _plain(value, budget) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(item) for item in node]
+        return [_plain(item, budget) for item in node]
     return node
 
 
@@ -55,7 +61,7 @@ def parse(text: bytes | str) -> Any:
     from ruamel.yaml.error import YAMLError
 
     try:
-        return _plain(YAML(typ="safe", pure=True).load(text))
+        return _plain(YAML(typ="safe", pure=True).load(text), [MAX_VALUES])
     except (YAMLError, ValueError, RecursionError) as exc:
         raise SpecProblem(f"not YAML or JSON: {str(exc).splitlines()[0][:_MESSAGE]}") from None
 

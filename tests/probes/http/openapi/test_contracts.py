@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from probes.http.exchange import run_http_attempt
+from probes.http.openapi import remote
 from probes.result import StepStatus
 from tests.probes.conftest import MakeRuntime, StaticBearer, http_probe, step
 from tests.probes.http.canned import CannedServer, http_response
@@ -273,3 +274,18 @@ async def test_a_head_step_is_checked_against_the_get_operation(
     rt = make_rt(server.url, openapi={"spec": spec_file})
     attempt = await run_http_attempt(rt, http_probe(step("/v1/customers/c_1", method="HEAD")))
     assert attempt.failure is None, attempt.failure
+
+
+async def test_a_failed_refresh_keeps_the_document_fetched_before(
+    make_rt: MakeRuntime, doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = OpenApiApp(doc, spec=doc)
+    with UvicornThread(app) as server:
+        rt = make_rt(server.url, openapi={"spec": f"{server.url}/openapi.json"})
+        first = await run_http_attempt(rt, http_probe(step("/v1/customers")))
+        assert first.failure is None, first.failure
+        monkeypatch.setattr(remote, "REFRESH_S", 0.0)
+        app.spec = None  # the document's URL now answers 404
+        second = await run_http_attempt(rt, http_probe(step("/v1/customers")))
+    assert second.failure is None, second.failure
+    assert app.requests.count("/openapi.json") == 2
