@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     with_config(sub.add_parser("check", help="validate the config file"))
+    init = sub.add_parser("init", help="write a starting config from an OpenAPI document")
+    init.add_argument("--from-openapi", required=True, metavar="SPEC",
+                      help="OpenAPI 3.0/3.1 document (YAML or JSON file)")
+    init.add_argument("--base-url", metavar="URL", help="the API's URL (default: servers[0])")
+    init.add_argument("--output", "-o", default="seamwatch.yaml", metavar="FILE",
+                      help="config file to write (default seamwatch.yaml; - for stdout)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing --output")
     sub.add_parser("schema", help="print the config file's JSON Schema (for editors)")
     once = with_config(sub.add_parser("once", help="run probes now, store and print results"))
     once.add_argument("--probe", action="append", default=[], metavar="INTEGRATION/PROBE",
@@ -93,6 +100,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     print(f"{config.path}: ok")
     print(summarize(config))
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from seamwatch.init_openapi import init_from_openapi
+
+    output = None if args.output == "-" else Path(args.output)
+    summary = init_from_openapi(Path(args.from_openapi), output, args.base_url, args.force)
+    print(summary, file=sys.stderr if output is None else sys.stdout)
     return EXIT_OK
 
 
@@ -182,9 +198,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "check": cmd_check, "schema": cmd_schema, "once": cmd_once, "serve": cmd_serve,
-    "status": cmd_status, "test-email": cmd_test_email, "dashboard": cmd_dashboard,
-    "up": cmd_up, "demo": cmd_demo,
+    "check": cmd_check, "init": cmd_init, "schema": cmd_schema, "once": cmd_once,
+    "serve": cmd_serve, "status": cmd_status, "test-email": cmd_test_email,
+    "dashboard": cmd_dashboard, "up": cmd_up, "demo": cmd_demo,
 }
 
 

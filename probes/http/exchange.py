@@ -14,15 +14,16 @@ scope per run.
 - On an unexpected 401/403 with the credential sent, the provider's `refresh()` is called once
   and the step retried, unless refresh returned the same credential (a static one: retrying
   could not help). Still 401/403 -> `auth` (http_401/http_403).
-- Precedence when several checks fail: status, then body size, invalid JSON, JSON Schema,
-  GraphQL errors (probes/http/graphql.py), JSONPath matchers, batch items
+- Precedence when several checks fail: status, then body size, invalid JSON, the OpenAPI
+  contract (probes/http/openapi/: its operation is bound before the request is sent), JSON
+  Schema, GraphQL errors (probes/http/graphql.py), JSONPath matchers, batch items
   (probes/http/items.py), headers, body_contains, save, and `latency_under` (`slow`) last.
 - `max_body` caps the DECODED body; past it the read stops and the step fails with
   `schema`/`body_too_large` (the body is not what the probe expects, and nothing past the cap is
   ever held in memory). Raise `max_body` for big downloads.
 - A hostile body is the server's problem, not seamwatch's: JSON nested too deeply to parse or
   check is `schema`/`json_too_deep`, a charset Python cannot decode `schema`/`unknown_charset`.
-  Parsing bodies over 64 KiB and JSON Schema validation run in a worker thread.
+  Parsing bodies over 64 KiB, JSON Schema and OpenAPI validation run in a worker thread.
 - No retries here (probes/run.py retries); no request headers or bodies are recorded; every message
   passes through the integration's redactor.
 """
@@ -60,6 +61,7 @@ from probes.http.expectations import (
 )
 from probes.http.hops import send_hops
 from probes.http.items import check_items
+from probes.http.openapi import step as openapi
 from probes.http.origins import Origin, literal_origin, origin_of
 from probes.http.ratelimit import parse_rate_limit
 from probes.http.schemas import check_schema
@@ -96,6 +98,7 @@ class _Exchange:
     body: bytes
     too_large: bool
     credential_sent: bool = True
+    contract: openapi.Bound | None = None  # the OpenAPI operation the response is checked against
 
 
 async def run_http_attempt(
@@ -177,6 +180,10 @@ async def _run_step(
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         result.failure = classify_exception(exc)
         return
+    contract = await openapi.bind(rt, step.openapi, request)
+    if isinstance(contract, Failure):
+        result.failure = contract
+        return
     credential: Credential | None = None
     provider = rt.credentials if step.auth else None
     origins = _allowed_origins(rt, step)
@@ -203,6 +210,7 @@ async def _run_step(
         result.failure = exc.failure
         return
     if exchange is not None:
+        exchange.contract = contract
         result.failure = await _off_loop_if_heavy(rt, probe, step, scope, exchange, result)
 
 
@@ -277,7 +285,7 @@ async def _off_loop_if_heavy(
     (listener, heartbeats, other probes). Their own small pool, not the loop's default executor,
     so slow validations never hold up the DNS lookups that executor runs. The attempt awaits the
     thread, so nothing else touches `scope` meanwhile."""
-    if step.expect.schema_ or len(exchange.body) > _INLINE_BODY:
+    if step.expect.schema_ or exchange.contract or len(exchange.body) > _INLINE_BODY:
         check = partial(_evaluate, rt, probe, step, scope, exchange, result)
         return await asyncio.get_running_loop().run_in_executor(_CHECKS, check)
     return _evaluate(rt, probe, step, scope, exchange, result)
@@ -332,6 +340,9 @@ def _body_checks(
     if doc is not _UNPARSED and step.save:  # saved even when a check fails, for clean-up steps
         saved, save_failure = extract(step.save, doc)
         scope.values.update(saved)
+    if failure is None and exchange.contract is not None:
+        parsed = openapi.MISSING if doc is _UNPARSED else doc
+        failure = openapi.check(exchange.contract, exchange.response, exchange.body, parsed)
     if failure is None and expect.schema_:
         failure = check_schema(rt.base_dir / expect.schema_, doc)
     if failure is None and graphql.wants_graphql(step):  # before JSONPath: errors say more

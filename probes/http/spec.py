@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from core.model import NAME_PATTERN, StrictModel
 from core.types import Duration
+from probes.http.openapi.spec import OpenApiStep
 
 
 class Matcher(StrictModel):
@@ -113,6 +114,9 @@ class Step(StrictModel):
         "http", description="graphql: POST `query` and `variables` as a GraphQL request")
     query: str | None = Field(None, description="the GraphQL document (kind: graphql)")
     variables: dict[str, Any] | None = Field(None, description="GraphQL variables (templated)")
+    openapi: OpenApiStep | Literal[False] | None = Field(
+        None, description="check the response against an OpenAPI operation; false: do not"
+    )
 
     @field_validator("method", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from probes.http.openapi.check import document_problem
 from probes.http.schemas import ref_problems, schema_id_keyword
 from probes.kinds.base import CheckContext
 from probes.registry import DEFAULT_KIND, kind_named
@@ -217,11 +218,25 @@ def check_kinds(data: Any, base_dir: Path) -> list[Issue]:
     """Each probe through its kind's own check, if the kind has one."""
     context = CheckContext(base_dir=base_dir, listener_enabled=_listener_enabled(data))
     issues: list[Issue] = []
-    for ppath, probe, _ in probes(data):
+    for ppath, probe, integration in probes(data):
         kind = kind_named(probe.get("type", DEFAULT_KIND))
         if kind is None or not kind.user_writable or kind.check is None:
             continue
-        issues += [Issue((*ppath, *key), message) for key, message in kind.check(probe, context)]
+        found = kind.check(probe, context._replace(integration=integration))
+        issues += [Issue((*ppath, *key), message) for key, message in found]
+    return issues
+
+
+def check_openapi(data: Any, base_dir: Path) -> list[Issue]:
+    """An integration's `openapi.spec` must be a usable OpenAPI document (a step's own is
+    checked with its probe's kind)."""
+    issues: list[Issue] = []
+    for ipath, integration in integrations(data):
+        source = integration.get("openapi")
+        problem = document_problem(base_dir, source.get("spec")) if isinstance(
+            source, dict) else None
+        if problem is not None:
+            issues.append(Issue((*ipath, "openapi", "spec"), problem))
     return issues
 
 
@@ -229,4 +244,5 @@ def run_checks(data: Any, base_dir: Path) -> list[Issue]:
     return [
         *check_names(data), *check_files(data, base_dir), *check_maintenance(data),
         *check_emails(data), *check_urls(data), *check_kinds(data, base_dir),
+        *check_openapi(data, base_dir),
     ]
