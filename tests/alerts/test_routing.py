@@ -57,5 +57,5 @@ def test_a_channel_named_twice_gets_the_notice_once() -> None:
 
 
 def test_unknown_kind_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="unknown notice kind `burning`.*firing, resolved"):
+    with pytest.raises(ValueError, match=r"unknown notice kind `burning`.*firing, resolved"):
         RouteMatch.model_validate({"kinds": ["burning"]})

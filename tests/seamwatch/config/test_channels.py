@@ -32,9 +32,9 @@ channels:
   automation:
     type: webhook
     url: http://127.0.0.1:9999/seamwatch
-    secret: %s
+    secret: SECRET
     group_wait: 0s
-""" % SECRET
+""".replace("SECRET", SECRET)
 
 
 def _problems(path: Path) -> list[str]:
@@ -78,13 +78,13 @@ routes:
     ("routes: [{channels: [mail]}]\n",
      ["1:22: routes[0].channels[0]: no channel named `mail` (none under `channels:`)"]),
     ("routes: [{match: {kinds: [burning]}, channels: [x]}]\n"
-     "channels: {x: {type: webhook, url: 'http://127.0.0.1:1/', secret: %s}}\n" % SECRET,
+     f"channels: {{x: {{type: webhook, url: 'http://127.0.0.1:1/', secret: {SECRET}}}}}\n",
      ["1:26: routes[0].match.kinds: unknown notice kind `burning` (expected one of firing, "
       "resolved, degraded, reminder)"]),
     ("routes: [{match: {integrations: [payment]}, channels: [x]}]\n"
-     "channels: {x: {type: webhook, url: 'http://127.0.0.1:1/', secret: %s}}\n" % SECRET,
+     f"channels: {{x: {{type: webhook, url: 'http://127.0.0.1:1/', secret: {SECRET}}}}}\n",
      ["1:34: routes[0].match.integrations[0]: no integration named `payment`"]),
-    ("channels: {x: {type: webhook, url: 'ftp://127.0.0.1/', secret: %s}}\n" % SECRET,
+    (f"channels: {{x: {{type: webhook, url: 'ftp://127.0.0.1/', secret: {SECRET}}}}}\n",
      ["1:36: channels.x.url: expected an http:// or https:// URL with a host"]),
     ("channels: {x: {type: pager}}\n",
      ["1:22: channels.x.type: unknown channel type `pager`; expected one of email, webhook, "
@@ -116,8 +116,8 @@ def test_an_unusable_apprise_url_names_only_its_scheme(write_config: WriteConfig
 def test_old_email_block_cannot_be_mixed_with_channels(write_config: WriteConfig) -> None:
     path = write_config("""
 email: {smtp: {host: 127.0.0.1, security: none}, from: a@example.test, to: [b@example.test]}
-channels: {x: {type: webhook, url: 'http://127.0.0.1:1/', secret: %s}}
-""" % SECRET + INTEGRATIONS)
+channels: {x: {type: webhook, url: 'http://127.0.0.1:1/', secret: SECRET}}
+""".replace("SECRET", SECRET) + INTEGRATIONS)
     assert _problems(path) == [
         "2:8: email: `email:` (the old form) cannot be combined with `channels:`; move it into "
         "`channels:` as a channel of type email (and its shared settings into "
