@@ -111,6 +111,9 @@ class AppriseSender:
     def __init__(self, spec: AppriseChannel, redactor: Redactor) -> None:
         self.spec = spec
         self.redactor = redactor
+        # Apprise logs each request's URL and payload (tokens included); its lines are captured
+        # per send and reported, redacted, as the row's error, never passed to the process log.
+        logging.getLogger("apprise").propagate = False
 
     async def __aenter__(self) -> AppriseSender:
         return self
