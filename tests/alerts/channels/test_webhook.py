@@ -8,15 +8,18 @@ import json
 import logging
 
 import pytest
+from prometheus_client import generate_latest
 
 from alerts.channels.webhook import retry_after
 from alerts.service import AlertService
 from core.redact import Redactor
+from seamwatch.metrics import ServeMetrics
 from storage.database import Store
 from tests.alerts.channels.conftest import routed_config, start_receiver
 from tests.alerts.conftest import T0, Clock, result
 from tests.alerts.helpers import outbox
 from tests.support.receiver import SECRET, Receiver
+from tests.support.servers import free_port
 
 PROBES = {f"payments/p{i}": {"failure_threshold": 1} for i in range(2)}
 BUSY = (503, {"Retry-After": "7"})
@@ -157,3 +160,25 @@ async def test_a_failing_channel_is_logged_once_per_change(
 ])
 def test_retry_after(header: str | None, expected: float | None) -> None:
     assert retry_after(header, T0) == expected
+
+
+async def test_channel_failure_shows_on_metrics(store: Store, redactor: Redactor) -> None:
+    metrics = ServeMetrics()
+    fine = Receiver(secret=SECRET)
+    server = start_receiver(fine)
+    channels = {"down": _hook(f"http://127.0.0.1:{free_port()}"), "up": _hook(server.url)}
+    clock = Clock()
+    svc = AlertService(store, routed_config(channels, PROBES), redactor=redactor, clock=clock,
+                       observer=metrics)
+    try:
+        await svc.on_results([result("payments/p0", "failed", clock())])
+        await svc.tick()
+    finally:
+        await svc.stop()
+        server.stop()
+    text = generate_latest(metrics.registry).decode()
+    assert 'seamwatch_channel_up{channel="down"} 0.0' in text
+    assert 'seamwatch_channel_up{channel="up"} 1.0' in text
+    assert 'seamwatch_notifications_sent_total{channel="up"} 1.0' in text
+    assert 'seamwatch_notifications_sent_total{channel="down"} 0.0' in text
+    assert 'seamwatch_channel_disabled{channel="down"} 0.0' in text
