@@ -8,14 +8,16 @@
   What is still queued when a bounded `stop()` gives up is kept in `alerts.backlog`'s file and
   applied first at the next start.
 - `tick()` does the time-driven work: maintenance windows opening and closing, reminders, held
-  flapping alerts, grouping owed notices into outbox emails after `group_wait`, and delivering
-  due outbox rows in order over one SMTP connection. `start()` runs it in a background loop.
-- Delivery is at-least-once. A row is marked `sending` before the SMTP transaction and `sent`
-  after it; a row found in `sending` (the process died between the two) is sent again with the
-  same Message-ID and an incremented `X-Seamwatch-Attempt` header, so mail clients and filters
-  can recognise the duplicate. A connection-level failure backs off (exponential, with jitter)
-  for the whole queue, which keeps emails in order; a message refused for good (5xx) is marked
-  `failed` at once; a row older than `email.max_age` is marked `failed` and logged.
+  flapping alerts, grouping owed notices into outbox rows after each channel's `group_wait`, and
+  delivering each channel's due rows in order, the channels side by side (one channel's failure
+  or slowness never holds up another). `start()` runs it in a background loop.
+- Delivery is at-least-once. A row is marked `sending` before it is sent and `sent` after; a row
+  found in `sending` (the process died between the two) is sent again with the same id
+  (Message-ID with an incremented `X-Seamwatch-Attempt` header, webhook-id), so receivers can
+  recognise the duplicate. A transient failure backs that channel off (exponential with jitter,
+  or the receiver's Retry-After: `alerts.outbox_state`), which keeps its rows in order; a row
+  refused for good is marked `failed` at once; a 410 from a webhook receiver disables its
+  channel; a row older than its channel's `max_age` is marked `failed` and logged.
 """
 
 from __future__ import annotations
@@ -322,9 +324,10 @@ class AlertService:
         state = self._channel(name)
         now = self.clock()
         if state.disabled is not None:
-            failed = await self._db(self._core.repo.fail_queued, name, state.disabled)
-            for _ in range(failed):
-                state.count_failed()
+            if await self._db(self._core.repo.due_outbox, now, name, 1):
+                failed = await self._db(self._core.repo.fail_queued, name, state.disabled)
+                for _ in range(failed):
+                    state.count_failed()
             return 0
         if state.retry_at is not None and now < state.retry_at:
             return 0

@@ -204,9 +204,10 @@ def outbox_counts(store: Store) -> dict[str, int]:
 
 @dataclass(slots=True)
 class ChannelSummary:
-    """One channel's outbox: counts by status, when it last delivered, and the error of its
-    newest undelivered or failed row; `failing` when that row is newer than the newest one
-    delivered (a failing or disabled channel)."""
+    """One channel's outbox: counts by status, when it last delivered, and the error it is
+    retrying (its newest undelivered row's), else its newest failed row's; `failing` while it
+    retries, or when that failed row is newer than the newest one delivered (a disabled
+    channel, a refused notice)."""
 
     channel: str
     counts: dict[str, int]
@@ -232,14 +233,18 @@ def channel_summaries(store: Store) -> list[ChannelSummary]:
                 summary.last_sent_ms = max(summary.last_sent_ms or 0, int(last_sent))
             if status == "sent":
                 newest_sent[channel] = int(last_id)
-        newest = (sa.select(t.c.channel, sa.func.max(t.c.id).label("id"))
-                  .where(t.c.last_error.is_not(None), t.c.status.in_(("queued", "sending",
-                                                                        "failed")))
-                  .group_by(t.c.channel).subquery())
-        errors = conn.execute(sa.select(t.c.channel, t.c.last_error, t.c.id)
-                              .join(newest, t.c.id == newest.c.id))
-        for channel, error, row_id in errors:
-            if channel in summaries:
-                summaries[channel].last_error = error
-                summaries[channel].failing = int(row_id) > newest_sent.get(channel, 0)
+        # the error a channel retries now (an undelivered row), else its newest failed row's
+        for statuses in (("queued", "sending"), ("failed",)):
+            newest = (sa.select(t.c.channel, sa.func.max(t.c.id).label("id"))
+                      .where(t.c.last_error.is_not(None), t.c.status.in_(statuses))
+                      .group_by(t.c.channel).subquery())
+            errors = conn.execute(sa.select(t.c.channel, t.c.last_error, t.c.id)
+                                  .join(newest, t.c.id == newest.c.id))
+            for channel, error, row_id in errors:
+                found = summaries.get(channel)
+                if found is None or found.last_error is not None:
+                    continue
+                found.last_error = error
+                found.failing = statuses[0] == "queued" or (
+                    int(row_id) > newest_sent.get(channel, 0))
     return sorted(summaries.values(), key=lambda s: s.channel)
