@@ -1,24 +1,24 @@
 """AlertEvaluator, the synchronous core of the alert service: evaluation of committed runs,
 time-driven work (maintenance windows, reminders, held flapping alerts) and grouping owed
-notices into outbox emails. Everything here runs on the service's single worker thread, so calls
-are serialised in the order they were submitted and the in-memory state cache is only touched
-from that thread.
+notices into outbox rows, per channel. Everything here runs on the service's single worker
+thread, so calls are serialised in the order they were submitted and the in-memory state cache
+is only touched from that thread.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from alerts.channels.base import Notice, RenderContext
+from alerts.channels.registry import channel_kind
 from alerts.maintenance import SilenceMap
-from alerts.message import new_message_id
-from alerts.render import render_group
 from alerts.repo import AlertRepo, NewNotice
 from alerts.settings import Settings
 from alerts.state import NoticeKind, ProbeState, apply_run, is_due, reconcile
@@ -62,13 +62,12 @@ class AlertEvaluator:
 
     # -- notices -------------------------------------------------------------------------------
 
-    def _notice(
+    def _notices(
         self, s: Settings, st: ProbeState, kind: NoticeKind, now: datetime,
         after_maintenance: str | None = None,
-    ) -> NewNotice | None:
-        recipients = s.recipients(st.integration, st.probe)
-        if not recipients:
-            return None
+    ) -> list[NewNotice]:
+        """One notice per channel the routes send this one to (an email channel without
+        recipients gets none)."""
         lf = st.last_failure
         payload: dict[str, Any] = {
             "integration": st.integration, "probe": st.probe, "kind": str(kind),
@@ -84,9 +83,16 @@ class AlertEvaluator:
             payload["lasted_s"] = max(0.0, (st.since - st.incident_start).total_seconds())
         if kind == NoticeKind.REMINDER and st.incident_start:
             payload["firing_for_s"] = max(0.0, (now - st.incident_start).total_seconds())
+        notices = []
+        for channel in s.channels_for(st.integration, str(kind)):
+            recipients = s.recipients(channel, st.integration, st.probe)
+            if s.alerting.channels[channel].type == "email" and not recipients:
+                continue
+            notices.append(NewNotice(st.integration, st.probe, str(kind), "\n".join(recipients),
+                                     payload, channel))
         if kind == NoticeKind.FIRING:
             st.flaps = 0
-        return NewNotice(st.integration, st.probe, str(kind), "\n".join(recipients), payload)
+        return notices
 
     def _silence(
         self, st: ProbeState, window: str | None, now: datetime, out: list[AlertEvent]
@@ -144,11 +150,9 @@ class AlertEvaluator:
             if tr is not None:
                 reason = self.redactor.redact(tr.reason) or ""
                 transitions.append(replace(tr, reason=reason, run_id=getattr(item, "run_id", None)))
-            kind = reconcile(st, policy, s.rules, now) if s.email else None
+            kind = reconcile(st, policy, s.rules, now) if s.notifying else None
             if kind is not None:
-                notice = self._notice(s, st, kind, now, ended)
-                if notice:
-                    notices.append(notice)
+                notices += self._notices(s, st, kind, now, ended)
         self._commit(now, changed, transitions, notices)
         return len(notices)
 
@@ -164,49 +168,58 @@ class AlertEvaluator:
             window = silence.window_for(known.integration) if silence else None
             name = window.name if window else None
             moved = name != known.silenced_by
-            if not moved and not (s.email and s.knows(*key) and is_due(known, s.rules, now)):
+            if not moved and not (s.notifying and s.knows(*key) and is_due(known, s.rules, now)):
                 continue
             st = _clone(known)
             ended = self._silence(st, name, now, transitions)
-            kind = reconcile(st, s.policy(*key), s.rules, now) if s.email else None
-            notice = self._notice(s, st, kind, now, ended) if kind else None
-            if notice:
-                notices.append(notice)
+            kind = reconcile(st, s.policy(*key), s.rules, now) if s.notifying else None
+            if kind:
+                notices += self._notices(s, st, kind, now, ended)
             changed[key] = st
         if changed:
             self._commit(now, changed, transitions, notices)
         return len(notices)
 
-    def flush(
-        self, s: Settings, now: datetime, render: Callable[..., Any] = render_group
-    ) -> int:
-        """Turn owed notices whose group has waited `group_wait` into outbox emails (one per
-        recipient set and kind), in one transaction. Returns the number of emails queued."""
-        if s.email is None:
+    def flush(self, s: Settings, now: datetime) -> int:
+        """Turn owed notices whose group has waited its channel's `group_wait` into outbox rows
+        (one per channel, recipient set and kind; one per notice for a channel that does not
+        group), in one transaction. Notices of a channel no longer configured wait for it.
+        Returns the number of rows queued."""
+        if not s.notifying:
             return 0
-        wait = timedelta(seconds=s.email.group_wait)
+        alerting = s.alerting
         queued = 0
         with self.repo.store.write() as conn:
-            groups: dict[tuple[str, str], list[sa.Row[Any]]] = defaultdict(list)
+            groups: dict[tuple[str, str, str], list[sa.Row[Any]]] = defaultdict(list)
             for row in self.repo.open_notices(conn):
-                groups[(row.recipients, row.kind)].append(row)
-            others: dict[str, list[tuple[str, str]]] | None = None
-            for (recipients, kind), rows in groups.items():
+                if row.channel in alerting.channels:
+                    groups[(row.channel, row.recipients, row.kind)].append(row)
+            ctx: RenderContext | None = None
+            for (channel, recipients, kind), rows in groups.items():
+                wait = timedelta(seconds=alerting.group_wait(channel))
                 if from_ms(rows[0].created_ms) + wait > now:
                     continue
-                if others is None:
-                    others = defaultdict(list)
-                    for st in sorted(self.states.values(), key=lambda x: x.probe):
-                        others[st.integration].append((st.probe, str(st.state)))
-                rendered = render(
-                    kind, [dict(r.payload) for r in rows], others=others,
-                    dashboard_url=s.email.dashboard_url,
-                    flap_window_s=s.rules.flap_window.total_seconds(), redactor=self.redactor,
-                )
-                self.repo.add_outbox(
-                    conn, now, message_id=new_message_id(s.email.from_), kind=kind,
-                    recipients=recipients, subject=rendered.subject, text=rendered.text,
-                    html=rendered.html, notice_ids=[r.id for r in rows],
-                )
-                queued += 1
+                if ctx is None:
+                    ctx = self._render_context(s)
+                spec = alerting.channels[channel]
+                kind_of = channel_kind(spec.type)
+                batches = [rows] if kind_of.grouped else [[r] for r in rows]
+                for batch in batches:
+                    out = kind_of.render(
+                        spec, kind, [Notice(f"notice-{r.id}", dict(r.payload)) for r in batch], ctx)
+                    self.repo.add_outbox(
+                        conn, now, message_id=out.message_id, kind=kind, recipients=recipients,
+                        subject=out.subject, text=out.text, html=out.html,
+                        notice_ids=[r.id for r in batch], channel=channel,
+                    )
+                    queued += 1
         return queued
+
+    def _render_context(self, s: Settings) -> RenderContext:
+        others: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for st in sorted(self.states.values(), key=lambda x: x.probe):
+            others[st.integration].append((st.probe, str(st.state)))
+        return RenderContext(
+            s.alerting.notify.dashboard_url, s.rules.flap_window.total_seconds(), self.redactor,
+            others,
+        )

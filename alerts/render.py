@@ -1,4 +1,5 @@
-"""Rendering one email (subject, plain text, HTML) for a group of notices of one kind.
+"""Rendering a group of notices of one kind: one email (subject, plain text, HTML) or one chat
+message (title, plain text or Markdown).
 
 Templates live in `alerts/templates/`; the HTML one is autoescaped. Every rendered string is
 passed through the redactor before it is stored in the outbox.
@@ -15,13 +16,13 @@ from urllib.parse import urlencode
 
 import jinja2
 
+from alerts.kinds import kind_info
 from core.redact import Redactor
 from core.types import format_duration
 
 MAX_DETAILED = 10  # alerts shown with full details; the rest as one line each
 MAX_LISTED = 200  # beyond this, a count and the dashboard link
 SUBJECT_MAX = 200
-_TAG = {"firing": "FIRING", "resolved": "RESOLVED", "degraded": "DEGRADED", "reminder": "FIRING"}
 
 _ENV_ARGS: dict[str, Any] = {
     "loader": jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -31,6 +32,7 @@ _ENV_ARGS: dict[str, Any] = {
 }
 _HTML = jinja2.Environment(autoescape=True, **_ENV_ARGS).get_template("alert.html.j2")
 _TEXT = jinja2.Environment(autoescape=False, **_ENV_ARGS).get_template("alert.txt.j2")
+_MARKDOWN = jinja2.Environment(autoescape=False, **_ENV_ARGS).get_template("alert.md.j2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ def _headline(kind: str, p: Mapping[str, Any]) -> str:
     if kind == "resolved":
         lasted = p.get("lasted_s")
         return f"{key} — resolved" + (f" after {format_duration(lasted)}" if lasted else "")
+    if kind == "test":
+        return f"{key} — test notice"
     if kind == "degraded":
         return f"{key} — degraded: {p.get('degraded_reason') or 'slow or retried runs'}"
     cause = f"{p.get('category')}: {p.get('reason')}" if p.get("category") else "failing"
@@ -64,7 +68,7 @@ def _headline(kind: str, p: Mapping[str, Any]) -> str:
 
 def _subject(kind: str, payloads: Sequence[Mapping[str, Any]], redactor: Redactor) -> str:
     """One line, redacted whole and then cut to SUBJECT_MAX characters."""
-    tag = _TAG[kind]
+    tag = kind_info(kind).tag
     first = _headline(kind, payloads[0])
     if kind == "reminder":
         first += f" (still firing after {format_duration(payloads[0].get('firing_for_s') or 0)})"
@@ -115,6 +119,23 @@ def _alert_view(
     }
 
 
+def _context(
+    kind: str, payloads: Sequence[Mapping[str, Any]],
+    others: Mapping[str, Sequence[tuple[str, str]]], dashboard_url: str, flap_window_s: float,
+) -> dict[str, Any]:
+    views = [_alert_view(kind, p, others, dashboard_url) for p in payloads[:MAX_LISTED]]
+    return {
+        "kind": kind,
+        "tag": kind_info(kind).tag,
+        "detailed": views[:MAX_DETAILED],
+        "brief": views[MAX_DETAILED:],
+        "unlisted": max(0, len(payloads) - MAX_LISTED),
+        "total": len(payloads),
+        "dashboard_url": dashboard_url,
+        "flap_window": format_duration(flap_window_s),
+    }
+
+
 def render_group(
     kind: str,
     payloads: Sequence[Mapping[str, Any]],
@@ -125,17 +146,7 @@ def render_group(
     redactor: Redactor,
 ) -> Rendered:
     """One email for `payloads` (all of `kind`, same recipients), redacted."""
-    views = [_alert_view(kind, p, others, dashboard_url) for p in payloads[:MAX_LISTED]]
-    context = {
-        "kind": kind,
-        "tag": _TAG[kind],
-        "detailed": views[:MAX_DETAILED],
-        "brief": views[MAX_DETAILED:],
-        "unlisted": max(0, len(payloads) - MAX_LISTED),
-        "total": len(payloads),
-        "dashboard_url": dashboard_url,
-        "flap_window": format_duration(flap_window_s),
-    }
+    context = _context(kind, payloads, others, dashboard_url, flap_window_s)
     subject = _subject(kind, payloads, redactor)
     text = _TEXT.render(context)
     html = _HTML.render(context)
@@ -144,3 +155,25 @@ def render_group(
         redactor.redact(text) or text,
         redactor.redact(html) or html,
     )
+
+
+def render_message(
+    kind: str,
+    payloads: Sequence[Mapping[str, Any]],
+    *,
+    markdown: bool,
+    others: Mapping[str, Sequence[tuple[str, str]]],
+    dashboard_url: str,
+    flap_window_s: float,
+    redactor: Redactor,
+) -> tuple[str, str]:
+    """A chat message for `payloads`: (title, body), the body as plain text or Markdown,
+    redacted. (Apprise sizes it to each service's limits.)"""
+    context = _context(kind, payloads, others, dashboard_url, flap_window_s)
+    body = (_MARKDOWN if markdown else _TEXT).render(context)
+    return _subject(kind, payloads, redactor), redactor.redact(body) or body
+
+
+def subject_line(kind: str, payload: Mapping[str, Any], redactor: Redactor) -> str:
+    """The one-line summary of a single notice (the webhook's `summary`)."""
+    return _subject(kind, [payload], redactor)

@@ -71,8 +71,9 @@ class NewNotice:
     integration: str
     probe: str
     kind: str
-    recipients: str  # sorted, newline-separated: the grouping key together with kind
+    recipients: str  # sorted, newline-separated: the grouping key together with channel, kind
     payload: dict[str, Any]
+    channel: str = "email"
 
 
 @dataclass(slots=True)
@@ -87,6 +88,7 @@ class OutboxRow:
     status: str
     attempts: int
     created_at: datetime
+    channel: str = "email"
 
 
 class AlertRepo:
@@ -137,6 +139,7 @@ class AlertRepo:
                     {
                         "created_ms": created, "integration": n.integration, "probe": n.probe,
                         "kind": n.kind, "recipients": n.recipients, "payload": n.payload,
+                        "channel": n.channel,
                     }
                     for n in notices
                 ],
@@ -149,10 +152,12 @@ class AlertRepo:
     def add_outbox(
         self, conn: sa.Connection, now: datetime, *, message_id: str, kind: str,
         recipients: str, subject: str, text: str, html: str, notice_ids: Iterable[int],
+        channel: str = "email",
     ) -> int:
         ids = list(notice_ids)
         result = conn.execute(
             alert_outbox_t.insert().values(
+                channel=channel,
                 message_id=message_id, kind=kind, recipients=recipients, subject=subject,
                 text_body=text, html_body=html, alert_count=len(ids), status="queued",
                 attempts=0, created_ms=to_ms(now), next_attempt_ms=to_ms(now),
@@ -167,8 +172,11 @@ class AlertRepo:
             conn.execute(t.update().where(t.c.id.in_(chunk)).values(outbox_id=outbox_id))
         return outbox_id
 
-    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
-        """Undelivered rows in creation order (`sending` ones were interrupted by a crash)."""
+    def due_outbox(
+        self, now: datetime, channel: str | None = None, limit: int = 100
+    ) -> list[OutboxRow]:
+        """Undelivered rows of `channel` (every channel: None) in creation order (`sending`
+        ones were interrupted by a crash). The one place that selects rows to deliver."""
         t = alert_outbox_t
         query = (
             sa.select(t)
@@ -176,13 +184,15 @@ class AlertRepo:
             .order_by(t.c.id)
             .limit(limit)
         )
+        if channel is not None:
+            query = query.where(t.c.channel == channel)
         with self.store.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
             OutboxRow(
                 r.id, r.message_id, r.kind, [a for a in r.recipients.split("\n") if a],
                 r.subject, r.text_body, r.html_body, r.status, r.attempts,
-                from_ms(r.created_ms),
+                from_ms(r.created_ms), r.channel,
             )
             for r in rows
         ]
@@ -211,6 +221,17 @@ class AlertRepo:
 
     def mark_failed(self, row: OutboxRow, error: str) -> None:
         self._update_outbox(row.id, status="failed", last_error=error)
+
+    def fail_queued(self, channel: str, error: str) -> int:
+        """Mark every undelivered row of `channel` failed (a disabled channel); returns how many."""
+        t = alert_outbox_t
+        with self.store.write() as conn:
+            result = conn.execute(
+                t.update()
+                .where(t.c.channel == channel, t.c.status.in_(("queued", "sending")))
+                .values(status="failed", last_error=error)
+            )
+            return int(result.rowcount or 0)
 
     def count_interrupted(self) -> int:
         t = alert_outbox_t

@@ -8,14 +8,16 @@
   What is still queued when a bounded `stop()` gives up is kept in `alerts.backlog`'s file and
   applied first at the next start.
 - `tick()` does the time-driven work: maintenance windows opening and closing, reminders, held
-  flapping alerts, grouping owed notices into outbox emails after `group_wait`, and delivering
-  due outbox rows in order over one SMTP connection. `start()` runs it in a background loop.
-- Delivery is at-least-once. A row is marked `sending` before the SMTP transaction and `sent`
-  after it; a row found in `sending` (the process died between the two) is sent again with the
-  same Message-ID and an incremented `X-Seamwatch-Attempt` header, so mail clients and filters
-  can recognise the duplicate. A connection-level failure backs off (exponential, with jitter)
-  for the whole queue, which keeps emails in order; a message refused for good (5xx) is marked
-  `failed` at once; a row older than `email.max_age` is marked `failed` and logged.
+  flapping alerts, grouping owed notices into outbox rows after each channel's `group_wait`, and
+  delivering each channel's due rows in order, the channels side by side (one channel's failure
+  or slowness never holds up another). `start()` runs it in a background loop.
+- Delivery is at-least-once. A row is marked `sending` before it is sent and `sent` after; a row
+  found in `sending` (the process died between the two) is sent again with the same id
+  (Message-ID with an incremented `X-Seamwatch-Attempt` header, webhook-id), so receivers can
+  recognise the duplicate. A transient failure backs that channel off (exponential with jitter,
+  or the receiver's Retry-After: `alerts.outbox_state`), which keeps its rows in order; a row
+  refused for good is marked `failed` at once; a 410 from a webhook receiver disables its
+  channel; a row older than its channel's `max_age` is marked `failed` and logged.
 """
 
 from __future__ import annotations
@@ -30,26 +32,24 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 
 from alerts import backlog
+from alerts.channels.registry import AnyChannel, channel_kind
+from alerts.delivery import DeliveryError
 from alerts.evaluator import AlertEvaluator, RunInput
-from alerts.message import build_email
+from alerts.outbox_state import ChannelHealth, DeliveryObserver, DeliveryState
 from alerts.repo import AlertRepo, OutboxRow
 from alerts.settings import AlertConfig, Settings
-from alerts.smtp import EmailDeliveryError, SmtpSession
 from alerts.state import ProbeState
 from core.redact import Redactor
 from storage.database import Store
 
 log = logging.getLogger("seamwatch.alerts")
 T = TypeVar("T")
-BACKOFF_BASE_S = 5.0
-BACKOFF_CAP_S = 300.0
 EVAL_BACKOFF_BASE_S = 0.05
 EVAL_BACKOFF_CAP_S = 5.0
 
@@ -86,6 +86,7 @@ class AlertService:
         jitter: Callable[[], float] = random.random,
         backlog_path: Path | None = None,
         on_eval_error: Callable[[BaseException], None] | None = None,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         self.clock = clock
         self.redactor = redactor
@@ -104,8 +105,8 @@ class AlertService:
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = False
-        self._smtp_failures = 0
-        self._smtp_retry_at: datetime | None = None
+        self._observer = observer
+        self._channels: dict[str, DeliveryState] = {}  # per channel: backoff, failure, counts
         self._tick_lock = asyncio.Lock()
 
     @property
@@ -123,8 +124,9 @@ class AlertService:
         interrupted = await self._db(self._core.repo.count_interrupted)
         if interrupted:
             log.warning(
-                "%d alert email(s) were being sent when seamwatch stopped; they will be sent "
-                "again with the same Message-ID (a recipient may see a duplicate)", interrupted,
+                "%d alert notice(s) were being sent when seamwatch stopped; they will be sent "
+                "again with the same Message-ID / webhook-id (a recipient may see a duplicate)",
+                interrupted,
             )
         self._task = asyncio.create_task(self._loop(), name="seamwatch-alerts")
 
@@ -197,8 +199,7 @@ class AlertService:
 
     def reload(self, config: AlertConfig) -> None:
         self._settings = Settings.from_config(config)
-        self._smtp_retry_at = None
-        self._smtp_failures = 0
+        self._channels.clear()  # a changed channel gets a fresh start (and a disabled one)
 
     async def _loop(self) -> None:
         assert self._wake is not None
@@ -296,23 +297,50 @@ class AlertService:
             await self._db(self._timed_and_flush)
             await self._deliver()
 
-    def _backoff(self) -> timedelta:
-        base = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, self._smtp_failures - 1))
-        return timedelta(seconds=base * (0.5 + 0.5 * self._jitter()))
-
     async def _deliver(self) -> int:
-        email = self._settings.email
+        """Each channel's due rows, the channels side by side: a slow or failing channel never
+        holds up another. Returns the number of rows sent."""
+        channels = self._settings.alerting.channels
+        for name in [n for n in self._channels if n not in channels]:
+            del self._channels[name]  # removed by a reload
+        counts = await asyncio.gather(*(
+            self._deliver_channel(name, spec) for name, spec in channels.items()))
+        return sum(counts)
+
+    def channel_health(self) -> list[ChannelHealth]:
+        """Every configured channel's delivery state (for `/metrics` and `/healthz`)."""
+        return [
+            ChannelHealth(name, spec.type, *self._channel(name).health())
+            for name, spec in self._settings.alerting.channels.items()
+        ]
+
+    def _channel(self, name: str) -> DeliveryState:
+        state = self._channels.get(name)
+        if state is None:
+            state = self._channels[name] = DeliveryState(name, self._jitter, self._observer)
+        return state
+
+    async def _deliver_channel(self, name: str, spec: AnyChannel) -> int:
+        state = self._channel(name)
         now = self.clock()
-        if email is None or (self._smtp_retry_at is not None and now < self._smtp_retry_at):
+        if state.disabled is not None:
+            if await self._db(self._core.repo.due_outbox, now, name, 1):
+                failed = await self._db(self._core.repo.fail_queued, name, state.disabled)
+                for _ in range(failed):
+                    state.count_failed()
             return 0
-        rows = await self._db(self._core.repo.due_outbox, now)
-        max_age = timedelta(seconds=email.max_age)
+        if state.retry_at is not None and now < state.retry_at:
+            return 0
+        rows = await self._db(self._core.repo.due_outbox, now, name)
+        max_age = timedelta(seconds=self._settings.alerting.max_age(name))
         live: list[OutboxRow] = []
         for row in rows:
             if now - row.created_at > max_age:
-                error = f"gave up after {row.attempts} attempt(s): older than email.max_age"
-                log.error("alert email %s (%s) failed: %s", row.message_id, row.subject, error)
+                error = (f"gave up after {row.attempts} attempt(s): older than "
+                         f"{self._settings.alerting.max_age_key(name)}")
+                log.error("alert %s %s (%s) failed: %s", name, row.message_id, row.subject, error)
                 await self._db(self._core.repo.mark_failed, row, error)
+                state.count_failed()
             else:
                 live.append(row)
         if not live:
@@ -321,45 +349,36 @@ class AlertService:
         current: OutboxRow | None = None
         attempted = False
         try:
-            async with SmtpSession(email.smtp, self.redactor) as session:
+            async with channel_kind(spec.type).sender(spec, self.redactor) as sender:
                 for row in live:
                     if self._stopping:
                         break
                     current, attempted = row, False
                     if row.status == "sending":
-                        log.warning("re-sending interrupted alert email %s", row.message_id)
+                        log.warning("re-sending interrupted alert %s %s", name, row.message_id)
                     await self._db(self._core.repo.mark_sending, row)
                     attempted = True
                     try:
-                        await session.send(self._message(row), self._envelope(row))
-                    except EmailDeliveryError as exc:
+                        await sender.send(row)
+                    except DeliveryError as exc:
+                        if exc.gone:
+                            await self._db(self._core.repo.mark_failed, row, str(exc))
+                            state.count_failed()
+                            state.disable(str(exc))
+                            return sent
                         if not exc.permanent:
                             raise
-                        log.error("alert email %s refused: %s", row.message_id, exc)
+                        log.error("alert %s %s refused: %s", name, row.message_id, exc)
                         await self._db(self._core.repo.mark_failed, row, str(exc))
+                        state.count_failed()
                         continue
                     await self._db(self._core.repo.mark_sent, row, self.clock())
+                    state.count_sent()
                     sent += 1
-        except EmailDeliveryError as exc:
-            self._smtp_failures += 1
-            retry_at = now + self._backoff()
-            self._smtp_retry_at = retry_at
+        except DeliveryError as exc:
+            retry_at = state.failed(now, str(exc), exc.retry_after)
             head = current or live[0]
             await self._db(self._core.repo.mark_retry, head, str(exc), retry_at, not attempted)
-            log.warning("alert email delivery failed (retry at %s): %s", retry_at, exc)
             return sent
-        self._smtp_failures = 0
-        self._smtp_retry_at = None
+        state.succeeded()
         return sent
-
-    def _envelope(self, row: OutboxRow) -> list[str]:
-        return [parseaddr(r)[1] or r for r in row.recipients]
-
-    def _message(self, row: OutboxRow) -> Any:
-        email = self._settings.email
-        assert email is not None
-        return build_email(
-            from_=email.from_, to=row.recipients, subject=row.subject, text=row.text_body,
-            html=row.html_body, message_id=row.message_id, date=row.created_at,
-            headers={"X-Seamwatch-Kind": row.kind, "X-Seamwatch-Attempt": str(row.attempts)},
-        )

@@ -1,8 +1,9 @@
 """What the alert service needs from the composed config, snapshotted on each (re)load.
 
 The config is described structurally (Protocols) so alerts/ does not import seamwatch/config.py:
-any object with `.email`, `.maintenance` and `.entries` (each with `.integration.name`,
-`.probe.name` and the fully merged `.probe.alerts`) will do.
+any object with `.alerting` (channels, routes, shared settings), `.maintenance` and `.entries`
+(each with `.integration.name`, `.integration.tags`, `.probe.name` and the fully merged
+`.probe.alerts`) will do.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from alerts.maintenance import MaintenanceCalendar
-from alerts.spec import EmailSpec, MaintenanceSpec
+from alerts.routing import Alerting
+from alerts.spec import MaintenanceSpec
 from alerts.state import NotifyRules
 from core.policy import AlertPolicy
 
 _DEFAULT_POLICY = AlertPolicy()
 
 
-class _Named(Protocol):
+class _Integration(Protocol):
     @property
     def name(self) -> str: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
 
 
 class _Probe(Protocol):
@@ -33,14 +37,14 @@ class _Probe(Protocol):
 
 class _Entry(Protocol):
     @property
-    def integration(self) -> _Named: ...
+    def integration(self) -> _Integration: ...
     @property
     def probe(self) -> _Probe: ...
 
 
 class AlertConfig(Protocol):
     @property
-    def email(self) -> EmailSpec | None: ...
+    def alerting(self) -> Alerting: ...
     @property
     def maintenance(self) -> Sequence[MaintenanceSpec]: ...
     @property
@@ -49,19 +53,25 @@ class AlertConfig(Protocol):
 
 @dataclass(frozen=True)
 class Settings:
-    email: EmailSpec | None
+    alerting: Alerting
     rules: NotifyRules
     calendar: MaintenanceCalendar
     policies: dict[tuple[str, str], AlertPolicy] = field(default_factory=dict)
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: AlertConfig) -> Settings:
-        email = config.email
-        rules = (
-            NotifyRules(email.send_resolved, email.repeat_interval) if email else NotifyRules()
-        )
+        alerting = config.alerting
+        notify = alerting.notify
+        rules = NotifyRules(notify.send_resolved, notify.repeat_interval)
         policies = {(e.integration.name, e.probe.name): e.probe.alerts for e in config.entries}
-        return cls(email, rules, MaintenanceCalendar(config.maintenance or ()), policies)
+        tags = {e.integration.name: tuple(e.integration.tags) for e in config.entries}
+        return cls(alerting, rules, MaintenanceCalendar(config.maintenance or ()), policies, tags)
+
+    @property
+    def notifying(self) -> bool:
+        """Whether any channel is configured (without one, no notice is owed)."""
+        return bool(self.alerting.channels)
 
     def policy(self, integration: str, probe: str) -> AlertPolicy:
         return self.policies.get((integration, probe), _DEFAULT_POLICY)
@@ -69,12 +79,17 @@ class Settings:
     def knows(self, integration: str, probe: str) -> bool:
         return (integration, probe) in self.policies
 
-    def recipients(self, integration: str, probe: str) -> list[str]:
-        """`email.to` plus the probe's merged `alerts.to`, deduplicated (case-insensitively) and
-        sorted: the recipient set that groups emails."""
-        if self.email is None:
+    def channels_for(self, integration: str, kind: str) -> list[str]:
+        return self.alerting.route(integration, self.tags.get(integration, ()), kind)
+
+    def recipients(self, channel: str, integration: str, probe: str) -> list[str]:
+        """For an email channel: its `to` plus the probe's merged `alerts.to`, deduplicated
+        (case-insensitively) and sorted, the recipient set that groups emails. Other channels
+        have none."""
+        spec = self.alerting.channels.get(channel)
+        if spec is None or spec.type != "email":
             return []
         seen: dict[str, str] = {}
-        for address in [*self.email.to, *self.policy(integration, probe).to]:
+        for address in [*spec.to, *self.policy(integration, probe).to]:
             seen.setdefault(address.strip().lower(), address.strip())
         return sorted(seen.values(), key=str.lower)

@@ -15,24 +15,17 @@ from types import TracebackType
 
 import aiosmtplib
 
+from alerts.delivery import DeliveryError
 from alerts.spec import PLAINTEXT_AUTH_REFUSED, SmtpSpec
 from core.redact import Redactor
 
 
-class EmailDeliveryError(Exception):
+class EmailDeliveryError(DeliveryError):
     """A one-line, redacted explanation of why a message could not be delivered.
 
     `permanent` is True when the server refused this particular message for good (5xx to MAIL,
     RCPT or DATA): retrying it cannot help, while other messages may still go through.
     """
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def tls_context(spec: SmtpSpec) -> ssl.SSLContext:

@@ -1,5 +1,7 @@
-"""The `email:` and `maintenance:` blocks of the config file. Owned by alerts/, composed by the
-config loader. (The `alerts:` policy block, read by probes too, is core/policy.py.)"""
+"""The `notifications:`, `email:` (the old single-channel form) and `maintenance:` blocks of the
+config file, and the SMTP settings an email channel uses. Owned by alerts/, composed by the config
+loader; `channels:` and `routes:` are alerts/channels/ and alerts/routing.py. (The `alerts:` policy
+block, read by probes too, is core/policy.py.)"""
 
 from __future__ import annotations
 
@@ -59,6 +61,22 @@ class EmailSpec(StrictModel):
     repeat_interval: Duration = 4 * 3600.0
     send_resolved: bool = True
     max_age: Duration = Field(24 * 3600.0, description="give up delivering an email after this")
+
+
+class NotifySpec(StrictModel):
+    """`notifications:` — what every channel shares; a channel may set its own `group_wait` and
+    `max_age`."""
+
+    dashboard_url: str = "http://localhost:8501"
+    group_wait: Duration = Field(30.0, description="batch notices that start together")
+    repeat_interval: Duration = Field(4 * 3600.0, description="reminder while firing; 0 = never")
+    send_resolved: bool = True
+    max_age: Duration = Field(24 * 3600.0, description="give up delivering a notice after this")
+
+    @classmethod
+    def from_email(cls, email: EmailSpec) -> NotifySpec:
+        """The shared settings of the old `email:` block."""
+        return cls.model_construct(**{name: getattr(email, name) for name in cls.model_fields})
 
 
 class MaintenanceSpec(StrictModel):

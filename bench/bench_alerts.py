@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from alerts.routing import Alerting
 from alerts.service import AlertService
 from alerts.spec import EmailSpec, MaintenanceSpec
 from core.policy import AlertPolicy
@@ -27,6 +28,7 @@ INTEGRATIONS = ("payments", "crm", "shipping")
 @dataclass
 class _Named:
     name: str
+    tags: tuple[str, ...] = ()
 
 
 @dataclass
@@ -46,6 +48,10 @@ class _Config:
     email: EmailSpec | None
     entries: list[_Entry] = field(default_factory=list)
     maintenance: list[MaintenanceSpec] = field(default_factory=list)
+
+    @property
+    def alerting(self) -> Alerting:
+        return Alerting.from_email(self.email)
 
 
 def _config() -> _Config:

@@ -41,6 +41,13 @@ def masked_config(config: Config, redactor: Redactor | None = None) -> dict[str,
         "defaults": config.defaults.model_dump(mode="json", exclude_none=True),
         "email": (config.email.model_dump(mode="json", by_alias=True, exclude_none=True)
                   if config.email else None),
+        "notifications": (config.alerting.notify.model_dump(mode="json")
+                          if config.email is None and config.alerting.channels else None),
+        "channels": ({name: spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+                      for name, spec in config.alerting.channels.items()}
+                     if config.email is None else None),
+        "routes": ([r.model_dump(mode="json", by_alias=True, exclude_none=True)
+                    for r in config.alerting.routes] if config.email is None else None),
         "maintenance": [m.model_dump(mode="json", exclude_none=True)
                         for m in config.maintenance],
         "integrations": [i.model_dump(mode="json", exclude_none=True)

@@ -242,6 +242,12 @@ def outbox_counts(url: str) -> dict[str, int]:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def channel_summaries(url: str) -> list[alert_history.ChannelSummary]:
+    s = store(url)
+    return alert_history.channel_summaries(s) if s else []
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def outbox(url: str, limit: int = 200) -> list[alert_history.OutboxEmail]:
     s = store(url)
     return alert_history.outbox(s, limit) if s else []

@@ -168,6 +168,8 @@ class Attempt:
     credential_ttl_s: float | None = None
     cert_days_left: float | None = None
     expiries: list[Expiry] = field(default_factory=list)
+    # Why the attempt passed but the run is degraded (a `critical: false` step failed).
+    degraded: str | None = None
 
     def conclude(self, failure: Failure | None) -> Attempt:
         """Finish a one-step attempt (tls, tcp, dns, heartbeat, python): its step passes, or
@@ -180,6 +182,14 @@ class Attempt:
             step.failure = self.failure = failure
             self.failed_step = step.name
         return self
+
+
+def note_not_critical(attempt: Attempt, step: StepResult) -> None:
+    """A failed step marked `critical: false`: the attempt passes, the run is degraded."""
+    failure = step.failure
+    what = f"{failure.category}/{failure.reason}" if failure else "failed"
+    reason = f"step {step.name} failed ({what}), not critical"
+    attempt.degraded = reason if attempt.degraded is None else f"{attempt.degraded}; {reason}"
 
 
 @dataclass(slots=True)

@@ -103,8 +103,10 @@ def _quota_forecast_reason(rt: IntegrationRuntime, result: ProbeResult,
     return None
 
 
-def _degraded_reason(policy: RunPolicy, attempts: int, latency_ms: float,
+def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int, latency_ms: float,
                      result: ProbeResult, quota_reason: str | None) -> str | None:
+    if attempt.degraded:
+        return attempt.degraded
     if attempts > 1:
         return f"passed on attempt {attempts}"
     if policy.degraded_latency_s is not None and latency_ms > policy.degraded_latency_s * 1000:
@@ -193,7 +195,7 @@ async def run_probe(
         if policy.rate_limit_forecast_s is not None else None
     )
     if result.failure is None:
-        reason = _degraded_reason(policy, attempts, latency_ms, result, quota_reason)
+        reason = _degraded_reason(policy, attempt, attempts, latency_ms, result, quota_reason)
         if reason:
             result.status = RunStatus.DEGRADED
             result.degraded_reason = reason

@@ -21,6 +21,13 @@ if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
     import httpx
 
 
+class OpenApiInfo(Protocol):
+    """The integration's `openapi:` block (probes/http/openapi/spec.py)."""
+
+    @property
+    def spec(self) -> str: ...
+
+
 class IntegrationInfo(Protocol):
     """What a run reads of its integration's config (an IntegrationSpec, probes/spec.py)."""
 
@@ -29,6 +36,9 @@ class IntegrationInfo(Protocol):
 
     @property
     def base_url(self) -> str | None: ...
+
+    @property
+    def openapi(self) -> OpenApiInfo | None: ...
 
 
 @dataclass

@@ -20,6 +20,7 @@ from core.model import NAME_PATTERN, StrictModel, first_duplicate
 from core.policy import AlertPolicy
 from core.types import ByteSize, Duration
 from probes.auth.spec import AuthSpec, NoAuth
+from probes.http.openapi.spec import OpenApiSource
 from probes.kinds.base import ProbeCommon
 from probes.registry import PROBE_KINDS, probe_union
 
@@ -52,6 +53,9 @@ class IntegrationSpec(StrictModel):
     retries: int | None = Field(None, ge=0, le=10)
     verify_tls: bool = True
     ca_file: str | None = Field(None, description="PEM bundle to trust for this integration")
+    openapi: OpenApiSource | None = Field(
+        None, description="check every http step against this OpenAPI document"
+    )
     probes: list[ProbeSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -2,8 +2,8 @@
 
 Every user-facing error is a `core.errors.SeamwatchError` (docs/architecture.md, "Errors"),
 caught once in `main`: one line (a config error: one line per problem) and a documented exit
-code: 0 ok, 1 a probe failed / an alert is firing / the test email was not delivered, 2 invalid
-config or usage."""
+code: 0 ok, 1 a probe failed / an alert is firing / the test email or test notice was not
+delivered, 2 invalid config or usage (or no such channel)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from seamwatch.config import (
     ConfigError,
     config_json_schema,
     load_config,
+    migration_notes,
     resolve_config_path,
     summarize,
 )
@@ -45,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     with_config(sub.add_parser("check", help="validate the config file"))
+    init = sub.add_parser("init", help="write a starting config from an OpenAPI document")
+    init.add_argument("--from-openapi", required=True, metavar="SPEC",
+                      help="OpenAPI 3.0/3.1 document (YAML or JSON file)")
+    init.add_argument("--base-url", metavar="URL", help="the API's URL (default: servers[0])")
+    init.add_argument("--output", "-o", default="seamwatch.yaml", metavar="FILE",
+                      help="config file to write (default seamwatch.yaml; - for stdout)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing --output")
     sub.add_parser("schema", help="print the config file's JSON Schema (for editors)")
     once = with_config(sub.add_parser("once", help="run probes now, store and print results"))
     once.add_argument("--probe", action="append", default=[], metavar="INTEGRATION/PROBE",
@@ -65,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="/healthz and /metrics port (9465)")
     with_config(sub.add_parser("test-email",
                                help="send one message through the configured SMTP server"))
+    test_channel = with_config(sub.add_parser(
+        "test-channel", help="send one test notice through a configured alert channel"))
+    test_channel.add_argument("name", metavar="NAME", help="the channel's name under channels:")
     status = with_config(sub.add_parser("status", help="each probe's state and recent figures"))
     status.add_argument("--json", action="store_true", help="print as JSON")
     dash = with_config(sub.add_parser("dashboard", help="the Streamlit dashboard"))
@@ -93,6 +104,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     print(f"{config.path}: ok")
     print(summarize(config))
+    for note in migration_notes(config):
+        print(note)
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from seamwatch.init_openapi import init_from_openapi
+
+    output = None if args.output == "-" else Path(args.output)
+    summary = init_from_openapi(Path(args.from_openapi), output, args.base_url, args.force)
+    print(summary, file=sys.stderr if output is None else sys.stdout)
     return EXIT_OK
 
 
@@ -139,11 +161,37 @@ def cmd_test_email(args: argparse.Namespace) -> int:
 
     config = _load(args)
     if config.email is None:
-        raise NoEmailConfigured(f"{config.path}: no `email:` block to test")
+        raise NoEmailConfigured(f"{config.path}: no `email:` block to test (for a channel under "
+                                "`channels:`, use `seamwatch test-channel NAME`)")
     try:
         print(asyncio.run(send_test_email(config.email, _secrets_redactor(config))))
     except EmailDeliveryError as exc:
         raise EmailNotDelivered(f"test email not delivered: {exc}") from None
+    return EXIT_OK
+
+
+class NoSuchChannel(UserError):
+    exit_code = EXIT_INVALID
+
+
+class NoticeNotDelivered(UserError):
+    exit_code = EXIT_FAILED
+
+
+def cmd_test_channel(args: argparse.Namespace) -> int:
+    from seamwatch.channelcheck import DeliveryError, send_test_notice
+
+    config = _load(args)
+    channels = config.alerting.channels
+    if args.name not in channels:
+        known = ", ".join(channels) or "none"
+        raise NoSuchChannel(f"{config.path}: no channel named `{args.name}` (channels: {known})")
+    try:
+        print(asyncio.run(send_test_notice(config.alerting, args.name,
+                                           _secrets_redactor(config))))
+    except DeliveryError as exc:
+        raise NoticeNotDelivered(f"test notice to channel {args.name} not delivered: {exc}") \
+            from None
     return EXIT_OK
 
 
@@ -182,9 +230,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "check": cmd_check, "schema": cmd_schema, "once": cmd_once, "serve": cmd_serve,
-    "status": cmd_status, "test-email": cmd_test_email, "dashboard": cmd_dashboard,
-    "up": cmd_up, "demo": cmd_demo,
+    "check": cmd_check, "init": cmd_init, "schema": cmd_schema, "once": cmd_once,
+    "serve": cmd_serve, "status": cmd_status, "test-email": cmd_test_email,
+    "test-channel": cmd_test_channel, "dashboard": cmd_dashboard, "up": cmd_up, "demo": cmd_demo,
 }
 
 

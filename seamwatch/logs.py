@@ -131,6 +131,7 @@ def setup_logging(redactor: Redactor, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn", "alembic", "mail.log"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn", "alembic", "mail.log",
+                  "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     rate_limit()

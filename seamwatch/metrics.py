@@ -50,6 +50,23 @@ class ServeMetrics:
             "seamwatch_config_reload_errors", "Config reloads rejected as invalid.",
             registry=self.registry,
         )
+        self.notices_sent = Counter(
+            "seamwatch_notifications_sent", "Alert notices delivered, by channel.",
+            ["channel"], registry=self.registry,
+        )
+        self.notices_failed = Counter(
+            "seamwatch_notifications_failed", "Alert notices given up on, by channel.",
+            ["channel"], registry=self.registry,
+        )
+        self.channel_up = Gauge(
+            "seamwatch_channel_up",
+            "1 while an alert channel delivers; 0 while it is failing (backing off) or disabled.",
+            ["channel"], registry=self.registry,
+        )
+        self.channel_disabled = Gauge(
+            "seamwatch_channel_disabled", "1 once a receiver disabled the channel (410 Gone).",
+            ["channel"], registry=self.registry,
+        )
         # The label sets recorded per probe, and the probes of the running config (None until
         # the first `retain`: every result counts).
         self._outcomes: dict[tuple[str, str], set[tuple[str, str]]] = {}
@@ -65,6 +82,20 @@ class ServeMetrics:
         self.up.labels(*labels).set(0 if result.status is RunStatus.FAILED else 1)
         self.latency.labels(*labels).set(result.latency_ms / 1000.0)
         self.run_duration.observe(result.latency_ms / 1000.0)
+
+    # -- alerts.outbox_state.DeliveryObserver --------------------------------------------------
+
+    def notice_sent(self, channel: str) -> None:
+        self.notices_sent.labels(channel).inc()
+
+    def notice_failed(self, channel: str) -> None:
+        self.notices_failed.labels(channel).inc()
+
+    def channel_status(self, channel: str, status: str) -> None:
+        self.channel_up.labels(channel).set(1 if status == "ok" else 0)
+        self.channel_disabled.labels(channel).set(1 if status == "disabled" else 0)
+        self.notices_sent.labels(channel)  # a channel's series exist from its first pass
+        self.notices_failed.labels(channel)
 
     def retain(self, probes: Iterable[tuple[str, str]]) -> int:
         """Keep the per-probe series of these (integration, probe) pairs only, dropping those

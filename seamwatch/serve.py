@@ -81,7 +81,8 @@ class ServeProcess:
         )
         self.metrics.writer_backlog.set_function(lambda: self.writer.pending)
         self.alerts = AlertService(self.store, config, redactor=redactor,
-                                   backlog_path=config.state_path / BACKLOG_NAME)
+                                   backlog_path=config.state_path / BACKLOG_NAME,
+                                   observer=self.metrics)
         # Alerts evaluate runs only once they are committed, in commit order.
         self.writer.add_listener(self._evaluate_alerts)
         self._entries: dict[str, ProbeEntry] = {e.key: e for e in config.entries}
@@ -195,6 +196,8 @@ class ServeProcess:
             "write_failing_s": _rounded(writer.failing_for_s),
             "last_write_error": writer.last_error,
             "alert_backlog_runs": alerts.runs,
+            "channels": {c.name: {"type": c.type, "status": c.status, "error": c.error}
+                         for c in self.alerts.channel_health()},
             "written": self.writer.stats.written,
             "missed_runs": self.scheduler.missed,
             "config_error": self.last_reload_error,

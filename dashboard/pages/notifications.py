@@ -1,5 +1,6 @@
-"""Notifications: the email outbox (sent, queued, failed; attempts and last error; each email's
-subject and text), and the demo mail catcher's inbox when `$SEAMWATCH_MAILBOX` names one."""
+"""Notifications: each alert channel's delivery (a failing channel shows its error), the outbox
+of every channel (sent, queued, failed; attempts and last error; each notice's subject and
+text), and the demo mail catcher's inbox when `$SEAMWATCH_MAILBOX` names one."""
 
 from __future__ import annotations
 
@@ -31,18 +32,20 @@ def panel() -> None:
     cols[2].metric("Failed", counts.get("failed", 0), border=True)
     cols[3].metric("Attempts", sum(e.attempts for e in emails), border=True,
                    help="delivery attempts of the newest 500 emails")
+    _channels()
     shown = [e for e in emails if not status_filter or e.status in status_filter]
     st.subheader("Outbox")
     if not emails:
-        configured = ctx.config is not None and ctx.config.email is not None
-        st.info("No alert emails yet." + ("" if configured else
-                " Add an `email:` block to the config to send them."))
+        configured = ctx.config is not None and bool(ctx.config.alerting.channels)
+        st.info("No alert notices yet." + ("" if configured else
+                " Add `channels:` to the config to send them."))
     elif not shown:
-        st.info("No email with this status.")
+        st.info("No notice with this status.")
     else:
         st.dataframe(pd.DataFrame.from_records([{
             "#": e.id,
             "Created": fmt_time(e.created_ms, ctx.tz, seconds=True),
+            "Channel": e.channel,
             "Kind": e.kind.upper(),
             "Status": e.status.upper(),
             "Attempts": e.attempts,
@@ -60,6 +63,37 @@ def panel() -> None:
                     st.error(f"Last error: {ctx.redact(e.last_error)}")
                 st.text(ctx.redact(e.text_body))
     _mailbox()
+
+
+def _channels() -> None:
+    """One row per channel: configured ones first (even before their first notice)."""
+    summaries = {c.channel: c for c in data.channel_summaries(URL)}
+    configured = dict(ctx.config.alerting.channels) if ctx.config is not None else {}
+    names = [*configured, *(n for n in summaries if n not in configured)]
+    if not names:
+        return
+    st.subheader("Channels")
+    rows = []
+    for name in names:
+        summary = summaries.get(name)
+        counts = summary.counts if summary else {}
+        failing = bool(summary and summary.failing)
+        spec = configured.get(name)
+        rows.append({
+            "Channel": name,
+            "Type": spec.type if spec is not None else "(not configured)",
+            "Status": "FAILING" if failing else "OK",
+            "Queued": counts.get("queued", 0) + counts.get("sending", 0),
+            "Sent": counts.get("sent", 0),
+            "Failed": counts.get("failed", 0),
+            "Last sent": fmt_time(summary.last_sent_ms, ctx.tz, seconds=True)
+            if summary and summary.last_sent_ms else "",
+            "Last error": ctx.redact(summary.last_error) if summary else "",
+        })
+    st.dataframe(pd.DataFrame.from_records(rows), hide_index=True, width="stretch")
+    for row in rows:
+        if row["Status"] == "FAILING":
+            st.error(f"Channel {row['Channel']} is failing: {row['Last error']}")
 
 
 def _mailbox() -> None:

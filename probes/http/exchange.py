@@ -1,6 +1,8 @@
 """One attempt of an `http` probe (probes/kinds/http.py): its steps in order, with one variable
 scope per run.
 
+- A step with `critical: false` that fails is recorded FAILED with its category and reason, but
+  the attempt passes and the run is `degraded` (probes/run.py); later steps still run.
 - After a failure, later steps are SKIPPED unless `always_run`; those run and are recorded, but
   the attempt keeps the first failure. An `always_run` step that needs a variable the failed run
   never saved (a clean-up of something never created) is SKIPPED instead of a `config` failure.
@@ -12,14 +14,16 @@ scope per run.
 - On an unexpected 401/403 with the credential sent, the provider's `refresh()` is called once
   and the step retried, unless refresh returned the same credential (a static one: retrying
   could not help). Still 401/403 -> `auth` (http_401/http_403).
-- Precedence when several checks fail: status, then body size, invalid JSON, JSON Schema,
-  JSONPath matchers, headers, body_contains, save, and `latency_under` (`slow`) last.
+- Precedence when several checks fail: status, then body size, invalid JSON, the OpenAPI
+  contract (probes/http/openapi/: its operation is bound before the request is sent), JSON
+  Schema, GraphQL errors (probes/http/graphql.py), JSONPath matchers, batch items
+  (probes/http/items.py), headers, body_contains, save, and `latency_under` (`slow`) last.
 - `max_body` caps the DECODED body; past it the read stops and the step fails with
   `schema`/`body_too_large` (the body is not what the probe expects, and nothing past the cap is
   ever held in memory). Raise `max_body` for big downloads.
 - A hostile body is the server's problem, not seamwatch's: JSON nested too deeply to parse or
   check is `schema`/`json_too_deep`, a charset Python cannot decode `schema`/`unknown_charset`.
-  Parsing bodies over 64 KiB and JSON Schema validation run in a worker thread.
+  Parsing bodies over 64 KiB, JSON Schema and OpenAPI validation run in a worker thread.
 - No retries here (probes/run.py retries); no request headers or bodies are recorded; every message
   passes through the integration's redactor.
 """
@@ -42,6 +46,7 @@ from core.redact import Redactor
 from probes.certs import peer_not_after
 from probes.classify import classify_exception, classify_status
 from probes.credentials import AuthError, Credential
+from probes.http import graphql
 from probes.http.client import read_capped
 from probes.http.expectations import (
     UnknownCharset,
@@ -56,6 +61,8 @@ from probes.http.expectations import (
     unknown_charset,
 )
 from probes.http.hops import send_hops
+from probes.http.items import check_items
+from probes.http.openapi import step as openapi
 from probes.http.origins import Origin, literal_origin, origin_of
 from probes.http.ratelimit import parse_rate_limit
 from probes.http.schemas import check_schema
@@ -71,6 +78,7 @@ from probes.result import (
     StepResult,
     StepStatus,
     note_expiry,
+    note_not_critical,
 )
 from probes.runtime import IntegrationRuntime
 
@@ -101,6 +109,7 @@ class _Exchange:
     body: bytes
     too_large: bool
     credential_sent: bool = True
+    contract: openapi.Bound | None = None  # the OpenAPI operation the response is checked against
 
 
 async def run_http_attempt(
@@ -133,7 +142,9 @@ async def run_http_attempt(
             result.failure = Failure(result.failure.category, result.failure.reason,
                                      f"{result.failure.message} ({result.note})")
         result.redact(rt.redactor)
-        if attempt.failure is None:
+        if not step.critical:  # its failure degrades the run and skips nothing
+            note_not_critical(attempt, result)
+        elif attempt.failure is None:
             attempt.failure = result.failure
             attempt.failed_step = step.name
     return attempt
@@ -148,7 +159,9 @@ def _build(rt: IntegrationRuntime, step: Step, scope: Scope) -> httpx.Request:
         }
     if step.headers:
         kwargs["headers"] = {k: scope.render(v) for k, v in step.headers.items()}
-    if step.json_ is not None:
+    if step.kind == "graphql":
+        kwargs["json"] = graphql.request_body(step, scope)
+    elif step.json_ is not None:
         kwargs["json"] = scope.render_value(step.json_)
     elif step.body is not None:
         kwargs["content"] = scope.render(step.body).encode()
@@ -178,6 +191,10 @@ async def _run_step(
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         result.failure = classify_exception(exc)
         return
+    contract = await openapi.bind(rt, step.openapi, request)
+    if isinstance(contract, Failure):
+        result.failure = contract
+        return
     credential: Credential | None = None
     provider = rt.credentials if step.auth else None
     origins = _allowed_origins(rt, step)
@@ -204,6 +221,7 @@ async def _run_step(
         result.failure = exc.failure
         return
     if exchange is not None:
+        exchange.contract = contract
         result.failure = await _off_loop_if_heavy(rt, probe, step, scope, exchange, result)
 
 
@@ -286,7 +304,7 @@ async def _off_loop_if_heavy(
     (listener, heartbeats, other probes). Their own small pool, not the loop's default executor,
     so slow validations never hold up the DNS lookups that executor runs. The attempt awaits the
     thread, so nothing else touches `scope` meanwhile."""
-    if step.expect.schema_ or len(exchange.body) > _INLINE_BODY:
+    if step.expect.schema_ or exchange.contract or len(exchange.body) > _INLINE_BODY:
         check = partial(_evaluate, rt, probe, step, scope, exchange, result)
         return await asyncio.get_running_loop().run_in_executor(_CHECKS, check)
     return _evaluate(rt, probe, step, scope, exchange, result)
@@ -308,7 +326,7 @@ def _evaluate(
             Category.SCHEMA, "body_too_large", f"body larger than max_body ({probe.max_body} bytes)"
         )
     doc: Any = _UNPARSED
-    if expect.json_ or expect.schema_ or step.save:
+    if expect.json_ or expect.schema_ or step.save or expect.items or graphql.wants_graphql(step):
         try:
             doc = json.loads(exchange.body)
         except ValueError as exc:
@@ -341,10 +359,17 @@ def _body_checks(
     if doc is not _UNPARSED and step.save:  # saved even when a check fails, for clean-up steps
         saved, save_failure = extract(step.save, doc)
         scope.values.update(saved)
+    if failure is None and exchange.contract is not None:
+        parsed = openapi.MISSING if doc is _UNPARSED else doc
+        failure = openapi.check(exchange.contract, exchange.response, exchange.body, parsed)
     if failure is None and expect.schema_:
         failure = check_schema(rt.base_dir / expect.schema_, doc)
+    if failure is None and graphql.wants_graphql(step):  # before JSONPath: errors say more
+        failure = graphql.check_graphql(doc)
     if failure is None and expect.json_:
         failure = check_json(expect.json_, doc, scope)
+    if failure is None and expect.items is not None:
+        failure = check_items(expect.items, doc, scope)
     if failure is None and expect.headers:
         failure = check_headers(expect.headers, exchange.response.headers, scope)
     if failure is None and expect.body_contains is not None:

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from core.model import NAME_PATTERN, StrictModel
 from core.types import Duration
+from probes.http.openapi.spec import OpenApiStep
 
 
 class Matcher(StrictModel):
@@ -41,6 +42,25 @@ class Matcher(StrictModel):
         return value
 
 
+class ItemsExpect(StrictModel):
+    """Items of a batch response, each checked with `ok` (JSONPath relative to the item); more
+    than `max_failed` failing items fail the step (probes/http/items.py)."""
+
+    path: str = Field(description="JSONPath selecting the items, such as $.results[*]")
+    ok: dict[str, Matcher] = Field(min_length=1, description="JSONPath -> matcher, per item")
+    max_failed: int | str = Field(0, description="failed items allowed: a count or a percentage")
+
+    @field_validator("max_failed", mode="before")
+    @classmethod
+    def _count_or_percent(cls, value: Any) -> int | str:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str) and re.fullmatch(r"(100|\d{1,2})(\.\d+)?%", value.strip()):
+            return value.strip()
+        raise ValueError(f"expected a count such as 0 or 3, or a percentage such as 5%, "
+                         f"got {value!r}")
+
+
 StatusExpectation = int | list[int] | str
 
 
@@ -51,6 +71,8 @@ class Expect(StrictModel):
     latency_under: Duration | None = None
     headers: dict[str, str | Matcher] = Field(default_factory=dict)
     body_contains: str | list[str] | None = None
+    items: ItemsExpect | None = None
+    graphql: bool = Field(False, description="`errors` in the GraphQL response fail the step")
     json_: dict[str, Matcher] = Field(default_factory=dict, alias="json")
     schema_: str | None = Field(
         None, alias="schema", description="JSON Schema file, relative to the config file"
@@ -87,6 +109,14 @@ class Step(StrictModel):
     save: dict[str, str] = Field(default_factory=dict, description="variable -> JSONPath")
     always_run: bool = Field(False, description="run even after an earlier step failed")
     auth: bool = Field(True, description="send the integration's credential with this step")
+    critical: bool = Field(True, description="false: a failure makes the run degraded, not failed")
+    kind: Literal["http", "graphql"] = Field(
+        "http", description="graphql: POST `query` and `variables` as a GraphQL request")
+    query: str | None = Field(None, description="the GraphQL document (kind: graphql)")
+    variables: dict[str, Any] | None = Field(None, description="GraphQL variables (templated)")
+    openapi: OpenApiStep | Literal[False] | None = Field(
+        None, description="check the response against an OpenAPI operation; false: do not"
+    )
 
     @field_validator("method", mode="before")
     @classmethod
@@ -100,4 +130,19 @@ class Step(StrictModel):
         bodies = [k for k in ("json_", "body", "form") if getattr(self, k) is not None]
         if len(bodies) > 1:
             raise ValueError("set at most one of `json`, `body` or `form`")
+        return self
+
+    @model_validator(mode="after")
+    def _graphql_request(self) -> Step:
+        if self.kind != "graphql":
+            if self.query is not None or self.variables is not None:
+                raise ValueError("`query` and `variables` belong to `kind: graphql` steps")
+            return self
+        if not self.query:
+            raise ValueError("a `kind: graphql` step needs `query`, the GraphQL document")
+        if any(getattr(self, k) is not None for k in ("json_", "body", "form")):
+            raise ValueError("a `kind: graphql` step sends `query` and `variables` as its body: "
+                             "drop `json`, `body` and `form`")
+        if "method" not in self.model_fields_set:
+            self.method = "POST"
         return self

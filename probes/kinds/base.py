@@ -54,6 +54,7 @@ class CheckContext(NamedTuple):
 
     base_dir: Path  # the config file's folder
     listener_enabled: bool  # `runner.listen` is not null: `serve` receives heartbeats
+    integration: Mapping[str, Any] | None = None  # the probe's integration, as written
 
 
 # A check the model cannot make (the file system, other sections): it gets the probe's mapping as

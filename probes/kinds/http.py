@@ -7,14 +7,16 @@ The steps' models are in probes/http/spec.py, the exchange that runs them (crede
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
 from core.model import first_duplicate
 from core.types import ByteSize
+from probes.http.openapi.check import check_steps
 from probes.http.spec import Step
-from probes.kinds.base import ProbeCommon, ProbeKind
+from probes.kinds.base import CheckContext, KeyPath, ProbeCommon, ProbeKind
 from probes.result import Attempt, StepStatus
 
 if TYPE_CHECKING:
@@ -52,4 +54,9 @@ def hung_step(probe: HttpProbe, cut_short: Attempt) -> str | None:
     return next((s.name for s in probe.steps if s.name not in done), None)
 
 
-KIND = ProbeKind("http", HttpProbe, attempt, hung_step=hung_step)
+def check(probe: Mapping[str, Any], context: CheckContext) -> list[tuple[KeyPath, str]]:
+    """Steps checked against an OpenAPI document must name operations it has."""
+    return check_steps(probe, context.base_dir, context.integration)
+
+
+KIND = ProbeKind("http", HttpProbe, attempt, check=check, hung_step=hung_step)

@@ -18,12 +18,19 @@ A command loads the config once and passes the `Config` on.
 """
 
 from seamwatch.config.errors import ConfigError, ConfigProblem
-from seamwatch.config.load import Config, load_config, resolve_config_path, summarize
+from seamwatch.config.load import (
+    Config,
+    load_config,
+    migration_notes,
+    resolve_config_path,
+    summarize,
+)
 from seamwatch.config.model import RunnerSpec, config_json_schema, parse_listen
 from seamwatch.config.resolve import ProbeEntry
 from seamwatch.config.watch import ConfigWatcher
 
 __all__ = [
     "Config", "ConfigError", "ConfigProblem", "ConfigWatcher", "ProbeEntry", "RunnerSpec",
-    "config_json_schema", "load_config", "parse_listen", "resolve_config_path", "summarize",
+    "config_json_schema", "load_config", "migration_notes", "parse_listen", "resolve_config_path",
+    "summarize",
 ]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from probes.http.openapi.check import document_problem
 from probes.http.schemas import ref_problems, schema_id_keyword
 from probes.kinds.base import CheckContext
 from probes.registry import DEFAULT_KIND, kind_named
@@ -123,11 +124,11 @@ def check_files(data: Any, base_dir: Path) -> list[Issue]:
         issues += _check_file(base_dir, (*ipath, "ca_file"), integration.get("ca_file"), "CA file")
     for ppath, probe, _ in probes(data):
         issues += _check_file(base_dir, (*ppath, "ca_file"), probe.get("ca_file"), "CA file")
-    email = data.get("email") if isinstance(data, dict) else None
-    smtp = email.get("smtp") if isinstance(email, dict) else None
-    if isinstance(smtp, dict):
-        issues += _check_file(base_dir, ("email", "smtp", "ca_file"), smtp.get("ca_file"),
-                              "CA file")
+    for path, email in _email_channels(data):
+        smtp = email.get("smtp")
+        if isinstance(smtp, dict):
+            issues += _check_file(base_dir, (*path, "smtp", "ca_file"), smtp.get("ca_file"),
+                                  "CA file")
     for spath, step, _ in steps(data):
         expect = step.get("expect")
         if isinstance(expect, dict):
@@ -159,13 +160,56 @@ def _address_issues(path: DataPath, value: Any, display_name_ok: bool) -> list[I
     return [Issue(path, f"{value!r} is not an e-mail address (expected name@example.com)")]
 
 
+def _email_channels(data: Any) -> Iterator[tuple[DataPath, dict[str, Any]]]:
+    """The old `email:` block and every `channels:` entry of type email."""
+    email = data.get("email") if isinstance(data, dict) else None
+    if isinstance(email, dict):
+        yield ("email",), email
+    for name, channel in _channels(data).items():
+        if isinstance(channel, dict) and channel.get("type") == "email":
+            yield ("channels", name), channel
+
+
+def _channels(data: Any) -> dict[str, Any]:
+    channels = data.get("channels") if isinstance(data, dict) else None
+    return channels if isinstance(channels, dict) else {}
+
+
+def check_channels(data: Any) -> list[Issue]:
+    """`email:` is not mixed with the new form; routes name defined channels and
+    integrations."""
+    if not isinstance(data, dict):
+        return []
+    issues: list[Issue] = []
+    newer = [key for key in ("channels", "routes", "notifications") if data.get(key) is not None]
+    if data.get("email") is not None and newer:
+        issues.append(Issue(("email",), f"`email:` (the old form) cannot be combined with "
+                            f"`{'`, `'.join(newer)}:`; move it into `channels:` as a channel of "
+                            "type email (and its shared settings into `notifications:`)"))
+    defined = list(_channels(data))
+    integrations_defined = {n for _, i in integrations(data) if isinstance(n := i.get("name"), str)}
+    for rpath, route in _mappings(data, "routes", ()):
+        names = route.get("channels")
+        for index, name in enumerate(names if isinstance(names, list) else ()):
+            if isinstance(name, str) and name not in defined:
+                known = f"defined: {', '.join(defined)}" if defined else "none under `channels:`"
+                issues.append(Issue((*rpath, "channels", index),
+                                    f"no channel named `{name}` ({known})"))
+        match = route.get("match")
+        wanted = match.get("integrations") if isinstance(match, dict) else None
+        for index, name in enumerate(wanted if isinstance(wanted, list) else ()):
+            if isinstance(name, str) and name not in integrations_defined:
+                issues.append(Issue((*rpath, "match", "integrations", index),
+                                    f"no integration named `{name}`"))
+    return issues
+
+
 def check_emails(data: Any) -> list[Issue]:
     issues: list[Issue] = []
     scopes: list[tuple[DataPath, Any]] = []
-    email = data.get("email") if isinstance(data, dict) else None
-    if isinstance(email, dict):
-        scopes.append((("email",), email))
-        issues += _address_issues(("email", "from"), email.get("from"), True)
+    for path, email in _email_channels(data):
+        scopes.append((path, email))
+        issues += _address_issues((*path, "from"), email.get("from"), True)
     defaults = data.get("defaults") if isinstance(data, dict) else None
     if isinstance(defaults, dict):
         scopes.append((("defaults", "alerts"), defaults.get("alerts")))
@@ -217,11 +261,25 @@ def check_kinds(data: Any, base_dir: Path) -> list[Issue]:
     """Each probe through its kind's own check, if the kind has one."""
     context = CheckContext(base_dir=base_dir, listener_enabled=_listener_enabled(data))
     issues: list[Issue] = []
-    for ppath, probe, _ in probes(data):
+    for ppath, probe, integration in probes(data):
         kind = kind_named(probe.get("type", DEFAULT_KIND))
         if kind is None or not kind.user_writable or kind.check is None:
             continue
-        issues += [Issue((*ppath, *key), message) for key, message in kind.check(probe, context)]
+        found = kind.check(probe, context._replace(integration=integration))
+        issues += [Issue((*ppath, *key), message) for key, message in found]
+    return issues
+
+
+def check_openapi(data: Any, base_dir: Path) -> list[Issue]:
+    """An integration's `openapi.spec` must be a usable OpenAPI document (a step's own is
+    checked with its probe's kind)."""
+    issues: list[Issue] = []
+    for ipath, integration in integrations(data):
+        source = integration.get("openapi")
+        problem = document_problem(base_dir, source.get("spec")) if isinstance(
+            source, dict) else None
+        if problem is not None:
+            issues.append(Issue((*ipath, "openapi", "spec"), problem))
     return issues
 
 
@@ -229,4 +287,6 @@ def run_checks(data: Any, base_dir: Path) -> list[Issue]:
     return [
         *check_names(data), *check_files(data, base_dir), *check_maintenance(data),
         *check_emails(data), *check_urls(data), *check_kinds(data, base_dir),
+        *check_openapi(data, base_dir),
+        *check_channels(data),
     ]

@@ -16,7 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alerts.spec import EmailSpec, MaintenanceSpec
+from alerts.channels.registry import channel_kind
+from alerts.routing import Alerting
+from alerts.spec import EmailSpec, MaintenanceSpec, NotifySpec
 from core.redact import Redactor
 from core.types import format_duration
 from probes.spec import IntegrationSpec, ProbeDefaults
@@ -53,6 +55,7 @@ class Config:
     integrations: list[IntegrationSpec]
     entries: list[ProbeEntry]
     secrets: frozenset[str] = field(default_factory=frozenset)
+    alerting: Alerting = field(default_factory=Alerting)  # channels, routes, shared settings
 
     @property
     def storage_url(self) -> str:
@@ -171,6 +174,10 @@ def _load(path: Path, environ: Mapping[str, str]) -> Config:
     if email is not None and email.smtp.ca_file:
         smtp = email.smtp.model_copy(update={"ca_file": str(base_dir / email.smtp.ca_file)})
         email = email.model_copy(update={"smtp": smtp})
+    alerting = _alerting(model, email, base_dir)
+    secrets = collect_secrets(model, data, substitution.substituted, substitution.inserted)
+    secrets |= {s for spec in alerting.channels.values()
+                for s in channel_kind(spec.type).secrets(spec) if s}
     return Config(
         path=path.absolute(),
         base_dir=base_dir,
@@ -181,8 +188,22 @@ def _load(path: Path, environ: Mapping[str, str]) -> Config:
         maintenance=model.maintenance,
         integrations=model.integrations,
         entries=build_entries(model.integrations, model.defaults),
-        secrets=collect_secrets(model, data, substitution.substituted, substitution.inserted),
+        secrets=frozenset(secrets),
+        alerting=alerting,
     )
+
+
+def _alerting(model: ConfigFile, email: EmailSpec | None, base_dir: Path) -> Alerting:
+    """`channels:`/`routes:`/`notifications:`, or the old `email:` block as the channel `email`;
+    email channels' `ca_file` made absolute."""
+    if email is not None:
+        return Alerting.from_email(email)
+    channels = dict(model.channels or {})
+    for name, spec in channels.items():
+        if spec.type == "email" and spec.smtp.ca_file:
+            smtp = spec.smtp.model_copy(update={"ca_file": str(base_dir / spec.smtp.ca_file)})
+            channels[name] = spec.model_copy(update={"smtp": smtp})
+    return Alerting(model.notifications or NotifySpec(), channels, list(model.routes or ()))
 
 
 def _problem(
@@ -191,6 +212,21 @@ def _problem(
     line, col = positions.locate(issue.path, issue.anchor)
     message = redactor.redact(issue.message) or issue.message
     return ConfigProblem(file, line, col, format_key_path(issue.path, data), message)
+
+
+EMAIL_MIGRATION = """\
+note: `email:` is the old form of the alert settings; it keeps working (as the channel `email`).
+To migrate, move its smtp, from and to into a channel, and the rest into `notifications:`:
+  notifications: {dashboard_url: ..., group_wait: ..., repeat_interval: ...,
+                  send_resolved: ..., max_age: ...}
+  channels:
+    email: {type: email, smtp: {...}, from: ..., to: [...]}
+Keep the name `email` so emails still queued in the outbox are delivered."""
+
+
+def migration_notes(config: Config) -> list[str]:
+    """What `seamwatch check` suggests for a valid file written in an old form."""
+    return [EMAIL_MIGRATION] if config.email is not None else []
 
 
 def summarize(config: Config) -> str:

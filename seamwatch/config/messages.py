@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
+from alerts.channels.registry import KINDS as CHANNEL_TYPES
 from core.types import format_duration
 from probes.spec import NAME_PATTERN, PROBE_KINDS, AuthSpec
 from seamwatch.config.errors import DataPath
@@ -109,8 +110,12 @@ def translate(error: ErrorDetails, walk: Walk) -> Issue | None:
         return Issue(path, f"unknown key `{path[-1]}`{_suggestion(walk.owner, str(path[-1]))}",
                      "key")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        what = "auth" if path[-1:] == ("auth",) else "probe"
-        expected = ", ".join(AUTH_TYPES if what == "auth" else PROBE_KINDS)
+        if path[-1:] == ("auth",):
+            what, expected = "auth", ", ".join(AUTH_TYPES)
+        elif path[:1] == ("channels",):
+            what, expected = "channel", ", ".join(CHANNEL_TYPES)
+        else:
+            what, expected = "probe", ", ".join(PROBE_KINDS)
         if kind == "union_tag_not_found":
             return Issue(path, f"missing required key `type` (one of {expected})", "node")
         tag = ctx.get("tag")

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
-from alerts.spec import EmailSpec, MaintenanceSpec
-from core.model import StrictModel
+from alerts.channels.registry import AnyChannel
+from alerts.routing import RouteSpec
+from alerts.spec import EmailSpec, MaintenanceSpec, NotifySpec
+from core.model import NAME_PATTERN, StrictModel
 from probes.spec import IntegrationSpec, ProbeDefaults
 from storage.spec import StorageSpec
 
@@ -61,7 +63,13 @@ class ConfigFile(StrictModel):
     storage: StorageSpec = Field(default_factory=StorageSpec)
     runner: RunnerSpec = Field(default_factory=RunnerSpec)
     defaults: ProbeDefaults = Field(default_factory=ProbeDefaults)
-    email: EmailSpec | None = None
+    email: EmailSpec | None = Field(
+        None, description="the old single email channel; prefer `channels:` and `notifications:`")
+    notifications: NotifySpec | None = None
+    channels: dict[Annotated[str, StringConstraints(pattern=NAME_PATTERN)], AnyChannel] | None = (
+        Field(None, description="named alert channels: email, webhook, apprise"))
+    routes: list[RouteSpec] | None = Field(
+        None, description="which channels get which notice; first match wins unless `continue`")
     maintenance: list[MaintenanceSpec] = Field(default_factory=list)
     integrations: list[IntegrationSpec] = Field(min_length=1)
 

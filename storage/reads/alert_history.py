@@ -1,5 +1,6 @@
 """Dashboard read model for the alert tables (`storage.schema.alerts`): current states,
-transitions (`AlertEvent`), state bands, incidents, mean time to recovery and the email outbox.
+transitions (`AlertEvent`), state bands, incidents, mean time to recovery and the notification
+outbox (every channel's rows, and each channel's delivery summary).
 
 An **incident** is a probe's stay in the `firing` condition: it starts at the transition that
 left `ok`/`degraded` on the way to firing (the first failing run's transition, so `pending` time
@@ -154,6 +155,8 @@ def mttr_by_integration(found: Iterable[Incident]) -> dict[str, tuple[float, int
 
 @dataclass(slots=True)
 class OutboxEmail:
+    """One outbox row: an email, a webhook call or a chat message (`channel`)."""
+
     id: int
     kind: str
     status: str
@@ -166,6 +169,7 @@ class OutboxEmail:
     sent_ms: int | None
     next_attempt_ms: int | None
     alert_count: int
+    channel: str = "email"
 
 
 def outbox(store: Store, limit: int = 200, status: str | None = None) -> list[OutboxEmail]:
@@ -183,7 +187,7 @@ def outbox(store: Store, limit: int = 200, status: str | None = None) -> list[Ou
             int(r["id"]), r["kind"], r["status"], [a for a in r["recipients"].split("\n") if a],
             r["subject"], r["text_body"], int(r["attempts"] or 0), r["last_error"],
             r["created_ms"], r["sent_ms"], r["next_attempt_ms"],
-            int(r["alert_count"] or 0),
+            int(r["alert_count"] or 0), r["channel"],
         )
         for r in rows
     ]
@@ -196,3 +200,51 @@ def outbox_counts(store: Store) -> dict[str, int]:
             return {}
         rows = conn.execute(sa.select(t.c.status, sa.func.count()).group_by(t.c.status))
         return {status: int(n) for status, n in rows}
+
+
+@dataclass(slots=True)
+class ChannelSummary:
+    """One channel's outbox: counts by status, when it last delivered, and the error it is
+    retrying (its newest undelivered row's), else its newest failed row's; `failing` while it
+    retries, or when that failed row is newer than the newest one delivered (a disabled
+    channel, a refused notice)."""
+
+    channel: str
+    counts: dict[str, int]
+    last_sent_ms: int | None
+    last_error: str | None
+    failing: bool = False
+
+
+def channel_summaries(store: Store) -> list[ChannelSummary]:
+    t = alert_outbox_t
+    with store.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alert_outbox"):
+            return []
+        summaries: dict[str, ChannelSummary] = {}
+        counts = conn.execute(sa.select(
+            t.c.channel, t.c.status, sa.func.count(), sa.func.max(t.c.sent_ms), sa.func.max(t.c.id),
+        ).group_by(t.c.channel, t.c.status))
+        newest_sent: dict[str, int] = {}
+        for channel, status, n, last_sent, last_id in counts:
+            summary = summaries.setdefault(channel, ChannelSummary(channel, {}, None, None))
+            summary.counts[status] = int(n)
+            if last_sent is not None:
+                summary.last_sent_ms = max(summary.last_sent_ms or 0, int(last_sent))
+            if status == "sent":
+                newest_sent[channel] = int(last_id)
+        # the error a channel retries now (an undelivered row), else its newest failed row's
+        for statuses in (("queued", "sending"), ("failed",)):
+            newest = (sa.select(t.c.channel, sa.func.max(t.c.id).label("id"))
+                      .where(t.c.last_error.is_not(None), t.c.status.in_(statuses))
+                      .group_by(t.c.channel).subquery())
+            errors = conn.execute(sa.select(t.c.channel, t.c.last_error, t.c.id)
+                                  .join(newest, t.c.id == newest.c.id))
+            for channel, error, row_id in errors:
+                found = summaries.get(channel)
+                if found is None or found.last_error is not None:
+                    continue
+                found.last_error = error
+                found.failing = statuses[0] == "queued" or (
+                    int(row_id) > newest_sent.get(channel, 0))
+    return sorted(summaries.values(), key=lambda s: s.channel)

@@ -1,16 +1,20 @@
 """The alert tables (SQLModel classes on `storage.schema.base.metadata`, used through their
 Core handles `*_t`; created by migration
-`0002_alerts`, times converted to epoch milliseconds by `0004_alert_times_ms`) and `AlertEvent`,
+`0002_alerts`, times converted to epoch milliseconds by `0004_alert_times_ms`, `channel` added by
+`0005_channels`) and `AlertEvent`,
 the type of one `alert_events` row. `alerts.repo` writes them, `storage.reads.alert_history`
 reads them.
 
 - `alert_states_t`: one row per probe, the state machine's memory (survives restarts).
 - `alert_events_t`: every transition (time, from, to, underlying condition, reason, run
   reference).
-- `alert_notices_t`: "an email is owed" rows, written in the same transaction as the transition
-  that caused them; the tick groups due ones into one outbox email per recipient set and kind,
-  setting `outbox_id` in the same transaction that inserts the outbox row.
-- `alert_outbox_t`: rendered emails and their delivery status (queued, sending, sent, failed).
+- `alert_notices_t`: "a notice is owed to a channel" rows (one per notice per channel), written
+  in the same transaction as the transition that caused them; the tick groups due ones into one
+  outbox row per channel, recipient set and kind, setting `outbox_id` in the same transaction
+  that inserts the outbox row.
+- `alert_outbox_t`: rendered notices (an email, a webhook body, a chat message) per channel and
+  their delivery status (queued, sending, sent, failed). `html_body` is empty for channels
+  without an HTML rendering.
 """
 
 from __future__ import annotations
@@ -71,9 +75,14 @@ class AlertEventRecord(SQLModel, table=True):
 
 class AlertOutboxRecord(SQLModel, table=True):
     __tablename__ = "alert_outbox"
-    __table_args__ = (Index("ix_alert_outbox_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_alert_outbox_status_id", "status", "id"),
+        Index("ix_alert_outbox_channel_status_id", "channel", "status", "id"),
+    )
     id: int | None = Field(
         default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    channel: str = Field(
+        default="email", sa_column=Column(String(200), nullable=False, server_default="email"))
     message_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     recipients: str = Field(sa_column=Column(Text, nullable=False))
@@ -98,6 +107,8 @@ class AlertNoticeRecord(SQLModel, table=True):
     integration: str = Field(sa_column=Column(String(200), nullable=False))
     probe: str = Field(sa_column=Column(String(200), nullable=False))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
+    channel: str = Field(
+        default="email", sa_column=Column(String(200), nullable=False, server_default="email"))
     recipients: str = Field(sa_column=Column(Text, nullable=False))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     outbox_id: int | None = Field(

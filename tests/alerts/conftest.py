@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import trustme
 
+from alerts.routing import Alerting
 from alerts.spec import EmailSpec, MaintenanceSpec, SmtpSpec
 from core.policy import AlertPolicy
 from core.redact import Redactor
@@ -86,6 +87,7 @@ def email_spec(port: int, **overrides: Any) -> EmailSpec:
 @dataclass
 class Integ:
     name: str
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +111,11 @@ class Cfg:
     email: EmailSpec | None
     entries: list[Entry] = field(default_factory=list)
     maintenance: list[MaintenanceSpec] = field(default_factory=list)
+    routed: Alerting | None = None  # channels and routes; None: the old `email:` form
+
+    @property
+    def alerting(self) -> Alerting:
+        return self.routed if self.routed is not None else Alerting.from_email(self.email)
 
 
 def make_config(email: EmailSpec | None, probes: dict[str, dict[str, Any]] | list[str],

@@ -94,7 +94,8 @@ def _open(page: Any, url: str, heading: str, name: str, *, expect: tuple[str, ..
     assert page.locator('[data-testid="stException"]').count() == 0
     errors = page.locator('[data-testid="stAlertContentError"]').evaluate_all(
         "els => els.map(e => e.textContent.trim())")
-    assert all(e.startswith("Last error") for e in errors), errors  # outbox rows only
+    # outbox rows and failing channels only
+    assert all(e.startswith(("Last error", "Channel ")) for e in errors), errors
     assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
     body = str(page.locator("body").inner_text())
     assert CANARY not in page.content()

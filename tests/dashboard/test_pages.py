@@ -135,12 +135,18 @@ def test_notifications_page(scenario: Scenario, monkeypatch: pytest.MonkeyPatch,
     text = _ok(at)
     assert {m.label: m.value for m in at.metric} == {"Sent": "2", "Queued": "1",
                                                      "Failed": "1", "Attempts": "13"}
-    table = at.dataframe[0].value
+    channels = at.dataframe[0].value  # each channel: retrying an email, so failing
+    assert list(channels["Channel"]) == ["email"] and list(channels["Status"]) == ["FAILING"]
+    assert list(channels["Last error"]) == ["SMTP connect refused (127.0.0.1:2525)"]
+    assert "Channel email is failing: SMTP connect refused (127.0.0.1:2525)" in [
+        e.value for e in at.error]
+    table = at.dataframe[1].value
     assert "SMTP connect refused (127.0.0.1:2525)" in set(table["Last error"])
+    assert set(table["Channel"]) == {"email"}
     assert "crm/contacts is failing" in text
     assert "has not received any email yet" in text
     at.multiselect(key="nt_status").set_value(["failed"]).run()
-    assert list(at.dataframe[0].value["Status"]) == ["FAILED"]
+    assert list(at.dataframe[1].value["Status"]) == ["FAILED"]
 
 
 def test_configuration_page_masks_secrets_and_shows_reload_error(

@@ -125,9 +125,11 @@ def add_event(store: Store, integration: str, probe: str, at_ms: int, from_state
 
 
 def add_email(store: Store, at_ms: int, subject: str, status: str, *, attempts: int = 1,
-              last_error: str | None = None, text: str = "body", kind: str = "firing") -> None:
+              last_error: str | None = None, text: str = "body", kind: str = "firing",
+              channel: str = "email") -> None:
     with store.write() as conn:
         conn.execute(alert_outbox_t.insert().values(
+            channel=channel,
             message_id=f"<{at_ms}.{subject[:10]}@seamwatch>", kind=kind,
             recipients="oncall@example.com", subject=subject, text_body=text,
             html_body=f"<p>{text}</p>", alert_count=1, status=status, attempts=attempts,

@@ -70,3 +70,21 @@ def test_tables_round_trip(store: Store) -> None:
         ("[RESOLVED] pay/p", "sent", 1), ("[FIRING] pay/p", "queued", 2)]
     assert emails[1].last_error == "refused" and emails[0].sent_ms == T + 1001
     assert ah.outbox_counts(store) == {"queued": 1, "sent": 1}
+
+
+def test_channel_summaries(store: Store) -> None:
+    """Per channel: counts, last delivery, and the error it retries now (else its newest
+    failure, which counts as failing only while nothing was delivered after it)."""
+    add_email(store, T, "a", "sent", channel="mail")
+    add_email(store, T + MIN, "b", "failed", last_error="550 refused", channel="mail")
+    add_email(store, T + 2 * MIN, "c", "sent", channel="mail")  # delivered after the refusal
+    add_email(store, T, "d", "failed", last_error="410 Gone: disabled", channel="hook")
+    add_email(store, T, "e", "failed", last_error="gave up", channel="chat")
+    add_email(store, T + MIN, "f", "queued", last_error="503 (Retry-After 7s)", channel="chat")
+    summaries = {s.channel: s for s in ah.channel_summaries(store)}
+    assert [(c, s.counts, s.last_error, s.failing) for c, s in sorted(summaries.items())] == [
+        ("chat", {"failed": 1, "queued": 1}, "503 (Retry-After 7s)", True),
+        ("hook", {"failed": 1}, "410 Gone: disabled", True),
+        ("mail", {"sent": 2, "failed": 1}, "550 refused", False),
+    ]
+    assert summaries["mail"].last_sent_ms == T + 2 * MIN + 1000
