@@ -126,6 +126,7 @@ class Attempt:
     failed_step: str | None = None
     credential_ttl_s: float | None = None
     cert_days_left: float | None = None
+    degraded_reason: str | None = None  # a passing attempt the kind itself judged degraded
 
     def conclude(self, failure: Failure | None) -> Attempt:
         """Finish a one-step attempt (tls, tcp, dns, heartbeat, python): its step passes, or

@@ -77,6 +77,8 @@ def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int,
                      latency_ms: float, result: ProbeResult) -> str | None:
     if attempts > 1:
         return f"passed on attempt {attempts}"
+    if attempt.degraded_reason:
+        return attempt.degraded_reason
     if policy.degraded_latency_s is not None and latency_ms > policy.degraded_latency_s * 1000:
         return f"slower than {format_duration(policy.degraded_latency_s)} ({latency_ms:.0f}ms)"
     if policy.min_rate_limit_headroom is not None:
