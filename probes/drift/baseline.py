@@ -60,8 +60,18 @@ def _complete_required(schema: Any) -> Any:
         for value in schema.values():
             if isinstance(value, (dict, list)):
                 _complete_required(value)
-        if schema.get("type") == "object":
+        kinds = schema.get("type")
+        if kinds == "object":
             schema.setdefault("required", [])
+        elif isinstance(kinds, list) and "object" in kinds:  # ["null", "object"]: an empty {}
+            rest = {k: v for k, v in schema.items() if k != "type"}
+            schema.clear()
+            schema["anyOf"] = [
+                {"type": k, **({"items": rest["items"]} if k == "array" and "items" in rest
+                               else {})}
+                for k in kinds if k != "object"
+            ] + [{"type": "object", "properties": rest.get("properties", {}),
+                  "required": rest.get("required", [])}]
     elif isinstance(schema, list):
         for value in schema:
             _complete_required(value)
