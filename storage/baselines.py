@@ -95,8 +95,13 @@ def save(store: Store, pending: Pending) -> list[StepKey]:
                 conn.execute(B.update().where(_key_filter(record.key)).values(**_values(record)))
             else:
                 stale.append(record.key)
-        events = [_event_row(e) for e in pending.events if e.kind != "drift"
-                  or not _event_exists(conn, e)]
+        events, kept = [], set()
+        for event in pending.events:
+            once = (event.key, event.generation, event.signature)
+            if event.kind == "drift" and (once in kept or _event_exists(conn, event)):
+                continue
+            kept.add(once)
+            events.append(_event_row(event))
         if events:
             conn.execute(E.insert(), events)
     return stale

@@ -49,6 +49,10 @@ class DriftEvent:
     example: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def key(self) -> StepKey:
+        return (self.integration, self.probe, self.step)
+
+    @property
     def signature(self) -> str:
         return f"{self.rule} {self.path}"
 
