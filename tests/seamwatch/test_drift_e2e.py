@@ -27,6 +27,7 @@ from seamwatch.config import load_config
 from seamwatch.once import run_once
 from storage import baselines
 from storage.database import open_store
+from tests.support.cli import ServeProcess, wait_until
 from tests.support.servers import UvicornThread
 
 CANARY = "canary-5eam-dr1ft-c4n4ry"
@@ -176,3 +177,52 @@ def test_baseline_commands_and_no_values_stored(
     db.close()
     assert CANARY not in dumped and "email" in dumped
     assert json.dumps(CANARY) not in capsys.readouterr().out
+
+
+def _last_run(db: Path) -> tuple[int, str | None] | None:
+    if not db.exists():
+        return None
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            return conn.execute("select id, reason from runs order by started_ms desc, id desc"
+                                " limit 1").fetchone()
+        except sqlite3.OperationalError:
+            return None
+
+
+def _frozen(db: Path) -> bool:
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            return bool(conn.execute("select frozen from drift_baselines").fetchone()[0])
+        except (sqlite3.OperationalError, TypeError):
+            return False
+
+
+def test_serve_learns_fails_on_drift_and_takes_an_accept(
+        api: tuple[ShapeShifter, str], tmp_path: Path) -> None:
+    """`serve` keeps its baselines in the database and takes `baseline accept` run by the CLI
+    while it runs (within its sync interval)."""
+    shifter, url = api
+    config_path = _config(tmp_path, url)
+    config_path.write_text(config_path.read_text().replace(
+        "defaults: {", "defaults: {interval: 200ms, "))
+    db = tmp_path / "drift.db"
+    with ServeProcess(config_path) as serve:
+        serve.wait_for_log(r"serving 1 probes")
+        wait_until(lambda: _frozen(db), what="a frozen baseline")
+        shifter.body = {"data": [{**CUSTOMER, "tier": 3}], "has_more": False}
+        wait_until(lambda: (_last_run(db) or (0, ""))[1] == "drift_type_changed",
+                   what="a run failed by drift")
+        wait_until(lambda: _drift_events(config_path), what="the drift event saved")
+        assert main(["baseline", "accept", "crm/customers", "-c", str(config_path)]) == 0
+        accepted_after = _last_run(db)
+        assert accepted_after is not None
+        wait_until(lambda: (_last_run(db) or (0, ""))[0] > accepted_after[0]
+                   and (_last_run(db) or (0, "x"))[1] is None, timeout=30,
+                   what="runs passing again after the accept")
+        assert serve.terminate() == 0
+    # Accepting merges the shapes (tier: integer|string); once the old type stays away for
+    # learn_runs runs, a type_narrowed info event may follow. Nothing else is recorded.
+    events = _drift_events(config_path)
+    assert events[0] == ("type_changed", "breaking", "$.data[*].tier")
+    assert events[1:] in ([], [("type_narrowed", "info", "$.data[*].tier")])
