@@ -59,7 +59,7 @@ async def _run_and_record(config: Config, entries: Sequence[ProbeEntry], redacto
                           store: Store | None) -> list[ProbeResult]:
     drift: DriftSync | None = None
     if store is not None:
-        drift = DriftSync(store, DriftTracker())
+        drift = DriftSync(store, DriftTracker(redactor))
         await asyncio.to_thread(drift.load)
     pool = RuntimePool(redactor, drift=drift.tracker if drift else None)
     await pool.apply(config)

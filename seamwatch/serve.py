@@ -73,7 +73,7 @@ class ServeProcess:
         self.metrics = ServeMetrics()
         self.store: Store = open_store(config.storage_url)
         self.heartbeats = HeartbeatRegistry()  # in memory: a restart resets each probe's clock
-        self.drift = DriftSync(self.store, DriftTracker())  # learned shapes, kept in the database
+        self.drift = DriftSync(self.store, DriftTracker(redactor))  # learned response shapes
         self.pool = RuntimePool(redactor, self.heartbeats, self.drift.tracker)
         self.scheduler = ProbeScheduler(self._run_scheduled, on_missed=self.metrics.missed.inc)
         self.writer = ResultWriter(

@@ -79,7 +79,8 @@ class DriftSession:
         degrading = (breaking if self.policy.on_breaking == "degrade" else []) + (
             warnings if self.policy.on_warning == "degrade" else [])
         if degrading and self.degraded is None:
-            self.degraded = f"step {step}: response shape drifted: {degrading[0].message()}"
+            self.degraded = self.tracker.redact(
+                f"step {step}: response shape drifted: {degrading[0].message()}")
         return None
 
     def finish(self, attempt: Attempt) -> None:

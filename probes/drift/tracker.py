@@ -10,12 +10,14 @@ meanwhile by the CLI wins) and events to insert. docs/architecture.md, "Drift".
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from core.redact import Redactor
 from probes.drift.baseline import (
     Baseline,
     BaselineRecord,
@@ -95,7 +97,11 @@ def example(baseline: Baseline, observed: Observed | None, change: Change) -> di
 
 
 class DriftTracker:
-    def __init__(self) -> None:
+    """`redactor`: keys are kept (never values), and a key could still be a secret a server
+    echoes; everything handed to storage, and every degraded reason, passes through it."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor
         self._lock = threading.Lock()
         self._records: dict[StepKey, BaselineRecord] = {}
         self._baselines: dict[StepKey, Baseline] = {}
@@ -134,8 +140,22 @@ class DriftTracker:
             pending, self._pending = self._pending, Pending()
             pending.records = [
                 replace(r, statuses=list(r.statuses), media_types=list(r.media_types),
-                        enums=dict(r.enums)) for r in pending.records]
+                        enums=self._clean(dict(r.enums)), schema=self._clean(r.schema),
+                        pending=self._clean(r.pending)) for r in pending.records]
+        pending.events = [
+            replace(e, path=self.redact(e.path), old=self.redact(e.old), new=self.redact(e.new),
+                    example=self._clean(e.example)) for e in pending.events]
         return pending
+
+    def redact(self, text: str | None) -> str | None:
+        return text if self.redactor is None or text is None else self.redactor.redact(text)
+
+    def _clean(self, value: Any) -> Any:
+        if self.redactor is None or value is None:
+            return value
+        text = json.dumps(value, ensure_ascii=False)
+        redacted = self.redactor.redact(text)
+        return value if redacted == text else json.loads(redacted or "null")
 
     def record(self, key: StepKey) -> BaselineRecord | None:
         return self._records.get(key)

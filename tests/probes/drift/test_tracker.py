@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.redact import Redactor
 from probes.drift.baseline import BaselineRecord, drifted_shape
 from probes.drift.rules import Change, compare
 from probes.drift.session import DriftSession
@@ -155,3 +156,16 @@ def test_a_failed_attempt_teaches_nothing() -> None:
 def compare_failure() -> Any:
     from probes.result import Failure
     return Failure(Category.SERVER_ERROR, "http_500", "HTTP 500")
+
+
+def test_a_secret_echoed_as_a_key_is_redacted() -> None:
+    """Keys are kept, so a secret a server echoes as a key is masked in what storage gets."""
+    secret = "sk_live_s3cr3t_k3y"
+    tracker = DriftTracker(Redactor([secret]))
+    _teach(tracker, [{secret: 1, "a": 1}], learn_runs=1)
+    _judge(tracker, {secret: "x", "a": 1})
+    pending = tracker.take_pending()
+    dumped = json.dumps([vars_of(r) for r in pending.records]
+                        + [vars_of(e) for e in pending.events])
+    assert secret not in dumped and "***" in dumped
+    assert any(e.path == "$['***']" or e.path == "$.***" for e in pending.events)
