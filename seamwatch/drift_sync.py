@@ -27,9 +27,10 @@ class DriftSync:
     def load(self) -> int:
         """Install every stored baseline newer than the book's; how many were taken."""
         started = now_ms()
-        records, signatures = baselines.load(self.store, since_ms=self._since_ms)
+        records = [r for r in baselines.load_records(self.store, since_ms=self._since_ms)
+                   if self.tracker.is_newer(r)]  # not this process's own saves
         self._since_ms = started - _OVERLAP_MS
-        return self.tracker.install(records, signatures)
+        return self.tracker.install(records, baselines.signatures(self.store, records))
 
     def sync(self) -> None:
         pending = self.tracker.take_pending()

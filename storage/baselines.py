@@ -51,21 +51,33 @@ def load(store: Store, *, since_ms: int | None = None
          ) -> tuple[list[BaselineRecord], dict[StepKey, set[str]]]:
     """Every baseline (or those updated since `since_ms`) and, per step, the signatures of the
     drift events already recorded under its current generation."""
+    records = load_records(store, since_ms=since_ms)
+    return records, signatures(store, records)
+
+
+def load_records(store: Store, *, since_ms: int | None = None) -> list[BaselineRecord]:
     query = sa.select(B)
     if since_ms is not None:
         query = query.where(B.c.updated_ms >= since_ms)
     with store.engine.connect() as conn:
-        records = [_record(row) for row in conn.execute(query)]
-        signatures: dict[StepKey, set[str]] = {}
-        if records:
-            generations = {r.key: r.generation for r in records}
-            rows = conn.execute(sa.select(E.c.integration, E.c.probe, E.c.step, E.c.generation,
-                                          E.c.rule, E.c.path).where(E.c.kind == "drift"))
-            for row in rows:
-                key = (row.integration, row.probe, row.step)
-                if generations.get(key) == row.generation:
-                    signatures.setdefault(key, set()).add(f"{row.rule} {row.path}")
-    return records, signatures
+        return [_record(row) for row in conn.execute(query)]
+
+
+def signatures(store: Store, records: list[BaselineRecord]) -> dict[StepKey, set[str]]:
+    """Per step, the signatures of the drift events recorded under its record's generation."""
+    found: dict[StepKey, set[str]] = {}
+    if not records:
+        return found
+    generations = {r.key: r.generation for r in records}
+    query = sa.select(E.c.integration, E.c.probe, E.c.step, E.c.generation, E.c.rule,
+                      E.c.path).where(E.c.kind == "drift",
+                                      E.c.integration.in_({r.integration for r in records}))
+    with store.engine.connect() as conn:
+        for row in conn.execute(query):
+            key = (row.integration, row.probe, row.step)
+            if generations.get(key) == row.generation:
+                found.setdefault(key, set()).add(f"{row.rule} {row.path}")
+    return found
 
 
 def _event_row(event: DriftEvent) -> dict[str, Any]:

@@ -117,12 +117,15 @@ class DriftTracker:
         taken = 0
         with self._lock:
             for record in records:
-                held = self._records.get(record.key)
-                if held is not None and held.generation >= record.generation:
+                if not self.is_newer(record):
                     continue
                 self._replace(record, (signatures or {}).get(record.key, set()))
                 taken += 1
         return taken
+
+    def is_newer(self, record: BaselineRecord) -> bool:
+        held = self._records.get(record.key)
+        return held is None or held.generation < record.generation
 
     def _replace(self, record: BaselineRecord, signatures: set[str]) -> None:
         key = record.key
