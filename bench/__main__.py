@@ -15,6 +15,7 @@ BENCHES = {
     "scale": "bench.bench_scale",
     "dashboard": "bench.bench_dashboard",
     "openapi": "bench.bench_openapi",
+    "drift": "bench.bench_drift",
 }
 
 

@@ -168,8 +168,9 @@ class Attempt:
     credential_ttl_s: float | None = None
     cert_days_left: float | None = None
     expiries: list[Expiry] = field(default_factory=list)
-    # Why the attempt passed but the run is degraded (a `critical: false` step failed).
-    degraded: str | None = None
+    # Why the attempt passed but the run is degraded: a `critical: false` step failed, or the
+    # kind itself judged it (a response shape drift that `drift:` says degrades).
+    degraded_reason: str | None = None
 
     def conclude(self, failure: Failure | None) -> Attempt:
         """Finish a one-step attempt (tls, tcp, dns, heartbeat, python): its step passes, or
@@ -189,7 +190,8 @@ def note_not_critical(attempt: Attempt, step: StepResult) -> None:
     failure = step.failure
     what = f"{failure.category}/{failure.reason}" if failure else "failed"
     reason = f"step {step.name} failed ({what}), not critical"
-    attempt.degraded = reason if attempt.degraded is None else f"{attempt.degraded}; {reason}"
+    earlier = attempt.degraded_reason
+    attempt.degraded_reason = reason if earlier is None else f"{earlier}; {reason}"
 
 
 @dataclass(slots=True)

@@ -105,8 +105,8 @@ def _quota_forecast_reason(rt: IntegrationRuntime, result: ProbeResult,
 
 def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int, latency_ms: float,
                      result: ProbeResult, quota_reason: str | None) -> str | None:
-    if attempt.degraded:
-        return attempt.degraded
+    if attempt.degraded_reason:  # a critical: false step failed, or drift that degrades
+        return attempt.degraded_reason
     if attempts > 1:
         return f"passed on attempt {attempts}"
     if policy.degraded_latency_s is not None and latency_ms > policy.degraded_latency_s * 1000:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from core.redact import Redactor
 from probes.credentials import CredentialProvider
+from probes.drift.tracker import DriftTracker
 from probes.heartbeats import HeartbeatRegistry
 from probes.quota import QuotaTracker
 
@@ -50,6 +51,7 @@ class IntegrationRuntime:
     base_dir: Path  # the config file's folder: schema files and ca_file are relative to it
     heartbeats: HeartbeatRegistry | None = None  # shared by all integrations of a `serve`
     quota: QuotaTracker = field(default_factory=QuotaTracker)  # rate-limit samples, for forecasts
+    drift: DriftTracker | None = None  # learned response shapes, shared by all integrations
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -20,6 +20,7 @@ from core.model import NAME_PATTERN, StrictModel, first_duplicate
 from core.policy import AlertPolicy
 from core.types import ByteSize, Duration
 from probes.auth.spec import AuthSpec, NoAuth
+from probes.drift.spec import DriftPolicy
 from probes.http.openapi.spec import OpenApiSource
 from probes.kinds.base import ProbeCommon
 from probes.registry import PROBE_KINDS, probe_union
@@ -82,3 +83,4 @@ class ProbeDefaults(StrictModel):
     retries: int | None = Field(None, ge=0, le=10)
     max_body: ByteSize | None = None
     alerts: AlertPolicy = Field(default_factory=AlertPolicy)
+    drift: DriftPolicy = Field(default_factory=DriftPolicy)

@@ -3,7 +3,8 @@
 Every user-facing error is a `core.errors.SeamwatchError` (docs/architecture.md, "Errors"),
 caught once in `main`: one line (a config error: one line per problem) and a documented exit
 code: 0 ok, 1 a probe failed / an alert is firing / the test email or test notice was not
-delivered, 2 invalid config or usage (or no such channel)."""
+delivered / no drifted shape to accept, 2 invalid config or usage (or no such channel, or no
+baseline matches)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it)")
     dash.add_argument("--mailbox", metavar="DIR",
                       help="a demo mail catcher's folder, shown on the Notifications page")
+    base = with_config(sub.add_parser(
+        "baseline", help="learned response shapes: list, show, accept a drift, reset"))
+    base.add_argument("action", choices=["list", "show", "accept", "reset"])
+    base.add_argument("selector", nargs="?", metavar="INTEGRATION[/PROBE[/STEP]]",
+                      help="which baselines (required for accept and reset)")
+    base.add_argument("--json", action="store_true", help="print list or show as JSON")
     return parser
 
 
@@ -229,10 +236,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(config.path, host=args.host, port=args.port, mailbox=args.mailbox)
 
 
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from seamwatch.baseline_cmd import run_baseline
+
+    return run_baseline(_load(args), args.action, args.selector, as_json=args.json)
+
+
 COMMANDS = {
     "check": cmd_check, "init": cmd_init, "schema": cmd_schema, "once": cmd_once,
     "serve": cmd_serve, "status": cmd_status, "test-email": cmd_test_email,
     "test-channel": cmd_test_channel, "dashboard": cmd_dashboard, "up": cmd_up, "demo": cmd_demo,
+    "baseline": cmd_baseline,
 }
 
 

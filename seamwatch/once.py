@@ -6,13 +6,15 @@ import asyncio
 from collections.abc import Sequence
 
 from core.redact import Redactor
+from probes.drift.tracker import DriftTracker
 from probes.result import ProbeResult
 from probes.run import run_probe
 from seamwatch.config import Config, ProbeEntry
+from seamwatch.drift_sync import DriftSync
 from seamwatch.errors import UserError
 from seamwatch.runtime_pool import RuntimePool
 from seamwatch.serve import catalog_rows
-from storage.database import open_store
+from storage.database import Store, open_store
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.writer import ResultWriter
 
@@ -43,7 +45,23 @@ def select_entries(config: Config, selectors: Sequence[str]) -> list[ProbeEntry]
 
 async def run_once(config: Config, entries: Sequence[ProbeEntry], redactor: Redactor,
                    *, store_results: bool = True) -> list[ProbeResult]:
-    pool = RuntimePool(redactor)
+    """Run `entries` once; with `store_results`, record them, and judge and learn response
+    shapes against the stored baselines (without it, no drift is judged)."""
+    store: Store | None = open_store(config.storage_url) if store_results else None
+    try:
+        return await _run_and_record(config, entries, redactor, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+async def _run_and_record(config: Config, entries: Sequence[ProbeEntry], redactor: Redactor,
+                          store: Store | None) -> list[ProbeResult]:
+    drift: DriftSync | None = None
+    if store is not None:
+        drift = DriftSync(store, DriftTracker(redactor))
+        await asyncio.to_thread(drift.load)
+    pool = RuntimePool(redactor, drift=drift.tracker if drift else None)
     await pool.apply(config)
     semaphore = asyncio.Semaphore(config.runner.concurrency)
 
@@ -56,14 +74,12 @@ async def run_once(config: Config, entries: Sequence[ProbeEntry], redactor: Reda
         results = list(await asyncio.gather(*(one(e) for e in entries)))
     finally:
         await pool.aclose()
-    if store_results:
-        store = open_store(config.storage_url)
-        try:
-            writer = ResultWriter(store, sync_catalog(store, catalog_rows(config)))
-            await writer.start()
-            for result in results:
-                writer.submit(result)
-            await writer.close()
-        finally:
-            store.close()
+    if store is not None:
+        writer = ResultWriter(store, sync_catalog(store, catalog_rows(config)))
+        await writer.start()
+        for result in results:
+            writer.submit(result)
+        await writer.close()
+        if drift is not None:
+            await asyncio.to_thread(drift.sync)
     return results

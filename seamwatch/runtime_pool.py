@@ -7,6 +7,7 @@ import logging
 
 from core.redact import Redactor
 from probes.auth.build import build_provider
+from probes.drift.tracker import DriftTracker
 from probes.heartbeats import HeartbeatRegistry
 from probes.http.client import build_client
 from probes.kinds.heartbeat import heartbeat_probes
@@ -23,7 +24,8 @@ def _integration_timeout(config: Config, name: str) -> float:
 
 
 def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redactor,
-                  heartbeats: HeartbeatRegistry | None = None) -> IntegrationRuntime:
+                  heartbeats: HeartbeatRegistry | None = None,
+                  drift: DriftTracker | None = None) -> IntegrationRuntime:
     state_dir = config.base_dir / config.runner.state_dir
     return IntegrationRuntime(
         spec=integration,
@@ -41,16 +43,20 @@ def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redact
         redactor=redactor,
         base_dir=config.base_dir,
         heartbeats=heartbeats,
+        drift=drift,
     )
 
 
 class RuntimePool:
     """The integration runtimes of the running config (and, in `serve`, the heartbeat registry
-    they share, kept in step with the config's heartbeat probes)."""
+    they share, kept in step with the config's heartbeat probes, and the drift book of learned
+    response shapes)."""
 
-    def __init__(self, redactor: Redactor, heartbeats: HeartbeatRegistry | None = None) -> None:
+    def __init__(self, redactor: Redactor, heartbeats: HeartbeatRegistry | None = None,
+                 drift: DriftTracker | None = None) -> None:
         self.redactor = redactor
         self.heartbeats = heartbeats
+        self.drift = drift
         self._runtimes: dict[str, IntegrationRuntime] = {}
 
     def __getitem__(self, integration: str) -> IntegrationRuntime:
@@ -71,7 +77,8 @@ class RuntimePool:
                 stale.append(self._runtimes.pop(name))
         for name, spec in wanted.items():
             if name not in self._runtimes:
-                self._runtimes[name] = build_runtime(config, spec, self.redactor, self.heartbeats)
+                self._runtimes[name] = build_runtime(config, spec, self.redactor, self.heartbeats,
+                                                     self.drift)
         for runtime in stale:
             await runtime.aclose()
 

@@ -17,9 +17,11 @@ from typing import Any
 from alerts.backlog import BACKLOG_NAME
 from alerts.service import AlertService
 from core.redact import Redactor
+from probes.drift.tracker import DriftTracker
 from probes.heartbeats import HeartbeatRegistry
 from probes.run import run_probe
 from seamwatch.config import Config, ConfigError, ConfigWatcher, ProbeEntry, load_config
+from seamwatch.drift_sync import SYNC_INTERVAL_S, DriftSync
 from seamwatch.fdlimit import raise_open_file_limit
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
@@ -71,7 +73,8 @@ class ServeProcess:
         self.metrics = ServeMetrics()
         self.store: Store = open_store(config.storage_url)
         self.heartbeats = HeartbeatRegistry()  # in memory: a restart resets each probe's clock
-        self.pool = RuntimePool(redactor, self.heartbeats)
+        self.drift = DriftSync(self.store, DriftTracker(redactor))  # learned response shapes
+        self.pool = RuntimePool(redactor, self.heartbeats, self.drift.tracker)
         self.scheduler = ProbeScheduler(self._run_scheduled, on_missed=self.metrics.missed.inc)
         self.writer = ResultWriter(
             self.store, sync_catalog(self.store, catalog_rows(config)),
@@ -217,6 +220,7 @@ class ServeProcess:
             loop.add_signal_handler(sig, self.request_stop)
         await self.alerts.start()  # first: evaluations left by the last stop go before new ones
         await self.writer.start()
+        await asyncio.to_thread(self.drift.load)
         await self.pool.apply(self.config)
         self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in self.config.entries)
         freeze_long_lived_objects()
@@ -229,10 +233,12 @@ class ServeProcess:
                  f"; listening on http://{self._listener.address}" if self._listener else "")
         watch = asyncio.create_task(self._watch_config())
         upkeep = asyncio.create_task(self._storage_upkeep())
+        drift = asyncio.create_task(self._drift_sync())
         try:
             await self._stopping.wait()
         finally:
             watch.cancel()
+            await drift
             await upkeep  # finishes a pass in progress; never cut a transaction short
             await self._shutdown()
 
@@ -252,6 +258,20 @@ class ServeProcess:
                             type(exc).__name__, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), UPKEEP_INTERVAL_S)
+
+    async def _drift_sync(self) -> None:
+        """Save learned shapes and drift events, and take the baselines `seamwatch baseline`
+        accepted or reset, every few seconds in a worker thread; a last pass when stopping."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), SYNC_INTERVAL_S)
+            try:
+                await asyncio.to_thread(self.drift.sync)
+            except Exception as exc:
+                log.warning("saving drift baselines failed (%s: %s); retrying later",
+                            type(exc).__name__, exc)
+            if self._stopping.is_set():
+                return
 
     def _steady_state_after(self) -> float:
         """Seconds until every probe has run once (its metrics, alert state and catalog rows

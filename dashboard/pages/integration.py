@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, frame, model, panels
+from dashboard import data, drift, frame, model, panels
 from dashboard.states import NO_DATA
 from dashboard.timerange import CUSTOM, TimeRange
 from dashboard.ui import fmt_time, state_badge
@@ -100,6 +100,7 @@ def panel() -> None:
     st.subheader(f"{probe_name}")
     state_badge(current.probe_states.get(probe_name))
     panels.probe_charts(ctx, current.integration, fresh_probe, tr)
+    drift.section(URL, name, probe_name, ctx.tz)
     panels.state_timeline(ctx, current.integration, tr)
     panels.recent_runs(ctx, current.integration, fresh_probe)
 

@@ -17,7 +17,8 @@ scope per run.
 - Precedence when several checks fail: status, then body size, invalid JSON, the OpenAPI
   contract (probes/http/openapi/: its operation is bound before the request is sent), JSON
   Schema, GraphQL errors (probes/http/graphql.py), JSONPath matchers, batch items
-  (probes/http/items.py), headers, body_contains, save, and `latency_under` (`slow`) last.
+  (probes/http/items.py), headers, body_contains, save, the learned shape (`drift`,
+  probes/drift/), and `latency_under` (`slow`) last.
 - `max_body` caps the DECODED body; past it the read stops and the step fails with
   `schema`/`body_too_large` (the body is not what the probe expects, and nothing past the cap is
   ever held in memory). Raise `max_body` for big downloads.
@@ -46,6 +47,7 @@ from core.redact import Redactor
 from probes.certs import peer_not_after
 from probes.classify import classify_exception, classify_status
 from probes.credentials import AuthError, Credential
+from probes.drift.session import DriftSession
 from probes.http import graphql
 from probes.http.client import read_capped
 from probes.http.expectations import (
@@ -113,10 +115,12 @@ class _Exchange:
 
 
 async def run_http_attempt(
-    rt: IntegrationRuntime, probe: HttpSteps, *, into: Attempt | None = None
+    rt: IntegrationRuntime, probe: HttpSteps, *, into: Attempt | None = None,
+    drift: DriftSession | None = None,
 ) -> Attempt:
     """Run the probe's steps once. Pass `into` to see the steps finished so far even when the
-    caller's deadline cancels the attempt."""
+    caller's deadline cancels the attempt, `drift` to judge responses against their learned
+    shapes (probes/drift/session.py) once a step's own checks pass."""
     attempt = into if into is not None else Attempt()
     scope = Scope()
     for step in probe.steps:
@@ -126,7 +130,7 @@ async def run_http_attempt(
         result = StepResult(step.name, StepStatus.FAILED)
         attempt.steps.append(result)
         try:
-            await _run_step(rt, probe, step, scope, attempt, result)
+            await _run_step(rt, probe, step, scope, attempt, result, drift)
         except TemplateError as exc:
             result.failure = Failure(
                 Category.CONFIG, "unknown_variable", f"unknown template variable {exc.name!r}"
@@ -179,7 +183,7 @@ def _allowed_origins(rt: IntegrationRuntime, step: Step) -> frozenset[Origin]:
 
 async def _run_step(
     rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, attempt: Attempt,
-    result: StepResult,
+    result: StepResult, drift: DriftSession | None,
 ) -> None:
     try:
         request = _build(rt, step, scope)
@@ -222,7 +226,8 @@ async def _run_step(
         return
     if exchange is not None:
         exchange.contract = contract
-        result.failure = await _off_loop_if_heavy(rt, probe, step, scope, exchange, result)
+        result.failure = await _off_loop_if_heavy(rt, probe, step, scope, exchange, result,
+                                                  drift)
 
 
 async def _exchange(
@@ -297,7 +302,7 @@ def _with_snippet(failure: Failure, exchange: _Exchange, redactor: Redactor) -> 
 
 async def _off_loop_if_heavy(
     rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, exchange: _Exchange,
-    result: StepResult,
+    result: StepResult, drift: DriftSession | None,
 ) -> Failure | None:
     """The step's checks (_evaluate). Parsing a big body and JSON Schema validation are CPU
     work that grows with the body, so they run in a worker thread and the event loop stays free
@@ -305,14 +310,14 @@ async def _off_loop_if_heavy(
     so slow validations never hold up the DNS lookups that executor runs. The attempt awaits the
     thread, so nothing else touches `scope` meanwhile."""
     if step.expect.schema_ or exchange.contract or len(exchange.body) > _INLINE_BODY:
-        check = partial(_evaluate, rt, probe, step, scope, exchange, result)
+        check = partial(_evaluate, rt, probe, step, scope, exchange, result, drift)
         return await asyncio.get_running_loop().run_in_executor(_CHECKS, check)
-    return _evaluate(rt, probe, step, scope, exchange, result)
+    return _evaluate(rt, probe, step, scope, exchange, result, drift)
 
 
 def _evaluate(
     rt: IntegrationRuntime, probe: HttpSteps, step: Step, scope: Scope, exchange: _Exchange,
-    result: StepResult,
+    result: StepResult, drift: DriftSession | None = None,
 ) -> Failure | None:
     expect = step.expect
     status = exchange.response.status_code
@@ -339,6 +344,9 @@ def _evaluate(
         failure = _body_checks(rt, step, scope, exchange, doc, failure)
     except RecursionError:  # a document parsed but too deep to walk (schema, JSONPath, matchers)
         failure = failure or too_deep()
+    if failure is None and drift is not None:
+        failure = drift.check(step.name, status, exchange.response.headers.get("content-type"),
+                              exchange.body, doc, doc is not _UNPARSED)
     limit = expect.latency_under
     if failure is None and limit is not None and (result.latency_ms or 0.0) > limit * 1000.0:
         failure = Failure(

@@ -26,6 +26,7 @@ import httpx
 import jsonpath
 
 from core.redact import is_secret_header
+from probes.drift.shape import json_type
 from probes.http.jsonpaths import compile_path, select
 from probes.http.spec import Matcher, StatusExpectation
 from probes.http.templating import Scope
@@ -63,23 +64,6 @@ def status_mismatch(expected: StatusExpectation, status: int) -> Failure:
 
 # -------------------------------------------------------------------------------------- matchers
 
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def _is_number(value: Any) -> bool:

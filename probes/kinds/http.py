@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from core.model import first_duplicate
 from core.types import ByteSize
+from probes.drift.spec import DriftPolicy
 from probes.http.openapi.check import check_steps
 from probes.http.spec import Step
 from probes.kinds.base import CheckContext, KeyPath, ProbeCommon, ProbeKind
@@ -28,6 +29,7 @@ class HttpProbe(ProbeCommon):
     steps: list[Step] = Field(min_length=1)
     max_body: ByteSize = Field(1024 * 1024, description="bytes of a response body read at most")
     follow_redirects: bool = True
+    drift: DriftPolicy = Field(default_factory=DriftPolicy)
 
     @model_validator(mode="after")
     def _unique_steps(self) -> HttpProbe:
@@ -39,9 +41,16 @@ class HttpProbe(ProbeCommon):
 
 async def attempt(rt: IntegrationRuntime, probe: HttpProbe, into: Attempt) -> Attempt:
     # Imported here: the exchange pulls in httpx, jsonschema and jsonpath.
+    from probes.drift.session import DriftSession
     from probes.http.exchange import run_http_attempt
 
-    return await run_http_attempt(rt, probe, into=into)
+    drift = None
+    if rt.drift is not None and probe.drift.enabled:
+        drift = DriftSession(rt.drift, rt.spec.name, probe.name, probe.drift)
+    attempt = await run_http_attempt(rt, probe, into=into, drift=drift)
+    if drift is not None:
+        drift.finish(attempt)
+    return attempt
 
 
 def hung_step(probe: HttpProbe, cut_short: Attempt) -> str | None:

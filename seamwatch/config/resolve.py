@@ -10,13 +10,14 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, SecretStr
 
 from core.policy import AlertPolicy
 from core.redact import is_secret_header
+from probes.drift.spec import DriftPolicy
 from probes.kinds.auth import AuthProbe
 from probes.run import RunPolicy
 from probes.spec import AnyProbe, IntegrationSpec, ProbeDefaults
@@ -31,6 +32,7 @@ _URL_HEAD = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^
 # and `*_file` keys.
 _ADDRESS_KEYS = frozenset({"host", "port", "listen", "resolver"})
 _MISSING: Any = object()
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,16 @@ class ProbeEntry:
         return f"{self.integration.name}/{self.probe.name}"
 
 
-def merge_alerts(*levels: AlertPolicy) -> AlertPolicy:
+def merge_levels(model: type[M], *levels: M) -> M:
     """Later levels override earlier ones, key by key, for the keys each level sets."""
     values: dict[str, Any] = {}
     for level in levels:
         values.update({key: getattr(level, key) for key in level.model_fields_set})
-    return AlertPolicy.model_construct(_fields_set=set(values), **values)
+    return model.model_construct(_fields_set=set(values), **values)
+
+
+def merge_alerts(*levels: AlertPolicy) -> AlertPolicy:
+    return merge_levels(AlertPolicy, *levels)
 
 
 def _inherited(
@@ -76,6 +82,8 @@ def _resolve_probe(
         for key in _INHERITED if key in type(probe).model_fields
     }
     update["alerts"] = merge_alerts(defaults.alerts, integration.alerts, probe.alerts)
+    if "drift" in type(probe).model_fields:
+        update["drift"] = merge_levels(DriftPolicy, defaults.drift, probe.drift)  # type: ignore[attr-defined]
     own = probe.model_fields_set
     update.update({k: v for k, v in probe.kind_defaults().items() if k not in own})
     return probe.model_copy(update=update)

@@ -1,6 +1,7 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
 `storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
-`AlertEvent` row type (`alerts.py`). docs/architecture.md, "Tables", describes them."""
+`AlertEvent` row type (`alerts.py`), the drift baselines and events (`drift.py`).
+docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from storage.schema.alerts import (
     alert_states_t,
 )
 from storage.schema.base import metadata
+from storage.schema.drift import DRIFT_TABLES, drift_baselines_t, drift_events_t
 from storage.schema.runs import (
     RUN_ID_SEQUENCE,
     RUN_TABLES,
@@ -29,6 +31,7 @@ from storage.schema.runs import (
 
 __all__ = [
     "ALERT_TABLES",
+    "DRIFT_TABLES",
     "RUN_ID_SEQUENCE",
     "RUN_TABLES",
     "AlertEvent",
@@ -36,6 +39,8 @@ __all__ = [
     "alert_notices_t",
     "alert_outbox_t",
     "alert_states_t",
+    "drift_baselines_t",
+    "drift_events_t",
     "id_counters_t",
     "integrations_t",
     "late_runs_t",

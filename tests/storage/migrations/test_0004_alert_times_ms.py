@@ -27,7 +27,7 @@ from storage.rollups.write import roll_up_completed_hours
 from storage.schema.alerts import alert_notices_t
 from tests.alerts.conftest import Clock, email_spec, make_config
 from tests.storage.factories import T0, result
-from tests.storage.migrations.older import current_run_columns
+from tests.storage.migrations.older import current_run_columns, dump_rows
 from tests.support.smtp import start_smtp
 
 BEFORE = "0003_rollup_watermark"  # the head revision on `main` before this change
@@ -132,17 +132,7 @@ class Before:
 
 
 def _dump(store: Store, like: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
-    """Every row of the run tables; with `like`, only the columns `like`'s rows have (later
-    revisions add columns)."""
-    with store.engine.connect() as conn:
-        dumped = {t: [dict(r) for r in conn.execute(
-            sa.text(f"SELECT * FROM {t} ORDER BY {k}")).mappings()]
-            for t, k in RUN_TABLES.items()}
-    if like is not None:
-        for table, rows in dumped.items():
-            columns = set(like[table][0]) if like[table] else set()
-            dumped[table] = [{c: v for c, v in row.items() if c in columns} for row in rows]
-    return dumped
+    return dump_rows(store, RUN_TABLES, like)
 
 
 async def _write_runs(store: Store) -> None:
