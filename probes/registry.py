@@ -14,7 +14,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Tag
 
-from probes.kinds import auth, dns, heartbeat, http, python, tcp, tls
+from probes.kinds import amqp, auth, dns, heartbeat, http, mqtt, nats, python, redis, tcp, tls
 from probes.kinds.base import ProbeCommon, ProbeKind
 
 KINDS: tuple[ProbeKind[Any], ...] = (
@@ -24,6 +24,10 @@ KINDS: tuple[ProbeKind[Any], ...] = (
     dns.KIND,
     heartbeat.KIND,
     python.KIND,
+    amqp.KIND,
+    redis.KIND,
+    nats.KIND,
+    mqtt.KIND,
     auth.KIND,
 )
 
