@@ -74,6 +74,16 @@ def payload(message_id: str) -> bytes:
     return f"seamwatch round trip {message_id}".encode()
 
 
+def connection_failure(exc: BaseException) -> Failure:
+    """A client library's own connection error: what its causes say (refused, reset, TLS…), or
+    else a protocol error with its text (never `internal`: the broker or the link misbehaved)."""
+    found = classify_exception(exc)
+    if found.category is not Category.INTERNAL:
+        return found
+    text = str(exc).strip() or type(exc).__name__
+    return Failure(Category.CONNECTION, "protocol_error", f"{type(exc).__name__}: {text}")
+
+
 def _classified(exc: BaseException, classify: Classify) -> Failure:
     if isinstance(exc, BrokerFailure):
         return exc.failure

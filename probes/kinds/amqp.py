@@ -153,6 +153,8 @@ def classify(exc: BaseException) -> Failure | None:
     place in probes/classify.py would."""
     import aiormq.exceptions as amqp
 
+    from probes.brokers.roundtrip import connection_failure
+
     text = str(exc)
     if isinstance(exc, amqp.ProbableAuthenticationError | amqp.ChannelAccessRefused):
         return Failure(Category.AUTH, "access_refused", f"the broker refused access: {text}")
@@ -168,6 +170,8 @@ def classify(exc: BaseException) -> Failure | None:
         return Failure(Category.CLIENT_ERROR, "precondition_failed", text)
     if isinstance(exc, amqp.ConnectionClosed | amqp.ChannelClosed):
         return Failure(Category.CONNECTION, "closed_early", f"the broker closed: {text}")
+    if isinstance(exc, amqp.AMQPError | amqp.ChannelInvalidStateError):
+        return connection_failure(exc)  # refused, reset, TLS… from its causes
     return None
 
 

@@ -111,6 +111,8 @@ def classify(exc: BaseException) -> Failure | None:
     import aiomqtt
     from paho.mqtt.reasoncodes import ReasonCode
 
+    from probes.brokers.roundtrip import connection_failure
+
     if isinstance(exc, aiomqtt.MqttCodeError) and exc.rc is not None:
         code = exc.rc.value if isinstance(exc.rc, ReasonCode) else int(exc.rc)
         if code in _BAD_CREDENTIALS:
@@ -119,6 +121,8 @@ def classify(exc: BaseException) -> Failure | None:
             return Failure(Category.AUTH, "not_authorized", f"the broker refused the login: {exc}")
         if isinstance(exc, aiomqtt.exceptions.MqttConnectError):
             return Failure(Category.CONNECTION, "connack_refused", f"the broker refused: {exc}")
+    if isinstance(exc, aiomqtt.MqttError):
+        return connection_failure(exc)  # refused, reset, TLS… from its causes
     return None
 
 

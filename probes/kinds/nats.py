@@ -192,6 +192,8 @@ def classify(exc: BaseException) -> Failure | None:
     import nats.errors as ne
     import nats.js.errors as je
 
+    from probes.brokers.roundtrip import connection_failure
+
     text = str(exc)
     lowered = text.lower()
     if isinstance(exc, ne.AuthorizationError) or "authorization violation" in lowered:
@@ -214,7 +216,7 @@ def classify(exc: BaseException) -> Failure | None:
     if isinstance(exc, ne.NoServersError):
         return Failure(Category.CONNECTION, "connect_error", "no NATS server could be reached")
     if isinstance(exc, ne.Error) and not isinstance(exc, ne.TimeoutError):
-        return Failure(Category.CONNECTION, "protocol_error", text)
+        return connection_failure(exc)
     return None
 
 

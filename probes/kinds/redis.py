@@ -147,7 +147,7 @@ def classify(exc: BaseException) -> Failure | None:
     is Python's own ConnectionError."""
     import redis.exceptions as rx
 
-    from probes.classify import classify_exception
+    from probes.brokers.roundtrip import connection_failure
 
     text = str(exc)
     if isinstance(exc, rx.AuthenticationError | rx.AuthenticationWrongNumberOfArgsError):
@@ -160,11 +160,8 @@ def classify(exc: BaseException) -> Failure | None:
         return Failure(Category.SERVER_ERROR, "redis_error", text)
     if isinstance(exc, rx.TimeoutError):
         return Failure(Category.TIMEOUT, "read_timeout", f"the server did not answer: {text}")
-    if isinstance(exc, rx.ConnectionError):
-        underlying = classify_exception(exc)  # refused, reset, TLS… from its causes
-        if underlying.category is not Category.INTERNAL:
-            return underlying
-        return Failure(Category.CONNECTION, "connect_error", text)
+    if isinstance(exc, rx.RedisError):
+        return connection_failure(exc)  # refused, reset, TLS… from its causes
     return None
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiomqtt
+import aiormq.exceptions
+import nats.errors
 import pytest
+import redis.exceptions
 from pydantic import ValidationError
 
+from probes.kinds import amqp as amqp_kind
+from probes.kinds import mqtt as mqtt_kind
+from probes.kinds import nats as nats_kind
+from probes.kinds import redis as redis_kind
 from probes.kinds.amqp import AmqpProbe
 from probes.kinds.broker import BrokerProbe, Endpoint
 from probes.kinds.mqtt import MqttProbe
@@ -72,3 +80,25 @@ async def test_a_closed_port_is_a_connection_failure(kind: str, closed_port: int
     attempt = await attempt_of(_probe(kind, host="127.0.0.1", port=closed_port, timeout="4s"))
     assert outcome(attempt) == ("connection", "refused", "connect"), attempt.failure
     assert [s.name for s in attempt.steps] == ["connect"]
+
+
+def _caused(error: BaseException, cause: BaseException) -> BaseException:
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(("kind", "error", "expected"), [
+    ("amqp", lambda: aiormq.exceptions.AMQPError("garbled frame"), "protocol_error"),
+    ("amqp", lambda: _caused(aiormq.exceptions.AMQPConnectionError("lost"),
+                             ConnectionResetError()), "reset"),
+    ("redis", lambda: redis.exceptions.InvalidResponse("Protocol error"), "protocol_error"),
+    ("nats", lambda: nats.errors.UnexpectedEOF(), "protocol_error"),
+    ("mqtt", lambda: aiomqtt.MqttError("Disconnected during message iteration"),
+     "protocol_error"),
+])
+def test_a_client_libraries_own_connection_errors_are_connection_failures(
+        kind: str, error: Any, expected: str) -> None:
+    classify = {"amqp": amqp_kind.classify, "redis": redis_kind.classify,
+                "nats": nats_kind.classify, "mqtt": mqtt_kind.classify}[kind]
+    failure = classify(error())
+    assert failure is not None and (failure.category, failure.reason) == ("connection", expected)
