@@ -14,7 +14,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Tag
 
-from probes.kinds import auth, dns, heartbeat, http, python, tcp, tls
+from probes.kinds import auth, dns, heartbeat, http, python, tcp, tls, webhook
 from probes.kinds.base import ProbeCommon, ProbeKind
 
 KINDS: tuple[ProbeKind[Any], ...] = (
@@ -23,6 +23,7 @@ KINDS: tuple[ProbeKind[Any], ...] = (
     tcp.KIND,
     dns.KIND,
     heartbeat.KIND,
+    webhook.KIND,
     python.KIND,
     auth.KIND,
 )

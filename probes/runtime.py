@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from core.redact import Redactor
 from probes.credentials import CredentialProvider
 from probes.heartbeats import HeartbeatRegistry
+from probes.webhooks.inbox import WebhookInbox
 
 if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
     import httpx
@@ -38,6 +39,7 @@ class IntegrationRuntime:
     redactor: Redactor
     base_dir: Path  # the config file's folder: schema files and ca_file are relative to it
     heartbeats: HeartbeatRegistry | None = None  # shared by all integrations of a `serve`
+    webhooks: WebhookInbox | None = None  # likewise: the listener's /webhook/ receiver
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -13,6 +13,7 @@ from probes.kinds.heartbeat import heartbeat_probes
 from probes.runtime import IntegrationRuntime
 from probes.spec import IntegrationSpec
 from seamwatch.config import Config
+from seamwatch.webhooks import WebhookReceiver, webhook_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,8 @@ def _integration_timeout(config: Config, name: str) -> float:
 
 
 def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redactor,
-                  heartbeats: HeartbeatRegistry | None = None) -> IntegrationRuntime:
+                  heartbeats: HeartbeatRegistry | None = None,
+                  webhooks: WebhookReceiver | None = None) -> IntegrationRuntime:
     state_dir = config.base_dir / config.runner.state_dir
     return IntegrationRuntime(
         spec=integration,
@@ -41,16 +43,20 @@ def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redact
         redactor=redactor,
         base_dir=config.base_dir,
         heartbeats=heartbeats,
+        webhooks=webhooks,
     )
 
 
 class RuntimePool:
     """The integration runtimes of the running config (and, in `serve`, the heartbeat registry
-    they share, kept in step with the config's heartbeat probes)."""
+    and webhook receiver they share, kept in step with the config's heartbeat and webhook
+    probes)."""
 
-    def __init__(self, redactor: Redactor, heartbeats: HeartbeatRegistry | None = None) -> None:
+    def __init__(self, redactor: Redactor, heartbeats: HeartbeatRegistry | None = None,
+                 webhooks: WebhookReceiver | None = None) -> None:
         self.redactor = redactor
         self.heartbeats = heartbeats
+        self.webhooks = webhooks
         self._runtimes: dict[str, IntegrationRuntime] = {}
 
     def __getitem__(self, integration: str) -> IntegrationRuntime:
@@ -63,6 +69,8 @@ class RuntimePool:
             self.redactor.add(secret)
         if self.heartbeats is not None:
             self.heartbeats.configure(heartbeat_probes((e.key, e.probe) for e in config.entries))
+        if self.webhooks is not None:
+            self.webhooks.configure(webhook_endpoints((e.key, e.probe) for e in config.entries))
         wanted = {i.name: i for i in config.integrations}
         stale: list[IntegrationRuntime] = []
         for name, runtime in list(self._runtimes.items()):
@@ -71,7 +79,8 @@ class RuntimePool:
                 stale.append(self._runtimes.pop(name))
         for name, spec in wanted.items():
             if name not in self._runtimes:
-                self._runtimes[name] = build_runtime(config, spec, self.redactor, self.heartbeats)
+                self._runtimes[name] = build_runtime(config, spec, self.redactor, self.heartbeats,
+                                                     self.webhooks)
         for runtime in stale:
             await runtime.aclose()
 

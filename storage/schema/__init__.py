@@ -1,6 +1,7 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
 `storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
-`AlertEvent` row type (`alerts.py`). docs/architecture.md, "Tables", describes them."""
+`AlertEvent` row type (`alerts.py`), and the inbound endpoints' last-seen times (`inbound.py`).
+docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from storage.schema.alerts import (
     alert_states_t,
 )
 from storage.schema.base import metadata
+from storage.schema.inbound import inbound_seen_t
 from storage.schema.runs import (
     RUN_ID_SEQUENCE,
     RUN_TABLES,
@@ -37,6 +39,7 @@ __all__ = [
     "alert_outbox_t",
     "alert_states_t",
     "id_counters_t",
+    "inbound_seen_t",
     "integrations_t",
     "late_runs_t",
     "locations_t",
