@@ -5,11 +5,17 @@ seamwatch verifies what providers really send. Standard Webhooks signs through t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import json
+import threading
+import time
+import uuid
 from datetime import UTC, datetime
 
+import httpx
 from standardwebhooks.webhooks import Webhook
 
 # Published test vectors.
@@ -77,3 +83,71 @@ def generic(secret: str, body: bytes, *, header: str = "X-Signature", prefix: st
     if timestamp is not None:
         headers[timestamp_header] = str(timestamp)
     return headers
+
+
+class PaymentProvider:
+    """A Stripe-like provider on loopback: `POST /v1/payments` (JSON `{"mode": …}`) answers 201
+    with a new payment id, then calls `webhook_url` back with a signed `payment_intent.succeeded`
+    event, as the mode says:
+
+    ok: once · twice: the same event twice (a retry: same event id) · silent: never ·
+    wrong_secret: signed under another secret · stale: signed 10 minutes ago · other_first: an
+    event for another payment first, then this one · wrong_amount: the event says 999."""
+
+    def __init__(self, secret: str) -> None:
+        from starlette.applications import Starlette
+        from starlette.background import BackgroundTask
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        self.secret = secret
+        self.webhook_url = ""
+        self.answers: list[int] = []  # the listener's status for each delivery, in order
+        self._answered = threading.Condition()
+
+        async def create(request: Request) -> JSONResponse:
+            mode = (await request.json()).get("mode", "ok")
+            payment = f"pi_{uuid.uuid4().hex[:16]}"
+            task = BackgroundTask(self.deliver, payment, mode)
+            return JSONResponse({"id": payment, "status": "processing"}, 201, background=task)
+
+        self.app = Starlette(routes=[Route("/v1/payments", create, methods=["POST"])])
+
+    def event(self, payment: str, amount: int = 500) -> bytes:
+        return json.dumps({"id": f"evt_{uuid.uuid4().hex[:16]}", "type":
+                           "payment_intent.succeeded", "data": {"object": {
+                               "id": payment, "amount": amount, "status": "succeeded"}}}).encode()
+
+    def post(self, body: bytes, secret: str | None = None, at: int | None = None) -> None:
+        headers = stripe([secret or self.secret], body, at or int(time.time()))
+        headers["content-type"] = "application/json"
+        status = httpx.post(self.webhook_url, content=body, headers=headers).status_code
+        with self._answered:
+            self.answers.append(status)
+            self._answered.notify_all()
+
+    async def answered(self, count: int, timeout: float = 10.0) -> list[int]:
+        """The listener's answers once `count` deliveries were answered (or at the timeout)."""
+
+        def wait() -> list[int]:
+            with self._answered:
+                self._answered.wait_for(lambda: len(self.answers) >= count, timeout)
+                return list(self.answers)
+
+        return await asyncio.to_thread(wait)
+
+    def deliver(self, payment: str, mode: str) -> None:
+        body = self.event(payment, 999 if mode == "wrong_amount" else 500)
+        if mode == "silent":
+            return
+        if mode == "other_first":
+            self.post(self.event("pi_someone_else"))
+        if mode == "wrong_secret":
+            self.post(body, secret="whsec_not-the-configured-one")
+        elif mode == "stale":
+            self.post(body, at=int(time.time()) - 600)
+        else:
+            self.post(body)
+        if mode == "twice":
+            self.post(body)
