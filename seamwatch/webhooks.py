@@ -12,6 +12,7 @@ dashboard shows the failure)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -65,7 +66,8 @@ class _Waiter:
             if not self._queue.full():  # a flood cannot grow memory; the waiter sees enough
                 self._queue.put_nowait(delivery)
 
-        self._loop.call_soon_threadsafe(put)
+        with contextlib.suppress(RuntimeError):  # the waiting run's loop is gone: nobody reads
+            self._loop.call_soon_threadsafe(put)
 
     async def next(self, timeout: float) -> Delivery | None:
         try:
