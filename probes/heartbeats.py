@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from core.types import Secret, format_duration
+from probes.webhooks.spec import SignatureSpec
 from probes.webhooks.window import Outcome, ReceiptWindow, WindowStats
 
 SIGNATURE_HEADER = "X-Seamwatch-Signature"
@@ -81,6 +82,9 @@ class HeartbeatSpec(Protocol):
 
     @property
     def secret(self) -> Secret | None: ...
+
+    @property
+    def signature(self) -> SignatureSpec | None: ...  # set: it receives webhooks, not heartbeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +179,7 @@ class HeartbeatRegistry:
         """Check one heartbeat request and record it if valid. An unknown probe is answered
         like a configured one with a secret and a wrong signature."""
         spec = self.spec(key)
-        if spec is None:
+        if spec is None or spec.signature is not None:  # a webhook endpoint: no unsigned beats
             decoy = verify(self._decoy, body, headers, self._wall())
             return Received(401, decoy or MISMATCH, known=False)
         lag = None

@@ -186,3 +186,13 @@ async def test_the_receiver_restores_last_seen_times_of_known_endpoints() -> Non
     body = b"{}"
     assert receiver.receive("it/paid", body, send.github("s", body, "d-1")).status == 200
     assert (receiver.last_seen("it/paid") or 0) > 1_700_000_000.0
+
+
+async def test_a_webhook_endpoint_takes_no_plain_heartbeats(endpoints: Endpoints) -> None:
+    """Else anyone could fake a signed provider's liveness through /heartbeat/."""
+    heartbeat_url = endpoints.base.replace("/webhook/", "/heartbeat/")
+    for name in ("github", "standard"):
+        reply = await endpoints.client.post(f"{heartbeat_url}/{name}")
+        assert reply.status_code == 401
+        last = endpoints.heartbeats.last(f"it/{name}")
+        assert last is not None and not last.received
