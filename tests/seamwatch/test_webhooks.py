@@ -196,3 +196,46 @@ async def test_a_webhook_endpoint_takes_no_plain_heartbeats(endpoints: Endpoints
         assert reply.status_code == 401
         last = endpoints.heartbeats.last(f"it/{name}")
         assert last is not None and not last.received
+
+
+def test_serve_runs_a_webhook_round_trip(tmp_path: Path) -> None:
+    """The wiring of `serve`: the receiver reaches the runs through the runtime pool."""
+    from tests.support.servers import UvicornThread, free_port
+
+    secret = "whsec_serve-canary-77"
+    provider = send.PaymentProvider(secret)
+    port, db, config = free_port(), tmp_path / "runs.db", tmp_path / "seamwatch.yaml"
+    provider.webhook_url = f"http://127.0.0.1:{port}/webhook/payments/paid"
+    with UvicornThread(provider.app) as api:
+        config.write_text(f"""
+storage: {{url: "sqlite:///runs.db"}}
+runner: {{listen: "127.0.0.1:{port}"}}
+integrations:
+  - name: payments
+    base_url: {api.url}
+    probes:
+      - name: paid
+        type: webhook
+        interval: 1s
+        within: 10s
+        steps: [{{name: pay, method: POST, path: /v1/payments, json: {{mode: ok}},
+                 save: {{payment_id: "$.id"}}}}]
+        signature: {{scheme: stripe, secret: "{secret}"}}
+        match: {{$.data.object.id: "{{{{ payment_id }}}}"}}
+""")
+
+        def webhook_steps() -> list[tuple[int, str | None]]:
+            with sqlite3.connect(db, timeout=10) as conn:
+                try:
+                    rows = conn.execute("select r.status, s.message from run_steps s join runs r"
+                                        " on r.id = s.run_id where s.name = 'webhook'")
+                    return [(int(status), msg) for status, msg in rows.fetchall()]
+                except sqlite3.OperationalError:
+                    return []
+
+        with ServeProcess(config) as serve:
+            found = wait_until(lambda: [r for r in webhook_steps() if r[0] == 0],
+                               what="an ok webhook round trip")
+            assert found[0][1] == "1 delivery, 0 duplicate(s)"
+            assert serve.terminate() == 0
+    assert secret not in serve.log
