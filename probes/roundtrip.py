@@ -40,7 +40,7 @@ class BodyExpectations(Protocol):
     def body_contains(self) -> str | list[str] | None: ...
 
 
-class WebhookProbe(HttpSteps, Protocol):
+class RoundTripSpec(HttpSteps, Protocol):
     """What a round trip reads of a `webhook` probe's config (probes/kinds/webhook.py): its
     trigger steps as an `http` probe's, and the wait."""
 
@@ -72,7 +72,7 @@ class _Tally:
     rejection: str | None = None  # the last one's message
 
 
-async def run_round_trip(rt: IntegrationRuntime, probe: WebhookProbe, into: Attempt) -> Attempt:
+async def run_round_trip(rt: IntegrationRuntime, probe: RoundTripSpec, into: Attempt) -> Attempt:
     inbox = rt.webhooks
     if inbox is None:
         into.steps.append(StepResult(WAIT_STEP, StepStatus.FAILED))
@@ -104,7 +104,7 @@ async def run_round_trip(rt: IntegrationRuntime, probe: WebhookProbe, into: Atte
         subscription.close()
 
 
-def _selected(probe: WebhookProbe, delivery: Delivery, scope: Scope) -> bool:
+def _selected(probe: RoundTripSpec, delivery: Delivery, scope: Scope) -> bool:
     if delivery.doc is NOT_JSON:
         return not probe.match
     rules = {path: rule if isinstance(rule, Matcher) else Matcher(equals=rule)
@@ -112,7 +112,7 @@ def _selected(probe: WebhookProbe, delivery: Delivery, scope: Scope) -> bool:
     return check_json(rules, delivery.doc, scope) is None
 
 
-async def _wait(probe: WebhookProbe, subscription: Subscription, scope: Scope, sent_at: float,
+async def _wait(probe: RoundTripSpec, subscription: Subscription, scope: Scope, sent_at: float,
                 step: StepResult) -> Failure | None:
     tally = _Tally()
     deadline = sent_at + probe.within
@@ -151,7 +151,7 @@ async def _wait(probe: WebhookProbe, subscription: Subscription, scope: Scope, s
     return _check_body(probe, tally.matched, scope)
 
 
-def _check_body(probe: WebhookProbe, delivery: Delivery, scope: Scope) -> Failure | None:
+def _check_body(probe: RoundTripSpec, delivery: Delivery, scope: Scope) -> Failure | None:
     expect = probe.expect
     if expect.json_:
         if delivery.doc is NOT_JSON:
