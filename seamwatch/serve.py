@@ -75,7 +75,7 @@ class ServeProcess:
         self.store: Store = open_store(config.storage_url)
         # Last-seen times are stored (storage/inbound.py) and restored when `run` starts.
         self.heartbeats = HeartbeatRegistry()
-        self.webhooks = WebhookReceiver(self.heartbeats)
+        self.webhooks = WebhookReceiver(self.heartbeats, on_receipt=self.metrics.receipt)
         self.pool = RuntimePool(redactor, self.heartbeats, self.webhooks)
         self.scheduler = ProbeScheduler(self._run_scheduled, on_missed=self.metrics.missed.inc)
         self._probe_ids = sync_catalog(self.store, catalog_rows(config))

@@ -82,8 +82,10 @@ class _Waiter:
 class WebhookReceiver:
     def __init__(self, heartbeats: HeartbeatRegistry | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time,
+                 on_receipt: Callable[[str, Outcome], None] | None = None) -> None:
         self._heartbeats = heartbeats
+        self._on_receipt = on_receipt  # (key, outcome) of every delivery to a known endpoint
         self._clock, self._wall = clock, wall
         self._lock = threading.Lock()
         self._endpoints: dict[str, Endpoint] = {}
@@ -130,8 +132,9 @@ class WebhookReceiver:
     def receive(self, key: str, body: bytes, headers: Mapping[str, str]) -> Received:
         with self._lock:
             endpoint = self._endpoints.get(key)
-        if endpoint is None:
+        if endpoint is None:  # the same work as a known endpoint's, then its answer
             hmac.compare_digest(hmac.new(self._decoy, body, hashlib.sha256).digest(), bytes(32))
+            _parsed(body)
             return Received(401, MISMATCH_MESSAGE, known=False)
         now = self._wall()
         verdict = (verify(endpoint.signature, body, headers, now)
@@ -140,11 +143,13 @@ class WebhookReceiver:
         named = delivery_id(endpoint.signature, headers, None if doc is NOT_JSON else doc)
         delivery = Delivery(self._clock(), now, body, doc, named, verdict,
                             verdict.ok and self._repeated(key, named))
+        outcome = (Outcome.REJECTED if not verdict.ok
+                   else Outcome.DUPLICATE if delivery.duplicate else Outcome.ACCEPTED)
         if endpoint.passive and self._heartbeats is not None:
-            outcome = (Outcome.REJECTED if not verdict.ok
-                       else Outcome.DUPLICATE if delivery.duplicate else Outcome.ACCEPTED)
             lag = None if verdict.signed_at is None else now - verdict.signed_at
             self._heartbeats.note(key, outcome, lag)
+        if self._on_receipt is not None:
+            self._on_receipt(key, outcome)
         with self._lock:
             if verdict.ok:
                 self._last[key] = now

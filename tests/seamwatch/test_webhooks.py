@@ -237,5 +237,8 @@ integrations:
             found = wait_until(lambda: [r for r in webhook_steps() if r[0] == 0],
                                what="an ok webhook round trip")
             assert found[0][1] == "1 delivery, 0 duplicate(s)"
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            assert re.search(r'seamwatch_webhook_deliveries_total\{integration="payments",'
+                             r'outcome="accepted",probe="paid"\} [1-9]', metrics), metrics
             assert serve.terminate() == 0
     assert secret not in serve.log
