@@ -16,6 +16,7 @@ BENCHES = {
     "dashboard": "bench.bench_dashboard",
     "openapi": "bench.bench_openapi",
     "drift": "bench.bench_drift",
+    "webhooks": "bench.bench_webhooks",
 }
 
 

@@ -28,6 +28,7 @@ from probes.kinds import (
     redis,
     tcp,
     tls,
+    webhook,
 )
 from probes.kinds.base import ProbeCommon, ProbeKind
 
@@ -37,6 +38,7 @@ KINDS: tuple[ProbeKind[Any], ...] = (
     tcp.KIND,
     dns.KIND,
     heartbeat.KIND,
+    webhook.KIND,
     python.KIND,
     amqp.KIND,
     redis.KIND,

@@ -16,6 +16,7 @@ from core.redact import Redactor
 from probes.credentials import CredentialProvider
 from probes.drift.tracker import DriftTracker
 from probes.heartbeats import HeartbeatRegistry
+from probes.webhooks.inbox import WebhookInbox
 
 if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
     import httpx
@@ -50,6 +51,7 @@ class IntegrationRuntime:
     base_dir: Path  # the config file's folder: schema files and ca_file are relative to it
     heartbeats: HeartbeatRegistry | None = None  # shared by all integrations of a `serve`
     drift: DriftTracker | None = None  # learned response shapes, shared by all integrations
+    webhooks: WebhookInbox | None = None  # likewise: the listener's /webhook/ receiver
 
     async def aclose(self) -> None:
         await self.client.aclose()

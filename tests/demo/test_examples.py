@@ -27,7 +27,8 @@ def _placeholders(text: str) -> dict[str, str]:
 def test_the_examples_are_there() -> None:
     names = {path.name for path in EXAMPLES.glob("*.yaml")}
     assert {"demo.yaml", "github.yaml", "oauth2-provider.yaml", "stripe-style.yaml",
-            "tls-certificate.yaml", "smtp-relay.yaml", "rabbitmq-postgres.yaml"} <= names
+            "tls-certificate.yaml", "smtp-relay.yaml", "rabbitmq-postgres.yaml",
+            "stripe-webhook.yaml"} <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
