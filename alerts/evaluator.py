@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from alerts.burn import BURN_KINDS
+from alerts.burn_render import render_burn_group
 from alerts.maintenance import SilenceMap
 from alerts.message import new_message_id
 from alerts.render import render_group
@@ -198,7 +200,7 @@ class AlertEvaluator:
                     others = defaultdict(list)
                     for st in sorted(self.states.values(), key=lambda x: x.probe):
                         others[st.integration].append((st.probe, str(st.state)))
-                rendered = render(
+                rendered = (render_burn_group if kind in BURN_KINDS else render)(
                     kind, [dict(r.payload) for r in rows], others=others,
                     dashboard_url=s.email.dashboard_url,
                     flap_window_s=s.rules.flap_window.total_seconds(), redactor=self.redactor,

@@ -41,6 +41,7 @@ from alerts.evaluator import AlertEvaluator, RunInput
 from alerts.message import build_email
 from alerts.repo import AlertRepo, OutboxRow
 from alerts.settings import AlertConfig, Settings
+from alerts.slo_eval import BurnEvaluator
 from alerts.smtp import EmailDeliveryError, SmtpSession
 from alerts.state import ProbeState
 from core.redact import Redactor
@@ -92,6 +93,7 @@ class AlertService:
         self.tick_interval = tick_interval
         self._jitter = jitter
         self._core = AlertEvaluator(store, redactor)
+        self._burn = BurnEvaluator(store)
         self._settings = Settings.from_config(config)
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "seamwatch-alerts")
         self._queue: deque[_Batch] = deque()
@@ -288,6 +290,7 @@ class AlertService:
     def _timed_and_flush(self) -> int:
         now = self.clock()
         self._core.timed(self._settings, now)
+        self._burn.maybe_evaluate(self._settings, now)
         return self._core.flush(self._settings, now)
 
     async def tick(self) -> None:

@@ -15,6 +15,7 @@ from alerts.maintenance import MaintenanceCalendar
 from alerts.spec import EmailSpec, MaintenanceSpec
 from alerts.state import NotifyRules
 from core.policy import AlertPolicy
+from core.slo import SloSpec
 
 _DEFAULT_POLICY = AlertPolicy()
 
@@ -47,12 +48,47 @@ class AlertConfig(Protocol):
     def entries(self) -> Sequence[_Entry]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SloTarget:
+    """One SLO: an integration's (`probe` None: over all its probes' runs) or a probe's own."""
+
+    integration: str
+    probe: str | None
+    probes: tuple[str, ...]  # the probes whose runs count
+    spec: SloSpec
+
+    @property
+    def key(self) -> str:
+        return self.integration if self.probe is None else f"{self.integration}/{self.probe}"
+
+
+def slo_targets(entries: Sequence[_Entry]) -> tuple[SloTarget, ...]:
+    """The SLOs of the config: `slo:` on an integration (or inherited from `defaults:`, resolved
+    by the config loader) and on a probe. Objects without an `slo` attribute have none."""
+    out: list[SloTarget] = []
+    by_integration: dict[str, list[str]] = {}
+    specs: dict[str, SloSpec] = {}
+    for e in entries:
+        name = e.integration.name
+        by_integration.setdefault(name, []).append(e.probe.name)
+        own: SloSpec | None = getattr(e.integration, "slo", None)
+        if own is not None:
+            specs[name] = own
+        probe_slo: SloSpec | None = getattr(e.probe, "slo", None)
+        if probe_slo is not None:
+            out.append(SloTarget(name, e.probe.name, (e.probe.name,), probe_slo))
+    out += [SloTarget(name, None, tuple(by_integration[name]), spec)
+            for name, spec in specs.items()]
+    return tuple(sorted(out, key=lambda t: t.key))
+
+
 @dataclass(frozen=True)
 class Settings:
     email: EmailSpec | None
     rules: NotifyRules
     calendar: MaintenanceCalendar
     policies: dict[tuple[str, str], AlertPolicy] = field(default_factory=dict)
+    slos: tuple[SloTarget, ...] = ()
 
     @classmethod
     def from_config(cls, config: AlertConfig) -> Settings:
@@ -61,7 +97,8 @@ class Settings:
             NotifyRules(email.send_resolved, email.repeat_interval) if email else NotifyRules()
         )
         policies = {(e.integration.name, e.probe.name): e.probe.alerts for e in config.entries}
-        return cls(email, rules, MaintenanceCalendar(config.maintenance or ()), policies)
+        return cls(email, rules, MaintenanceCalendar(config.maintenance or ()), policies,
+                   slo_targets(config.entries))
 
     def policy(self, integration: str, probe: str) -> AlertPolicy:
         return self.policies.get((integration, probe), _DEFAULT_POLICY)
@@ -77,4 +114,12 @@ class Settings:
         seen: dict[str, str] = {}
         for address in [*self.email.to, *self.policy(integration, probe).to]:
             seen.setdefault(address.strip().lower(), address.strip())
+        return sorted(seen.values(), key=str.lower)
+
+    def slo_recipients(self, target: SloTarget) -> list[str]:
+        """The recipients of every probe the SLO counts (the same grouping key rules)."""
+        seen: dict[str, str] = {}
+        for probe in target.probes:
+            for address in self.recipients(target.integration, probe):
+                seen.setdefault(address.lower(), address)
         return sorted(seen.values(), key=str.lower)

@@ -1,6 +1,7 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
 `storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
-`AlertEvent` row type (`alerts.py`). docs/architecture.md, "Tables", describes them."""
+`AlertEvent` row type (`alerts.py`) and the SLO burn-rate tables (`slo.py`).
+docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from storage.schema.runs import (
     run_steps_t,
     runs_t,
 )
+from storage.schema.slo import slo_events_t, slo_states_t
 
 __all__ = [
     "ALERT_TABLES",
@@ -46,4 +48,6 @@ __all__ = [
     "rollups_t",
     "run_steps_t",
     "runs_t",
+    "slo_events_t",
+    "slo_states_t",
 ]
