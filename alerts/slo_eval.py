@@ -74,8 +74,11 @@ class SloCounter:
         self.store = store
         self._closed: dict[tuple[int, int], dict[int, Count]] = {}
 
-    def count(self, s: Settings, targets: Sequence[SloTarget], now: int) -> list[TargetCounts]:
-        spans = spans_for(targets)
+    def count(self, s: Settings, targets: Sequence[SloTarget], now: int,
+              spans: dict[str, int] | None = None) -> list[TargetCounts]:
+        """Each target's runs over `spans` (window name -> ms; the burn-rate windows and SLO
+        windows unless given) before `now`, runs in maintenance windows left out."""
+        spans = spans if spans is not None else spans_for(targets)
         found: WindowCounts = window_counts(self.store, spans, now)
         ids = probe_ids(self.store)
         out: list[TargetCounts] = []

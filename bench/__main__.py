@@ -14,6 +14,7 @@ BENCHES = {
     "alerts": "bench.bench_alerts",
     "scale": "bench.bench_scale",
     "dashboard": "bench.bench_dashboard",
+    "slo": "bench.bench_slo",
 }
 
 

@@ -1,6 +1,7 @@
 """Read model for SLOs and burn rates: run counts (all, failed) per probe over rolling windows
 ending now, runs inside given intervals (maintenance windows, to exclude), and the hourly
-counts of a set of probes (the budget burn-down).
+counts of a set of probes (the budget burn-down), and failure categories over a span (the
+report).
 
 Cost (docs/architecture.md, "Performance targets"): whole hours come from the rollups' running
 totals (`storage.rollups.read.CumIndex`: two lookups per probe and window start, whatever the
@@ -12,15 +13,16 @@ its length; windows that start after the watermark (5 min, 30 min) are exact.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from storage.codes import now_ms
+from storage.codes import category_name, now_ms
 from storage.database import Store
 from storage.rollups.format import HOUR_MS, hour_floor
-from storage.rollups.read import CumIndex
+from storage.rollups.read import CumIndex, json_value
 from storage.rollups.write import watermark
 
 
@@ -155,3 +157,32 @@ def hourly_counts(
         for hour, n, failed in [*rolled, *raw]:
             hours.setdefault(int(hour), Count()).add(int(n or 0), int(failed or 0))
     return sorted(hours.items())
+
+
+def failure_categories(store: Store, start_ms: int, end_ms: int) -> dict[str, Counter[str]]:
+    """integration name -> failure category -> failed runs started in [start_ms, end_ms)
+    (rolled-up hours that overlap the span count whole, as in `window_counts`)."""
+    out: dict[str, Counter[str]] = {}
+    with store.engine.connect() as conn:
+        w = watermark(conn) or 0
+        wr = min(w, hour_floor(end_ms + HOUR_MS - 1))
+        rolled = conn.execute(sa.text(
+            "SELECT i.name, r.categories FROM run_rollups_hourly r "
+            "JOIN probes p ON p.id = r.probe_id JOIN integrations i ON i.id = p.integration_id "
+            "WHERE r.hour_ms >= :a AND r.hour_ms < :w AND r.failed > 0"),
+            {"a": hour_floor(start_ms), "w": wr})
+        for name, categories in rolled:
+            out.setdefault(name, Counter()).update(
+                {str(k): int(v) for k, v in (json_value(categories) or {}).items()})
+        raw = conn.execute(sa.text(
+            "SELECT i.name, t.category, count(*) FROM (SELECT r.probe_id, r.category "
+            "FROM runs r WHERE r.started_ms >= :s AND r.started_ms < :e AND r.status >= 2 "
+            "UNION ALL SELECT q.probe_id, q.category FROM rollup_late_runs q "
+            "WHERE q.started_ms >= :s0 AND q.started_ms < :w AND q.status >= 2) t "
+            "JOIN probes p ON p.id = t.probe_id JOIN integrations i ON i.id = p.integration_id "
+            "GROUP BY i.name, t.category"),
+            {"s": max(start_ms, wr), "e": end_ms, "s0": start_ms, "w": wr})
+        for name, code, n in raw:
+            label = str(category_name(code)) if code is not None else "unknown"
+            out.setdefault(name, Counter())[label] += int(n)
+    return out
