@@ -186,3 +186,20 @@ def failure_categories(store: Store, start_ms: int, end_ms: int) -> dict[str, Co
             label = str(category_name(code)) if code is not None else "unknown"
             out.setdefault(name, Counter())[label] += int(n)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class SloAlertNow:
+    target: str
+    severity: str
+    since_ms: int | None
+
+
+def slo_alert_states(store: Store) -> dict[str, SloAlertNow]:
+    """target -> its burn-rate severity as `serve` last recorded it (empty before the first
+    evaluation, or on a database `serve` has not migrated yet)."""
+    with store.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("slo_states"):
+            return {}
+        rows = conn.execute(sa.text("SELECT target, severity, since_ms FROM slo_states"))
+        return {t: SloAlertNow(t, s, None if m is None else int(m)) for t, s, m in rows}
