@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from core.model import StrictModel
 from core.types import Duration
@@ -57,11 +57,12 @@ class SloSpec(StrictModel):
     alerts: bool = Field(True, description="send burn-rate emails (false: dashboard and report "
                          "only)")
 
-    @model_validator(mode="after")
-    def _window_holds_the_ticket(self) -> SloSpec:
-        if self.window < 3 * 86400:
-            raise ValueError("`window` must be at least 3d (the ticket alert's long window)")
-        return self
+    @field_validator("window")
+    @classmethod
+    def _window_holds_the_ticket(cls, value: float) -> float:
+        if value < 3 * 86400:
+            raise ValueError("must be at least 3d (the ticket alert's long window)")
+        return value
 
     @property
     def budget(self) -> float:
