@@ -93,10 +93,11 @@ def copy_to_postgres(db: Path, url: str) -> Store:
                     copy.write_row(row)
         cur.execute("SELECT setval('run_id_seq', (SELECT max(id) FROM runs))")
         raw.commit()
-        cur.execute("ANALYZE")
     finally:
         raw.close()
         src.close()
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")  # as autovacuum would after a bulk load
     return store
 
 

@@ -166,6 +166,7 @@ def check_emails(data: Any) -> list[Issue]:
     if isinstance(email, dict):
         scopes.append((("email",), email))
         issues += _address_issues(("email", "from"), email.get("from"), True)
+        scopes.append((("email", "reports"), email.get("reports")))
     defaults = data.get("defaults") if isinstance(data, dict) else None
     if isinstance(defaults, dict):
         scopes.append((("defaults", "alerts"), defaults.get("alerts")))
