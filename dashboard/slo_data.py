@@ -8,7 +8,7 @@ import streamlit as st
 from alerts.settings import Settings, SloTarget
 from alerts.slo_status import SloStatus, slo_statuses
 from dashboard import data
-from storage.reads.slo import Count, hourly_counts, probe_ids
+from storage.reads.slo import Count, SloEvent, hourly_counts, probe_ids, slo_events
 
 TTL_S = data.TTL_S
 
@@ -29,3 +29,9 @@ def burn_down(url: str, target: SloTarget, now_ms: int) -> list[tuple[int, Count
     ids = probe_ids(store)
     pids = [ids[(target.integration, p)] for p in target.probes if (target.integration, p) in ids]
     return hourly_counts(store, pids, now_ms - int(target.spec.window * 1000), now_ms)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def events(url: str, target: str, start_ms: int) -> list[SloEvent]:
+    store = data.store(url)
+    return [] if store is None else slo_events(store, target, start_ms)

@@ -65,6 +65,15 @@ def panel() -> None:
     left.plotly_chart(burn_down_figure(hours, chosen.target.spec.budget, ctx.tz),
                       width="stretch")
     right.plotly_chart(burn_rate_figure(chosen.rates), width="stretch")
+    st.subheader("Burn-rate alert history")
+    changes = slo_data.events(URL, chosen.target.key, now - int(chosen.target.spec.window * 1000))
+    if not changes:
+        st.caption("No burn-rate alert in the SLO window.")
+    else:
+        st.dataframe(pd.DataFrame.from_records([{
+            "At": fmt_time(e.at_ms, ctx.tz), "From": e.from_severity.upper(),
+            "To": e.to_severity.upper(), "Why": e.reason} for e in changes]),
+            hide_index=True, width="stretch")
     st.caption("Good runs are ok and degraded; runs in maintenance windows are left out of the "
                "attainment and burn rates (the burn-down counts every run). Page: over 14.4× "
                "for 1 h and 5 min, or 6× for 6 h and 30 min; ticket: over 1× for 3 d and 6 h.")

@@ -203,3 +203,24 @@ def slo_alert_states(store: Store) -> dict[str, SloAlertNow]:
             return {}
         rows = conn.execute(sa.text("SELECT target, severity, since_ms FROM slo_states"))
         return {t: SloAlertNow(t, s, None if m is None else int(m)) for t, s, m in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class SloEvent:
+    at_ms: int
+    target: str
+    from_severity: str
+    to_severity: str
+    reason: str
+
+
+def slo_events(store: Store, target: str, start_ms: int, limit: int = 100) -> list[SloEvent]:
+    """The target's burn-rate severity changes since `start_ms`, newest first."""
+    with store.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("slo_events"):
+            return []
+        rows = conn.execute(sa.text(
+            "SELECT at_ms, target, from_severity, to_severity, reason FROM slo_events "
+            "WHERE target = :t AND at_ms >= :s ORDER BY at_ms DESC, id DESC LIMIT :n"),
+            {"t": target, "s": start_ms, "n": limit})
+        return [SloEvent(int(a), t, f, to, r) for a, t, f, to, r in rows]

@@ -147,3 +147,38 @@ def test_runs_in_a_maintenance_window_are_left_out(store: Store) -> None:
     other = MaintenanceSpec(name="other", cron=f"{opened.minute} {opened.hour} * * *",
                             duration="3h", integrations=["billing"])
     assert evaluate(store, settings("99.9%", [other]))[0] == "page"
+
+
+def test_the_tick_pages_once_grouped_over_smtp(store: Store) -> None:
+    import asyncio
+
+    from alerts.service import AlertService
+    from tests.support.smtp import start_smtp
+
+    spec = SloSpec.model_validate({"objective": "99.9%"})
+    for integration in ("crm", "payments"):
+        write_runs(store, integration, "charges", runs(1, 120, failing_every=5))
+    server = start_smtp()
+    try:
+        cfg = Cfg(email_spec(server.port), [  # type: ignore[list-item]
+            Entry(Integ("crm", slo=spec), Prb("charges")),
+            Entry(Integ("payments", slo=spec), Prb("charges"))])
+        clock = [NOW]
+
+        async def ticks() -> None:
+            svc = AlertService(store, cfg, redactor=Redactor(),  # type: ignore[arg-type]
+                               clock=lambda: clock[0])
+            await svc.tick()
+            clock[0] = NOW + timedelta(seconds=30)  # within a minute: not evaluated again
+            await svc.tick()
+            await svc.stop()
+
+        asyncio.run(ticks())
+        assert server.collector.subjects == ["[BURN RATE] SLO crm, +1 more"]
+        (rcpts, msg), = server.collector.messages
+        assert rcpts == ["oncall@example.test"] and msg["X-Seamwatch-Kind"] == "burn_rate"
+        body = msg.get_body(("plain",)).get_content()
+        assert "2 SLOs are burning the error budget fast enough to PAGE." in body
+        assert "http://localhost:8501/slo?integration=payments" in body
+    finally:
+        server.stop()

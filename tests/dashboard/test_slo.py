@@ -9,7 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.figures.slo import burn_down_figure, burn_down_points, burn_rate_figure
+from storage.database import open_store
 from storage.reads.slo import Count
+from storage.schema import slo_events_t, slo_states_t
 from tests.dashboard.conftest import APP, Scenario
 from tests.dashboard.seed import CANARY
 
@@ -70,6 +72,7 @@ def test_slo_page(scenario: Scenario, monkeypatch: pytest.MonkeyPatch, tmp_path:
                                                            .replace(",", "")) > 0
     charts = at.get("plotly_chart")
     assert len(charts) == 2
+    assert "No burn-rate alert in the SLO window." in [c.value for c in at.caption]
     assert CANARY not in str([t.value for t in at.dataframe]) + str(metrics)
 
 
@@ -80,3 +83,34 @@ def test_slo_page_without_slos(scenario: Scenario, monkeypatch: pytest.MonkeyPat
     at.switch_page("dashboard/pages/slo.py").run()
     assert not at.exception
     assert "No SLO configured" in at.info[0].value
+
+
+def test_slo_page_shows_the_alert_state_and_history(
+        scenario: Scenario, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "copy.db"
+    shutil.copy(scenario.db_url.removeprefix("sqlite:///"), db)
+    config = _config(scenario, tmp_path)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        scenario.db_url, f"sqlite:///{db}"), encoding="utf-8")
+    store = open_store(f"sqlite:///{db}")
+    with store.write() as conn:
+        conn.execute(slo_states_t.insert().values(
+            target="crm", severity="page", since_ms=scenario.now_ms - 20 * 60_000,
+            updated_ms=scenario.now_ms))
+        conn.execute(slo_events_t.insert().values(
+            at_ms=scenario.now_ms - 20 * 60_000, target="crm", from_severity="ok",
+            to_severity="page", reason="burning the error budget at 50.0× over 1h"))
+    store.close()
+    monkeypatch.setenv("SEAMWATCH_CONFIG", str(config))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"integration": "crm"})
+    at.run()
+    at.switch_page("dashboard/pages/slo.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(at.dataframe[0].value["Alert"]) == ["PAGE", "UNKNOWN"]
+    assert at.selectbox(key="slo_pick").value == "crm"
+    history = at.dataframe[1].value
+    assert list(history["To"]) == ["PAGE"]
+    assert history["Why"][0] == "burning the error budget at 50.0× over 1h"
