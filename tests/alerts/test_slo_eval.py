@@ -5,7 +5,6 @@ state and events, and the email through the outbox (docs/alerts.md, "Burn rate")
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,45 +15,14 @@ from alerts.evaluator import AlertEvaluator
 from alerts.settings import Settings
 from alerts.slo_eval import BurnEvaluator
 from alerts.spec import MaintenanceSpec
-from core.policy import AlertPolicy
 from core.redact import Redactor
 from core.slo import SloSpec
-from storage.codes import to_ms
 from storage.database import Store, open_store
 from storage.rollups.write import roll_up_completed_hours
 from storage.schema import alert_outbox_t, slo_events_t, slo_states_t
-from tests.alerts.conftest import T0, Cfg, email_spec
-from tests.storage.seed import MIN, R, write_runs
-
-NOW = T0 + timedelta(days=3)
-
-
-@dataclass
-class Integ:
-    name: str
-    slo: SloSpec | None = None
-
-
-@dataclass
-class Prb:
-    name: str
-    alerts: AlertPolicy = field(default_factory=AlertPolicy)
-    slo: SloSpec | None = None
-
-
-@dataclass
-class Entry:
-    integration: Integ
-    probe: Prb
-
-
-def settings(objective: str, maintenance: list[MaintenanceSpec] | None = None,
-             on_probe: bool = False) -> Settings:
-    spec = SloSpec.model_validate({"objective": objective})
-    entry = (Entry(Integ("payments"), Prb("charges", slo=spec)) if on_probe
-             else Entry(Integ("payments", slo=spec), Prb("charges")))
-    cfg = Cfg(email_spec(2525), [entry], maintenance or [])  # type: ignore[list-item]
-    return Settings.from_config(cfg)  # type: ignore[arg-type]
+from tests.alerts.conftest import Cfg, email_spec
+from tests.alerts.slo_helpers import NOW, Entry, Integ, Prb, runs, settings
+from tests.storage.seed import write_runs
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -64,19 +32,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     s = open_store(url)
     yield s
     s.close()
-
-
-def runs(every_min: int, span_min: int, failed: set[int] | None = None,
-         failing_every: int = 0) -> list[R]:
-    """Runs every `every_min` minutes for the `span_min` minutes before NOW; run i (0 = the
-    oldest) failed when in `failed` or when failing_every divides i + 1."""
-    n = span_min // every_min
-    out = []
-    for i in range(n):
-        at = to_ms(NOW) - (n - i) * every_min * MIN + 1000
-        bad = i in (failed or set()) or (failing_every and (i + 1) % failing_every == 0)
-        out.append(R(at, 100.0, "failed" if bad else "ok"))
-    return out
 
 
 def evaluate(store: Store, s: Settings, now: datetime = NOW) -> tuple[str, str, list[str]]:

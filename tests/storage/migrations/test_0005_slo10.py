@@ -14,7 +14,7 @@ from alerts.slo_eval import BurnEvaluator
 from storage.codes import to_ms
 from storage.database import downgrade_to, open_store, upgrade_to
 from storage.reads import alert_history
-from tests.alerts.test_slo_eval import NOW, runs, settings
+from tests.alerts.slo_helpers import NOW, runs, settings
 from tests.storage.seed import add_event, count_runs, write_runs
 
 BEFORE = "0004_alert_times_ms"
