@@ -8,15 +8,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
-
 from alerts.burn import WINDOWS_MS, BurnNotice
-from alerts.render import _ENV_ARGS, MAX_DETAILED, MAX_LISTED, SUBJECT_MAX, Rendered
+from alerts.render import MAX_DETAILED, MAX_LISTED, SUBJECT_MAX, Rendered, template
 from core.redact import Redactor
 from core.types import format_duration
 
-_HTML = jinja2.Environment(autoescape=True, **_ENV_ARGS).get_template("burn.html.j2")
-_TEXT = jinja2.Environment(autoescape=False, **_ENV_ARGS).get_template("burn.txt.j2")
+_HTML = template("burn.html.j2")
+_TEXT = template("burn.txt.j2")
 _TAG = {BurnNotice.PAGE: "BURN RATE", BurnNotice.TICKET: "BURN RATE (ticket)",
         BurnNotice.RESOLVED: "BURN RATE RESOLVED"}
 

@@ -33,6 +33,12 @@ _HTML = jinja2.Environment(autoescape=True, **_ENV_ARGS).get_template("alert.htm
 _TEXT = jinja2.Environment(autoescape=False, **_ENV_ARGS).get_template("alert.txt.j2")
 
 
+def template(name: str) -> jinja2.Template:
+    """A template of `alerts/templates/`, autoescaped when it is HTML (`*.html.j2`)."""
+    return jinja2.Environment(autoescape=name.endswith(".html.j2"),
+                              **_ENV_ARGS).get_template(name)
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     subject: str
