@@ -17,6 +17,7 @@ BENCHES = {
     "openapi": "bench.bench_openapi",
     "drift": "bench.bench_drift",
     "webhooks": "bench.bench_webhooks",
+    "slo": "bench.bench_slo",
 }
 
 

@@ -25,6 +25,7 @@ from seamwatch.drift_sync import SYNC_INTERVAL_S, DriftSync
 from seamwatch.fdlimit import raise_open_file_limit
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
+from seamwatch.report_mail import queue_due_report
 from seamwatch.runtime_pool import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
 from seamwatch.webhooks import WebhookReceiver
@@ -266,6 +267,13 @@ class ServeProcess:
                              report.seconds)
             except Exception as exc:
                 log.warning("storage upkeep failed (%s: %s); retrying later",
+                            type(exc).__name__, exc)
+            try:
+                if await asyncio.to_thread(queue_due_report, self.store, self.config,
+                                           self.redactor, int(time.time() * 1000)):
+                    log.info("period report queued for email")
+            except Exception as exc:
+                log.warning("period report failed (%s: %s); retrying later",
                             type(exc).__name__, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), UPKEEP_INTERVAL_S)

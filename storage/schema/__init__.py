@@ -1,7 +1,7 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
 `storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
-`AlertEvent` row type (`alerts.py`), the drift baselines and events (`drift.py`), and the
-inbound endpoints' last-seen times (`inbound.py`).
+`AlertEvent` row type (`alerts.py`), the drift baselines and events (`drift.py`), the
+inbound endpoints' last-seen times (`inbound.py`) and the SLO burn-rate tables (`slo.py`).
 docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from storage.schema.runs import (
     run_steps_t,
     runs_t,
 )
+from storage.schema.slo import slo_events_t, slo_states_t
 
 __all__ = [
     "ALERT_TABLES",
@@ -54,4 +55,6 @@ __all__ = [
     "rollups_t",
     "run_steps_t",
     "runs_t",
+    "slo_events_t",
+    "slo_states_t",
 ]

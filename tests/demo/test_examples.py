@@ -69,3 +69,6 @@ def test_demo_config_targets_the_sandbox_and_catcher() -> None:
     assert all(probe.interval <= 30 for probe in entries.values())
     assert all(probe.alerts.failure_threshold <= 2 for probe in entries.values())
     assert config.email.group_wait <= 5
+    assert sandbox.slo is None and config.defaults.slo is not None  # inherited when resolved
+    assert {e.integration.slo.objective for e in config.entries
+            if e.integration.slo is not None} == {0.99}
