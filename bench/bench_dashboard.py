@@ -3,9 +3,12 @@ queries, and the overview page ready in real Chromium (cold and reload) against 
 Streamlit page measured in the same run. Prints figures; asserts nothing.
 
 Seed: 100 integrations × 10 probes, one run per probe per minute for the last RAW_DAYS days (raw
-retention), hourly rollups for the rest of the 30 days; steps (two per run) for one integration.
+retention), hourly rollups for the rest of the 30 days; steps (two per run) for one integration;
+alert states as the alert engine leaves them (every probe ok since the start, one in fifty firing
+for the last 20 minutes, one in fifty with an incident resolved yesterday).
 Then `roll_up_completed_hours` rolls the complete raw hours up (raw runs kept), as
 `seamwatch serve`'s storage upkeep does, so the figures are those of a running system.
+The dashboard tests seed the same way at a smaller size (`seed(..., probes=20)`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from storage.reads import alert_history, analytics, probe_series
 from storage.reads.queries import recent_runs
 from storage.rollups.format import bucket_index
 from storage.rollups.write import roll_up_completed_hours
+from storage.schema.alerts import alert_events_t, alert_states_t
 
 PROBES, PER_INTEGRATION, DAYS, RAW_DAYS = 1000, 10, 30, 2
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
@@ -37,24 +41,32 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 
-def seed(path: Path, now: int) -> dict[str, int]:
+FIRING_FOR, INCIDENT_AGO = 20 * MIN, 20 * HOUR
+
+
+def seed(path: Path, now: int, *, probes: int = PROBES, raw_days: int = RAW_DAYS,
+         days: int = DAYS) -> dict[str, int]:
+    """The database of a system that has run `probes` probes for `days` days; returns the
+    probe ids by "integration/probe"."""
     store = open_store(f"sqlite:///{path}")
     ids = sync_catalog(store, [(f"integration-{p // PER_INTEGRATION:03d}",
                                 f"probe-{p % PER_INTEGRATION}", "http", {})
-                               for p in range(PROBES)])
+                               for p in range(probes)])
+    _alerts(store, sorted(ids), now, now - days * DAY)
     store.close()
     rnd = random.Random(7)
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
-    raw_start = now - RAW_DAYS * DAY
+    raw_start = now - raw_days * DAY
     run_id = 1
-    for key, pid in sorted(ids.items(), key=lambda kv: kv[1]):
+    for n, (key, pid) in enumerate(sorted(ids.items(), key=lambda kv: kv[1])):
         runs, steps = [], []
         with_steps = key.startswith("integration-000/")
-        for m in range(RAW_DAYS * 24 * 60):
+        firing_since = now - FIRING_FOR - 5 * MIN if n % 50 == 1 else now
+        for m in range(raw_days * 24 * 60):
             started = raw_start + m * MIN + rnd.randint(0, 999)
             latency = int(rnd.lognormvariate(11.8, 0.4))
-            failed = rnd.random() < 0.01
+            failed = rnd.random() < 0.01 or started >= firing_since
             runs.append((pid, started, run_id, 2 if failed else 0, latency, 1, 1,
                          7 if failed else None, "http_503" if failed else None))
             if with_steps:
@@ -69,10 +81,10 @@ def seed(path: Path, now: int) -> dict[str, int]:
                         "latency_us, connect_us, tls_us, ttfb_us, transfer_us, rl_limit, "
                         "rl_remaining) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", steps)
         rollups = []
-        first_hour = now - DAYS * DAY
+        first_hour = now - days * DAY
         cum = [0, 0, 0, 0]
         cum_hist: dict[str, int] = {}
-        for h in range((DAYS - RAW_DAYS) * 24):
+        for h in range((days - raw_days) * 24):
             hour = first_hour - first_hour % HOUR + h * HOUR
             lat = [int(rnd.lognormvariate(11.8, 0.4)) for _ in range(6)]
             hist: dict[str, int] = {}
@@ -90,6 +102,36 @@ def seed(path: Path, now: int) -> dict[str, int]:
     con.commit()
     con.close()
     return ids
+
+
+def _alerts(store: Any, keys: list[str], now: int, since: int) -> None:
+    """Alert states and transitions as `seamwatch serve` records them (see the docstring)."""
+    states, events = [], []
+    for n, key in enumerate(keys):
+        integration, probe = key.split("/")
+        firing = n % 50 == 1
+        row = {"integration": integration, "probe": probe, "fail_streak": 0, "good_streak": 0,
+               "ok_streak": 0, "degraded_streak": 0, "flaps": 0, "last_failure": {},
+               "recent": [], "silenced_by": None}
+        if firing:
+            states.append({**row, "state": "firing", "condition": "firing", "fail_streak": 25,
+                           "since_ms": now - FIRING_FOR, "updated_ms": now,
+                           "last_failure": {"category": "server_error", "reason": "http_503"}})
+            story = [(now - FIRING_FOR - 5 * MIN, "ok", "pending"),
+                     (now - FIRING_FOR, "pending", "firing")]
+        else:
+            states.append({**row, "state": "ok", "condition": "ok", "since_ms": since,
+                           "updated_ms": now})
+            story = [(now - INCIDENT_AGO, "ok", "pending"),
+                     (now - INCIDENT_AGO + 5 * MIN, "pending", "firing"),
+                     (now - INCIDENT_AGO + HOUR, "firing", "ok")] if n % 50 == 2 else []
+        events += [{"at_ms": at, "integration": integration, "probe": probe, "from_state": a,
+                    "to_state": b, "condition": b, "reason": "server_error: http_503"}
+                   for at, a, b in story]
+    with store.write() as conn:
+        conn.execute(alert_states_t.insert(), states)
+        if events:
+            conn.execute(alert_events_t.insert(), events)
 
 
 def best_ms(fn: Callable[[], Any], repeat: int = 3) -> float:

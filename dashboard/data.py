@@ -210,6 +210,12 @@ def series(url: str, probe_id: int, start_ms: int, end_ms: int,
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def first_run(url: str, probe_id: int) -> int | None:
+    s = store(url)
+    return probe_series.first_run_ms(s, probe_id) if s else None
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def runs(url: str, integration: str, probe: str, limit: int = 50) -> list[RunRow]:
     s = store(url)
     return recent_runs(s, integration, probe, limit=limit) if s else []

@@ -85,12 +85,13 @@ def _as_of(at: AppTest) -> str:
 def test_an_overview_hours_old_is_computed_again(sandbox: Store, clock: Clock) -> None:
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     before = _row(at)
-    assert (before["State"], before["Uptime 24h"], before["Last failure"]) == ("🟢 OK", 100.0, "—")
+    assert (before["Alert state"], before["Last run"], before["Uptime 24h"],
+            before["Last failure"]) == ("⚪ UNKNOWN", "✔ ok", 100.0, "—")
 
     _fail_five_times(sandbox)
     clock.now += 3 * 3600  # the first visitor of the afternoon
     after = _row(at.run())
-    assert after["State"] == "🔴 FIRING"
+    assert (after["Alert state"], after["Last run"]) == ("🔴 FIRING", "✖ failed")
     assert after["Uptime 24h"] < 100.0
     assert after["Last failure"].startswith("server_error (orders)")
 
@@ -105,5 +106,6 @@ def test_a_recent_overview_shows_states_and_numbers_of_the_same_moment(
     _fail_five_times(sandbox)
     clock.now += data.TTL_S + 5  # stale, within the limit: served while it is recomputed
     stale = _row(at.run())
-    assert (stale["State"], stale["Uptime 24h"], stale["Last failure"]) == ("🟢 OK", 100.0, "—")
+    assert (stale["Alert state"], stale["Last run"], stale["Uptime 24h"],
+            stale["Last failure"]) == ("⚪ UNKNOWN", "✔ ok", 100.0, "—")
     assert _as_of(at) == computed  # the time the numbers were read, not the page's
