@@ -49,7 +49,8 @@ def state_timeline(
         ))
     _mark_now(fig, {row: bands[row][-1] for row in rows}, tz)
     fig.update_layout(barmode="overlay", hovermode="closest", bargap=0.3)
-    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_yaxes(autorange="reversed", type="category", categoryorder="array",
+                     categoryarray=rows)
     return fig
 
 
@@ -57,7 +58,7 @@ def _mark_now(fig: go.Figure, last: Mapping[str, StateBand], tz: str | None) -> 
     """A marker at the end of each row and the state's word left of it, on a white label."""
     rows = list(last)
     fig.add_trace(go.Scatter(
-        name=NOW_TRACE, showlegend=False, mode="markers", y=rows,
+        name=NOW_TRACE, showlegend=False, mode="markers", y=rows, cliponaxis=False,
         x=[local_time(last[r].end_ms, tz) for r in rows],
         marker={"symbol": "diamond", "size": 14, "line": {"color": "white", "width": 2},
                 "color": [look(last[r].state).color for r in rows]},

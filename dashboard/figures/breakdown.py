@@ -12,8 +12,7 @@ from dashboard.figures.common import (
     CATEGORY_COLORS,
     SERIES_COLORS,
     Window,
-    bar_width,
-    bucket_centres,
+    bucket_bars,
     empty_figure,
     local_times,
     time_figure,
@@ -52,19 +51,19 @@ def category_bars(
 ) -> go.Figure:
     """Stacked bars: failed runs per category in each bucket of `window` (categories in the
     order of `probes.result.Category`, each with its fixed colour). Every bar is one bucket
-    wide, centred on its bucket, wherever it falls."""
+    wide, centred on its bucket, wherever it falls (see `bucket_bars`)."""
     if not categories or not any(categories.values()):
         return empty_figure(title, "No failures in this time range", window, tz)
     buckets = sorted(categories)
     present = {c for counts in categories.values() for c in counts}
     order = [c for c in CATEGORY_COLORS if c in present] + sorted(present - set(CATEGORY_COLORS))
     fig = time_figure(title, window, tz, y_title="failed runs")
-    xs = bucket_centres(buckets, window.bucket_ms, tz)
+    xs, widths = bucket_bars(buckets, window, tz)
     for cat in order:
         fig.add_trace(go.Bar(
             x=xs, y=[categories[b].get(cat, 0) for b in buckets], name=cat,
             marker_color=CATEGORY_COLORS.get(cat, "#444"),
-            width=[bar_width(window.bucket_ms)] * len(buckets),
+            width=widths,
             hovertemplate=f"{cat}: %{{y}}<extra></extra>",
         ))
     fig.update_layout(barmode="stack")

@@ -121,11 +121,15 @@ def empty_message(fig: go.Figure) -> str | None:
     return str(fig.layout.annotations[0].text)
 
 
-def bucket_centres(starts: Sequence[int], bucket_ms: int, tz: str | None) -> list[datetime]:
-    """Where a bar for each bucket goes: its middle, in the viewer's wall clock."""
-    return local_times([s + bucket_ms // 2 for s in starts], tz)
-
-
-def bar_width(bucket_ms: int) -> float:
-    """A bar's width on a date axis (milliseconds): one bucket, less the gap."""
-    return bucket_ms * BAR_FILL
+def bucket_bars(starts: Sequence[int], window: Window,
+                tz: str | None) -> tuple[list[datetime], list[float]]:
+    """Where a bar for each bucket goes and how wide it is: centred on its bucket, one bucket
+    wide less the gap; the last bucket of a range ending "now" is partial, and so is its bar
+    (a bar never reaches past the range)."""
+    xs: list[datetime] = []
+    widths: list[float] = []
+    for start in starts:
+        end = min(start + window.bucket_ms, window.end_ms)
+        xs.append(local_time((start + end) // 2, tz))
+        widths.append(max(0, end - start) * BAR_FILL)
+    return xs, widths

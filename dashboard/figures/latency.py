@@ -43,6 +43,7 @@ def latency_figure(
         fig.add_trace(go.Scatter(
             x=local_times([f.started_ms for f in failed], tz),
             y=[f.latency_ms for f in failed], name="failed run", mode="markers",
+            cliponaxis=False,
             marker={"symbol": "x", "size": 9, "color": "#d62728"},
             customdata=[[f.category or "?", f.reason or ""] for f in failed],
             hovertemplate="failed: %{customdata[0]} %{customdata[1]} (%{y:.0f} ms)"

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, frame
-from dashboard.ui import fmt_time
+from dashboard.ui import empty_state, fmt_time
 
 STATUSES = ["queued", "sending", "sent", "failed"]
 
@@ -35,10 +35,10 @@ def panel() -> None:
     st.subheader("Outbox")
     if not emails:
         configured = ctx.config is not None and ctx.config.email is not None
-        st.info("No alert emails yet." + ("" if configured else
-                " Add an `email:` block to the config to send them."))
+        empty_state("No alert emails yet.", "" if configured else
+                    "Add an `email:` block to the config to send them.")
     elif not shown:
-        st.info("No email with this status.")
+        empty_state("No email with this status.")
     else:
         st.dataframe(pd.DataFrame.from_records([{
             "#": e.id,
@@ -69,7 +69,7 @@ def _mailbox() -> None:
     st.subheader("Demo mail catcher")
     messages = data.mailbox(folder, 200)
     if not messages:
-        st.info(f"The mail catcher has not received any email yet (`{folder}`).")
+        empty_state("The mail catcher has not received any email yet", f"(`{folder}`).")
         return
     st.caption(f"{len(messages)} messages caught in `{folder}`, newest first")
     for m in messages[:50]:

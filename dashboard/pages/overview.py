@@ -69,7 +69,8 @@ def panel() -> None:
             format="%.0f ms", min_value=0, max_value=_top(table["p95"]),
             help="p95 latency over the range; the bar is scaled to the slowest row shown"),
         "Latency": st.column_config.LineChartColumn(
-            y_min=0, help="mean latency per bucket over the range, from 0 to the row's peak"),
+            width="medium", y_min=0,
+            help="mean latency per bucket over the range, from 0 to the row's peak"),
         "Peak": st.column_config.TextColumn(help="the highest point of the latency line"),
     })
 
@@ -79,7 +80,7 @@ def _cards(rows: list[model.OverviewRow]) -> None:
     a database written only by `seamwatch once` shows them unknown, with failed last runs."""
     states = model.state_counts(rows)
     runs = model.run_counts(rows)
-    cols = st.columns(len(ALERT_STATES) + 1)
+    cols = st.columns([1] * len(ALERT_STATES) + [1.5])
     for col, state in zip(cols, ALERT_STATES, strict=False):
         col.metric(state.upper() if state == "ok" else state.capitalize(), states[state],
                    border=True, help=f"probes whose alert state is {state}"
@@ -113,13 +114,13 @@ def _table(rows: list[model.OverviewRow], now: int, range_param: str) -> pd.Data
             "Open": "/integration?" + urlencode({"integration": integ.name,
                                                  "range": range_param}),
             "Last run": run_text(r.last_run, failed=r.failed_probes, of=len(r.last_runs)),
+            "Latency": spark,
+            "Peak": fmt_ms(max(spark)) if spark else "—",
+            "p95": integ.p95_ms,
+            "p50": fmt_ms(integ.p50_ms),
             "Uptime 24h": integ.uptime["24h"].pct,
             "Uptime 7d": integ.uptime["7d"].pct,
             "Uptime 30d": integ.uptime["30d"].pct,
-            "p50": fmt_ms(integ.p50_ms),
-            "p95": integ.p95_ms,
-            "Latency": spark,
-            "Peak": fmt_ms(max(spark)) if spark else "—",
             "Last failure": failure,
             "Probes": len(r.probe_states),
             "Tags": ", ".join(integ.tags),

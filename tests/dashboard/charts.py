@@ -2,7 +2,7 @@
 from a builder, or the JSON a page sent to the browser):
 
 * its time axis spans exactly the selected range (never what the data happens to cover);
-* no bar is wider than its bucket;
+* no bar is wider than its bucket, nor reaches past the range;
 * nothing is drawn outside the range, nor before a probe's first run;
 * a chart with nothing to draw carries its explanation in words;
 * the legend sits right of the plot, so it can never cover the title.
@@ -73,4 +73,8 @@ def assert_chart(fig: go.Figure | Mapping[str, Any] | str, window: Window | Sequ
             widths = _list(trace.get("width"), len(xs))
             assert all(w is not None and 0 < w <= chosen.bucket_ms for w in widths), (
                 title, trace.get("name"), widths, chosen.bucket_ms)
+            for x, w in zip(xs, widths, strict=True):  # the whole bar is inside the range
+                mid = x.timestamp() * 1000
+                assert lo.timestamp() * 1000 <= mid - w / 2 and mid + w / 2 <= (
+                    hi.timestamp() * 1000), (title, x, w)
     return title

@@ -110,6 +110,18 @@ def test_a_lone_bar_is_one_bucket_wide(span_h: int) -> None:
     assert_chart(fig, window, "UTC")
 
 
+def test_the_bar_of_a_partial_last_bucket_stays_inside_the_range() -> None:
+    """A range ending "now" ends inside its last bucket: that bar is as wide as the part of
+    the bucket in the range, centred on it."""
+    window = custom_range(T, T + 24 * H - 2 * MINUTE_MS)  # buckets of 5 min: 3 min in range
+    last = T + 24 * H - 5 * MINUTE_MS
+    fig = figures.category_bars({last: Counter({"timeout": 1})}, window, "UTC")
+    (bar,) = fig.data
+    assert list(bar.width) == [pytest.approx(3 * MINUTE_MS * 0.9)]
+    assert bar.x[0] == local_times([last + 90_000], "UTC")[0]
+    assert_chart(fig, window, "UTC")
+
+
 def test_state_timeline_bands_and_the_current_state_at_the_end() -> None:
     bands = {"list": [StateBand(T + H, T + 3 * H, "ok", ""),
                       StateBand(T + 3 * H, T + 3 * H + 5 * MINUTE_MS, "firing",
