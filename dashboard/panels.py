@@ -111,7 +111,7 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
         return
     st.dataframe(pd.DataFrame.from_records([{
         "Started": fmt_time(int(r.started_at.timestamp() * 1000), ctx.tz, seconds=True),
-        "Status": r.status.upper(),
+        "Run": run_text(r.status),
         "Latency": fmt_ms(r.latency_ms),
         "Attempts": r.attempts,
         "Category": r.category or "",
@@ -121,7 +121,7 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
     } for r in runs]), hide_index=True, width="stretch", height=280)
     for r in runs[:20]:
         when = fmt_time(int(r.started_at.timestamp() * 1000), ctx.tz, seconds=True)
-        label = f"{when} · {r.status.upper()} · {fmt_ms(r.latency_ms)}"
+        label = f"{when} · {run_text(r.status)} · {fmt_ms(r.latency_ms)}"
         if r.category:
             label += f" · {r.category}: {r.reason or ''}"
         with st.expander(label):
@@ -130,7 +130,7 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
             if r.degraded_reason:
                 st.caption(f"Degraded: {ctx.redact(r.degraded_reason)}")
             st.dataframe(pd.DataFrame.from_records([{
-                "#": s.idx + 1, "Step": s.name, "Status": s.status.upper(),
+                "#": s.idx + 1, "Step": s.name, "Step status": s.status,
                 "HTTP": s.http_status or "", "Latency": fmt_ms(s.latency_ms),
                 "DNS": fmt_ms(s.dns_ms), "Connect": fmt_ms(s.connect_ms), "TLS": fmt_ms(s.tls_ms),
                 "First byte": fmt_ms(s.ttfb_ms), "Transfer": fmt_ms(s.transfer_ms),

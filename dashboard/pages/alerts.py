@@ -46,7 +46,7 @@ def panel() -> None:
         st.success(f"All {len(states)} probes are OK.")
     else:
         st.dataframe(pd.DataFrame.from_records([{
-            "State": state_text(a.state),
+            "Alert state": state_text(a.state),
             "Integration": a.integration,
             "Probe": a.probe,
             "Since": fmt_time(a.since_ms, ctx.tz),

@@ -27,13 +27,19 @@ if frame.no_database(ctx):
 assert ctx.url is not None
 URL = ctx.url
 
-f1, f2, f3, f4 = st.columns([2, 2, 2, 2])
+f1, f2 = st.columns([1, 3])
 name_filter = f1.text_input("Filter by name", key="ov_name", placeholder="integration name…")
-tag_options = sorted({t for i in (ctx.config.integrations if ctx.config else []) for t in i.tags})
-tag_filter = f2.multiselect("Tags", tag_options, key="ov_tags")
-state_filter = f3.multiselect("Alert state", list(ALERT_STATES), key="ov_states",
-                              help=ALERT_STATE_HELP)
-run_filter = f4.multiselect("Last run", list(RUN_STATUSES), key="ov_runs", help=LAST_RUN_HELP)
+with f2:
+    # pills, not multiselects: a click filters, and they draw at a fraction of the cost on a
+    # cold page (docs/architecture.md, "Performance targets")
+    p1, p2, p3 = st.columns([5, 3, 3])
+    state_filter = p1.pills("Alert state", list(ALERT_STATES), key="ov_states",
+                            selection_mode="multi", help=ALERT_STATE_HELP) or []
+    run_filter = p2.pills("Last run", list(RUN_STATUSES), key="ov_runs",
+                          selection_mode="multi", help=LAST_RUN_HELP) or []
+    tag_options = sorted({t for i in (ctx.config.integrations if ctx.config else [])
+                          for t in i.tags})
+    tag_filter = p3.pills("Tags", tag_options, key="ov_tags", selection_mode="multi") or []
 
 
 @st.fragment(run_every=ctx.run_every)

@@ -56,11 +56,18 @@ def test_overview(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_overview_filters(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_app(scenario.config_path, monkeypatch).run()
-    at.multiselect(key="ov_tags").set_value(["billing"]).run()
+    at.pills(key="ov_tags").set_value(["billing"]).run()
     assert list(at.dataframe[0].value["Integration"]) == ["payments"]
-    at.multiselect(key="ov_tags").set_value([]).run()
-    at.multiselect(key="ov_states").set_value(["firing"]).run()
+    at.pills(key="ov_tags").set_value([]).run()
+    at.pills(key="ov_states").set_value(["firing"]).run()
     assert list(at.dataframe[0].value["Integration"]) == ["crm"]
+    at.pills(key="ov_states").set_value([]).run()
+    at.pills(key="ov_runs").set_value(["ok"]).run()  # worst last run of the integration
+    assert list(at.dataframe[0].value["Integration"]) == ["payments"]
+    at.pills(key="ov_states").set_value(["unknown"]).run()
+    assert "**No integration matches these filters.**" in [i.value for i in at.info]
+    at.pills(key="ov_runs").set_value([]).run()
+    assert list(at.dataframe[0].value["Integration"]) == ["newbie"]
     at.text_input(key="ov_name").set_value("zzz").run()
     assert "**No integration matches these filters.**" in [i.value for i in at.info]
 
