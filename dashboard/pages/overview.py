@@ -27,19 +27,18 @@ if frame.no_database(ctx):
 assert ctx.url is not None
 URL = ctx.url
 
-f1, f2 = st.columns([1, 3])
+# pills, not multiselects: a click filters, and they draw at a fraction of the cost on a cold
+# page (docs/architecture.md, "Performance targets")
+f1, f2 = st.columns([1, 2])
 name_filter = f1.text_input("Filter by name", key="ov_name", placeholder="integration name…")
-with f2:
-    # pills, not multiselects: a click filters, and they draw at a fraction of the cost on a
-    # cold page (docs/architecture.md, "Performance targets")
-    p1, p2, p3 = st.columns([5, 3, 3])
-    state_filter = p1.pills("Alert state", list(ALERT_STATES), key="ov_states",
-                            selection_mode="multi", help=ALERT_STATE_HELP) or []
-    run_filter = p2.pills("Last run", list(RUN_STATUSES), key="ov_runs",
-                          selection_mode="multi", help=LAST_RUN_HELP) or []
-    tag_options = sorted({t for i in (ctx.config.integrations if ctx.config else [])
-                          for t in i.tags})
-    tag_filter = p3.pills("Tags", tag_options, key="ov_tags", selection_mode="multi") or []
+tag_options = sorted({t for i in (ctx.config.integrations if ctx.config else []) for t in i.tags})
+tag_filter = (f2.pills("Tags", tag_options, key="ov_tags", selection_mode="multi") or []
+              if tag_options else [])
+f3, f4 = st.columns([3, 2])
+state_filter = f3.pills("Alert state", list(ALERT_STATES), key="ov_states",
+                        selection_mode="multi", help=ALERT_STATE_HELP) or []
+run_filter = f4.pills("Last run", list(RUN_STATUSES), key="ov_runs", selection_mode="multi",
+                      help=LAST_RUN_HELP) or []
 
 
 @st.fragment(run_every=ctx.run_every)
@@ -76,8 +75,9 @@ def panel() -> None:
             help="p95 latency over the range; the bar is scaled to the slowest row shown"),
         "Latency": st.column_config.LineChartColumn(
             width="medium", y_min=0,
-            help="mean latency per bucket over the range, from 0 to the row's peak"),
-        "Peak": st.column_config.TextColumn(help="the highest point of the latency line"),
+            help="mean latency per bucket over the range, from 0 (bottom) to 'Line max' (top)"),
+        "Line max": st.column_config.TextColumn(
+            help="the top of the latency line: its highest bucket's mean latency"),
     })
 
 
@@ -121,7 +121,7 @@ def _table(rows: list[model.OverviewRow], now: int, range_param: str) -> pd.Data
                                                  "range": range_param}),
             "Last run": run_text(r.last_run, failed=r.failed_probes, of=len(r.last_runs)),
             "Latency": spark,
-            "Peak": fmt_ms(max(spark)) if spark else "—",
+            "Line max": fmt_ms(max(spark)) if spark else "—",
             "p95": integ.p95_ms,
             "p50": fmt_ms(integ.p50_ms),
             "Uptime 24h": integ.uptime["24h"].pct,
