@@ -18,9 +18,12 @@ from tests.support.browser import ARTIFACTS, chromium_page, dashboard_server
 
 pytestmark = pytest.mark.browser
 
-PAGES = (("overview", "/", "Overview"), ("integration", "/integration", None),
-         ("alerts", "/alerts", "Alerts"), ("notifications", "/notifications", "Notifications"),
-         ("configuration", "/configuration", "Configuration"))
+# (name, path, heading, a text shown once the page has drawn its panel)
+PAGES = (("overview", "/", "Overview", "Last run failed"),
+         ("integration", "/integration", None, "No integrations yet"),
+         ("alerts", "/alerts", "Alerts", "Mean time to recovery"),
+         ("notifications", "/notifications", "Notifications", "Outbox"),
+         ("configuration", "/configuration", "Configuration", "Loaded config"))
 # What the browser drew, per chart: its title, x range, empty-state text, and the boxes of its
 # title and legend.
 _DRAWN = """els => els.map(gd => {
@@ -67,7 +70,7 @@ def _shoot(page: Any, size: str, name: str) -> None:
 
 def test_every_page_at_every_size(session: tuple[Sized, str, Any]) -> None:
     sized, url, page = session
-    for name, path, heading in PAGES:
+    for name, path, heading, drawn_text in PAGES:
         if name == "integration" and sized.integration:
             page.goto(f"{url}{path}?integration={sized.integration}&probe={sized.probe}"
                       "&range=24h")
@@ -78,11 +81,14 @@ def test_every_page_at_every_size(session: tuple[Sized, str, Any]) -> None:
             page.goto(f"{url}{path}?range=24h")
             if heading:
                 page.get_by_role("heading", name=heading).first.wait_for()
-            else:
-                page.get_by_text("No integrations yet").first.wait_for()
+            if name == "overview" and not sized.probes:
+                drawn_text = "No integrations yet"
+            page.get_by_text(drawn_text).first.wait_for()
         if name == "overview" and sized.probes:
             page.locator('[data-testid="stDataFrame"]').first.wait_for()
-            page.get_by_text("Last run failed").first.wait_for()
+        if name == "configuration":
+            page.locator('[data-testid="stJson"]').first.wait_for()
+            page.get_by_text("Scheduled probes").first.wait_for()
         _shoot(page, sized.name, name)
         assert page.locator('[data-testid="stException"]').count() == 0, name
         drawn = page.locator(".js-plotly-plot").evaluate_all(_DRAWN)
