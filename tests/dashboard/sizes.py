@@ -49,9 +49,14 @@ def make(name: str, folder: Path) -> Sized:
         return Sized(name, write_config(folder / "seamwatch.yaml", url), url, None, None, 0, 0, 0)
     if name == "once":
         config = write_config(folder / "seamwatch.yaml", url)
+        # without crm's bearer token (whose auth probe passes without a network), every probe
+        # fails: nothing listens on 127.0.0.1:9
+        text = config.read_text(encoding="utf-8")
+        config.write_text("\n".join(line for line in text.splitlines()
+                                    if "type: bearer" not in line) + "\n", encoding="utf-8")
         done = run_cli(["once", "-c", str(config)])
-        assert done.returncode == 1, done.stdout + done.stderr  # every probe but one fails
-        return Sized(name, config, url, "payments", "list-charges", 6, _failed_last(url), 0)
+        assert done.returncode == 1, done.stdout + done.stderr
+        return Sized(name, config, url, "payments", "list-charges", 5, _failed_last(url), 0)
     now = int(time.time() * 1000)
     db = folder / "seamwatch.db"
     seed(db, now, probes=MONTH_PROBES)
