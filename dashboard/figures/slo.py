@@ -4,12 +4,22 @@ against the alert thresholds (docs/alerts.md, "Burn rate")."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
 from alerts.burn import RULES, WINDOWS_MS
-from dashboard.figures.common import base_figure, empty_figure, local_times
+from dashboard.figures.common import empty_figure, local_times, styled, time_figure
 from storage.reads.slo import Count
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """The hours the burn-down covers (a `figures.common.Window`)."""
+
+    start_ms: int
+    end_ms: int
+    bucket_ms: int = 3_600_000
 
 
 def burn_down_points(hours: Sequence[tuple[int, Count]], budget: float) -> list[tuple[int,
@@ -31,7 +41,8 @@ def burn_down_figure(hours: Sequence[tuple[int, Count]], budget: float, tz: str 
     points = burn_down_points(hours, budget)
     if not points:
         return empty_figure(title, "No runs in the SLO window yet", height=260)
-    fig = base_figure(title, tz, height=280, y_title="% of budget left")
+    span = _Span(hours[0][0], points[-1][0])
+    fig = time_figure(title, span, tz, height=280, y_title="% of budget left")
     left = points[-1][1]
     fig.add_trace(go.Scatter(
         x=local_times([p[0] for p in points], tz), y=[round(p[1], 2) for p in points],
@@ -50,7 +61,7 @@ def burn_rate_figure(rates: Mapping[str, float | None], *,
     if all(r is None for r in rates.values()):
         return empty_figure(title, "No runs in these windows", height=260)
     names = [n for n in WINDOWS_MS if n in rates]
-    fig = go.Figure()
+    fig = styled(go.Figure(), title, height=280)
     fig.add_trace(go.Bar(
         x=names, y=[rates[n] or 0.0 for n in names], name="burn rate",
         marker_color="#1f77b4", hovertemplate="%{x}: %{y:.2f}×<extra></extra>"))
@@ -59,9 +70,7 @@ def burn_rate_figure(rates: Mapping[str, float | None], *,
         x=names, y=[thresholds[n] for n in names], mode="markers", name="alert threshold",
         marker={"symbol": "line-ew", "size": 30, "line": {"width": 3, "color": "#d62728"}},
         hovertemplate="%{x}: alert over %{y:g}×<extra></extra>"))
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}}, height=280,
-        margin={"l": 50, "r": 20, "t": 40, "b": 40}, template="plotly_white",
-        yaxis={"title": "× sustainable rate", "type": "log" if max(
-            (r or 0) for r in rates.values()) > 50 else "linear"})
+    fig.update_layout(hovermode="closest", yaxis={
+        "title": "× sustainable rate",
+        "type": "log" if max((r or 0) for r in rates.values()) > 50 else "linear"})
     return fig
