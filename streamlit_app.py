@@ -19,6 +19,8 @@ PAGES = {
                            icon=":material/hub:", url_path="integration"),
     "alerts": st.Page("dashboard/pages/alerts.py", title="Alerts",
                       icon=":material/notifications_active:", url_path="alerts"),
+    "slo": st.Page("dashboard/pages/slo.py", title="SLOs", icon=":material/speed:",
+                   url_path="slo"),
     "notifications": st.Page("dashboard/pages/notifications.py", title="Notifications",
                              icon=":material/mail:", url_path="notifications"),
     "configuration": st.Page("dashboard/pages/configuration.py", title="Configuration",

@@ -27,6 +27,12 @@ KINDS: dict[str, NoticeKindInfo] = {
         NoticeKindInfo("degraded", "DEGRADED", "degraded"),
         NoticeKindInfo("reminder", "FIRING", "firing"),
         NoticeKindInfo("test", "TEST", "ok", routable=False),
+        # SLO burn rates (alerts/burn.py, BurnNotice): a page, a ticket, and their end
+        NoticeKindInfo("burn_rate", "BURN RATE", "firing"),
+        NoticeKindInfo("burn_rate_ticket", "BURN RATE (ticket)", "degraded"),
+        NoticeKindInfo("burn_resolved", "BURN RATE RESOLVED", "ok"),
+        # the period report (seamwatch/report_mail.py): queued straight into the outbox
+        NoticeKindInfo("report", "REPORT", "ok", routable=False),
     )
 }
 

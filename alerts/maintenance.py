@@ -53,6 +53,25 @@ class MaintenanceCalendar:
                 out.append(OpenWindow(spec.name, last + length, scope))
         return out
 
+    def windows_between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime, frozenset[str] | None]]:
+        """Every window open at some time in [start, end): (opened, closed, integrations or None
+        for every integration), clipped to [start, end)."""
+        out: list[tuple[datetime, datetime, frozenset[str] | None]] = []
+        for spec, trigger in self._windows:
+            if spec.duration <= 0:
+                continue
+            length = timedelta(seconds=spec.duration)
+            scope = None if spec.integrations is None else frozenset(spec.integrations)
+            fire = trigger.get_next_fire_time(None, start - length + timedelta(microseconds=1))
+            for _ in range(_MAX_FIRES):
+                if fire is None or fire >= end:
+                    break
+                out.append((max(fire, start), min(fire + length, end), scope))
+                fire = trigger.get_next_fire_time(fire, fire)
+        return out
+
     def silencing(self, now: datetime) -> SilenceMap:
         return SilenceMap(self.open_windows(now))
 

@@ -35,6 +35,12 @@ _TEXT = jinja2.Environment(autoescape=False, **_ENV_ARGS).get_template("alert.tx
 _MARKDOWN = jinja2.Environment(autoescape=False, **_ENV_ARGS).get_template("alert.md.j2")
 
 
+def template(name: str) -> jinja2.Template:
+    """A template of `alerts/templates/`, autoescaped when it is HTML (`*.html.j2`)."""
+    return jinja2.Environment(autoescape=name.endswith(".html.j2"),
+                              **_ENV_ARGS).get_template(name)
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     subject: str
@@ -54,6 +60,8 @@ def _when(iso: str | None) -> str:
 
 
 def _headline(kind: str, p: Mapping[str, Any]) -> str:
+    if p.get("target"):  # an SLO burn-rate notice (alerts/burn.py)
+        return f"SLO {p['target']} — {p.get('reason') or kind_info(kind).tag.lower()}"
     key = f"{p['integration']}/{p['probe']}"
     if kind == "resolved":
         lasted = p.get("lasted_s")

@@ -172,6 +172,14 @@ class AlertRepo:
             conn.execute(t.update().where(t.c.id.in_(chunk)).values(outbox_id=outbox_id))
         return outbox_id
 
+    def last_outbox_ms(self, kind: str) -> int | None:
+        """When the newest outbox email of `kind` was queued (None: never)."""
+        t = alert_outbox_t
+        with self.store.engine.connect() as conn:
+            found = conn.execute(sa.select(sa.func.max(t.c.created_ms)).where(
+                t.c.kind == kind)).scalar()
+        return None if found is None else int(found)
+
     def due_outbox(
         self, now: datetime, channel: str | None = None, limit: int = 100
     ) -> list[OutboxRow]:

@@ -44,6 +44,7 @@ from alerts.evaluator import AlertEvaluator, RunInput
 from alerts.outbox_state import ChannelHealth, DeliveryObserver, DeliveryState
 from alerts.repo import AlertRepo, OutboxRow
 from alerts.settings import AlertConfig, Settings
+from alerts.slo_eval import BurnEvaluator
 from alerts.state import ProbeState
 from core.redact import Redactor
 from storage.database import Store
@@ -93,6 +94,7 @@ class AlertService:
         self.tick_interval = tick_interval
         self._jitter = jitter
         self._core = AlertEvaluator(store, redactor)
+        self._burn = BurnEvaluator(store)
         self._settings = Settings.from_config(config)
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "seamwatch-alerts")
         self._queue: deque[_Batch] = deque()
@@ -289,6 +291,7 @@ class AlertService:
     def _timed_and_flush(self) -> int:
         now = self.clock()
         self._core.timed(self._settings, now)
+        self._burn.maybe_evaluate(self._settings, now)
         return self._core.flush(self._settings, now)
 
     async def tick(self) -> None:

@@ -17,6 +17,7 @@ from alerts.routing import Alerting
 from alerts.spec import MaintenanceSpec
 from alerts.state import NotifyRules
 from core.policy import AlertPolicy
+from core.slo import SloSpec
 
 _DEFAULT_POLICY = AlertPolicy()
 
@@ -51,6 +52,40 @@ class AlertConfig(Protocol):
     def entries(self) -> Sequence[_Entry]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SloTarget:
+    """One SLO: an integration's (`probe` None: over all its probes' runs) or a probe's own."""
+
+    integration: str
+    probe: str | None
+    probes: tuple[str, ...]  # the probes whose runs count
+    spec: SloSpec
+
+    @property
+    def key(self) -> str:
+        return self.integration if self.probe is None else f"{self.integration}/{self.probe}"
+
+
+def slo_targets(entries: Sequence[_Entry]) -> tuple[SloTarget, ...]:
+    """The SLOs of the config: `slo:` on an integration (or inherited from `defaults:`, resolved
+    by the config loader) and on a probe. Objects without an `slo` attribute have none."""
+    out: list[SloTarget] = []
+    by_integration: dict[str, list[str]] = {}
+    specs: dict[str, SloSpec] = {}
+    for e in entries:
+        name = e.integration.name
+        by_integration.setdefault(name, []).append(e.probe.name)
+        own: SloSpec | None = getattr(e.integration, "slo", None)
+        if own is not None:
+            specs[name] = own
+        probe_slo: SloSpec | None = getattr(e.probe, "slo", None)
+        if probe_slo is not None:
+            out.append(SloTarget(name, e.probe.name, (e.probe.name,), probe_slo))
+    out += [SloTarget(name, None, tuple(by_integration[name]), spec)
+            for name, spec in specs.items()]
+    return tuple(sorted(out, key=lambda t: t.key))
+
+
 @dataclass(frozen=True)
 class Settings:
     alerting: Alerting
@@ -58,6 +93,7 @@ class Settings:
     calendar: MaintenanceCalendar
     policies: dict[tuple[str, str], AlertPolicy] = field(default_factory=dict)
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    slos: tuple[SloTarget, ...] = ()
 
     @classmethod
     def from_config(cls, config: AlertConfig) -> Settings:
@@ -66,7 +102,8 @@ class Settings:
         rules = NotifyRules(notify.send_resolved, notify.repeat_interval)
         policies = {(e.integration.name, e.probe.name): e.probe.alerts for e in config.entries}
         tags = {e.integration.name: tuple(e.integration.tags) for e in config.entries}
-        return cls(alerting, rules, MaintenanceCalendar(config.maintenance or ()), policies, tags)
+        return cls(alerting, rules, MaintenanceCalendar(config.maintenance or ()), policies, tags,
+                   slo_targets(config.entries))
 
     @property
     def notifying(self) -> bool:
@@ -92,4 +129,13 @@ class Settings:
         seen: dict[str, str] = {}
         for address in [*spec.to, *self.policy(integration, probe).to]:
             seen.setdefault(address.strip().lower(), address.strip())
+        return sorted(seen.values(), key=str.lower)
+
+    def slo_recipients(self, channel: str, target: SloTarget) -> list[str]:
+        """For an email channel: the recipients of every probe the SLO counts (the same grouping
+        key rules)."""
+        seen: dict[str, str] = {}
+        for probe in target.probes:
+            for address in self.recipients(channel, target.integration, probe):
+                seen.setdefault(address.lower(), address)
         return sorted(seen.values(), key=str.lower)

@@ -5,9 +5,9 @@ block, read by probes too, is core/policy.py.)"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import InitErrorDetails, ValidationError
 
 from core.model import StrictModel
@@ -52,6 +52,28 @@ class SmtpSpec(StrictModel):
         return self
 
 
+_EVERY = {"daily": "1d", "weekly": "7d"}
+
+
+def _every(value: object) -> object:
+    return _EVERY.get(value, value) if isinstance(value, str) else value
+
+
+class ReportsSpec(StrictModel):
+    """`email.reports`: the period report (`seamwatch report`) emailed by `serve`."""
+
+    every: Annotated[Duration, BeforeValidator(_every)] = Field(
+        description="daily, weekly or a duration such as 14d; also the report's period")
+    to: list[str] = Field(default_factory=list, description="recipients (default: email.to)")
+
+    @field_validator("every")
+    @classmethod
+    def _at_least_an_hour(cls, value: float) -> float:
+        if value < 3600:
+            raise ValueError("must be at least 1h (daily, weekly or a duration such as 14d)")
+        return value
+
+
 class EmailSpec(StrictModel):
     smtp: SmtpSpec
     from_: str = Field(alias="from")
@@ -61,6 +83,7 @@ class EmailSpec(StrictModel):
     repeat_interval: Duration = 4 * 3600.0
     send_resolved: bool = True
     max_age: Duration = Field(24 * 3600.0, description="give up delivering an email after this")
+    reports: ReportsSpec | None = None
 
 
 class NotifySpec(StrictModel):

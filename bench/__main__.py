@@ -16,6 +16,8 @@ BENCHES = {
     "dashboard": "bench.bench_dashboard",
     "openapi": "bench.bench_openapi",
     "drift": "bench.bench_drift",
+    "webhooks": "bench.bench_webhooks",
+    "slo": "bench.bench_slo",
 }
 
 

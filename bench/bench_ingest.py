@@ -4,11 +4,13 @@ PostgreSQL when reachable on loopback). Prints figures; asserts nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,25 +109,36 @@ def bench_sqlite(n: int = 200_000, probes: int = 1000, batch: int = 1000) -> dic
     }
 
 
-def bench_postgres(n: int = 50_000, probes: int = 1000, batch: int = 1000) -> dict[str, Any]:
+@contextlib.contextmanager
+def pg_database() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database, dropped afterwards; OperationalError when the
+    server is not reachable."""
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"seamwatch_bench_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    except sa.exc.OperationalError as exc:
+    except sa.exc.OperationalError:
         admin.dispose()
-        return {"postgres_skipped": str(exc).splitlines()[0]}
+        raise
     try:
-        store = open_store(str(sa.make_url(PG_ADMIN_URL).set(database=name)))
-        ids = _catalog(store, probes)
-        elapsed = _run(_ingest(store, ids, make_results(n, probes), batch))
-        store.close()
-        return {"postgres_results_per_s": n / elapsed}
+        yield str(sa.make_url(PG_ADMIN_URL).set(database=name))
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
+
+
+def bench_postgres(n: int = 50_000, probes: int = 1000, batch: int = 1000) -> dict[str, Any]:
+    try:
+        with pg_database() as url:
+            store = open_store(url)
+            ids = _catalog(store, probes)
+            elapsed = _run(_ingest(store, ids, make_results(n, probes), batch))
+            store.close()
+            return {"postgres_results_per_s": n / elapsed}
+    except sa.exc.OperationalError as exc:
+        return {"postgres_skipped": str(exc).splitlines()[0]}
 
 
 def _run(coro: Any) -> float:

@@ -73,6 +73,16 @@ def parse_byte_size(value: Any) -> int:
     raise ValueError(f"expected a size such as 512KiB, 1MiB or a number of bytes, got {value!r}")
 
 
+def format_byte_size(size: int) -> str:
+    """1048576 -> "1MiB"; 1500 -> "1500B" (the inverse of parse_byte_size for display: the
+    largest unit that divides the size, binary before decimal)."""
+    for unit in ("GiB", "GB", "MiB", "MB", "KiB", "KB"):
+        factor = _SIZE_UNITS[unit.lower()]
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size}B"
+
+
 ByteSize = Annotated[
     int,
     BeforeValidator(parse_byte_size),

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from alerts.mailbox import MAILBOX_ENV, CaughtMessage, list_messages
 from core.redact import Redactor
 from dashboard.states import OK
+from dashboard.timerange import parse_range
 from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
 from storage.database import Store, open_store
 from storage.reads import alert_history, analytics, probe_series
@@ -195,6 +196,21 @@ def _refresh(slot: _Latest, url: str, span_ms: int) -> None:
             slot.refreshing = False
 
 
+def prewarm(range_key: str) -> None:
+    """Read the config and compute the overview of preset `range_key` now, in the server
+    process before any page asks (dashboard/launch.py runs it beside the server's start): the
+    first visitor within STALE_LIMIT_S gets it at once. Any failure is left to the page, which
+    reports it."""
+    try:
+        config = config_state().config
+        if config is None or store(config.storage_url) is None:
+            return
+        tr = parse_range(range_key, int(time.time() * 1000))
+        overview(config.storage_url, tr.start_ms, tr.end_ms, tr.end_ms, range_key=range_key)
+    except Exception:  # the page reports it when it runs the same code
+        return
+
+
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def _overview_exact(url: str, start_ms: int, end_ms: int, now_ms: int) -> OverviewSnapshot:
     return _snapshot(store(url), start_ms, end_ms, now_ms)
@@ -207,6 +223,12 @@ def series(url: str, probe_id: int, start_ms: int, end_ms: int,
     if s is None:
         return probe_series.ProbeSeries()
     return probe_series.probe_series(s, probe_id, start_ms, end_ms, bucket_ms)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def first_run(url: str, probe_id: int) -> int | None:
+    s = store(url)
+    return probe_series.first_run_ms(s, probe_id) if s else None
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -20,7 +20,7 @@ from core.redact import Redactor
 from dashboard import data
 from dashboard.figures.common import zone
 from dashboard.timerange import CUSTOM, PRESETS, TimeRange, custom_range, parse_range
-from dashboard.ui import browser_tz
+from dashboard.ui import browser_tz, empty_state
 from seamwatch.config import Config
 from storage.database import redact_url
 
@@ -175,11 +175,9 @@ def no_database(ctx: Context) -> bool:
         st.error(f"No valid config at `{state.path}`; see the Configuration page.")
         return True
     if data.store(ctx.url) is None:
-        st.info(
-            "**No data yet.** The database has no seamwatch runs "
-            f"(`{_safe_url(ctx)}`). Start the scheduler with `seamwatch serve` (or "
-            "`seamwatch up`) and this page fills in as probes run."
-        )
+        empty_state("No data yet.", f"The database has no seamwatch runs (`{_safe_url(ctx)}`). "
+                    "Start the scheduler with `seamwatch serve` (or `seamwatch up`) and this "
+                    "page fills in as probes run.")
         return True
     return False
 

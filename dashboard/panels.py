@@ -7,12 +7,11 @@ import streamlit as st
 
 from dashboard import data, figures
 from dashboard.frame import Context
+from dashboard.states import ALERT_STATE_HELP, LAST_RUN_HELP, UNKNOWN
 from dashboard.timerange import TimeRange, format_bucket
-from dashboard.ui import fmt_ms, fmt_pct, fmt_time, state_text
-from storage.reads.alert_history import state_bands
+from dashboard.ui import chart, empty_state, fmt_ms, fmt_pct, fmt_time, run_text, state_text
+from storage.reads.alert_history import StateBand, state_bands
 from storage.reads.analytics import IntegrationOverview, ProbeOverview
-
-CHART = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
 def summary(integ: IntegrationOverview, states: dict[str, str], tr: TimeRange, tz: str) -> None:
@@ -24,16 +23,20 @@ def summary(integ: IntegrationOverview, states: dict[str, str], tr: TimeRange, t
     rows = []
     for p in integ.probes:
         rows.append({
-            "State": state_text(states.get(p.probe)),
             "Probe": p.probe + (" (removed)" if p.retired_ms else ""),
+            "Alert state": state_text(states.get(p.probe)),
+            "Last run": run_text(p.last_status),
             "Kind": p.kind,
             "Uptime 24h": fmt_pct(p.uptime["24h"].pct),
-            "Last run": fmt_time(p.last_run_ms, tz, seconds=True),
+            "Last run at": fmt_time(p.last_run_ms, tz, seconds=True),
             "Last latency": fmt_ms(p.last_latency_ms),
             "Last failure": (f"{p.last_failure_category or '?'}: {p.last_failure_reason or ''}"
                              if p.last_failure_ms else "—"),
         })
-    st.dataframe(pd.DataFrame.from_records(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame.from_records(rows), hide_index=True, width="stretch",
+                 column_config={
+                     "Alert state": st.column_config.TextColumn(help=ALERT_STATE_HELP),
+                     "Last run": st.column_config.TextColumn(help=LAST_RUN_HELP)})
 
 
 def probe_charts(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview,
@@ -41,30 +44,25 @@ def probe_charts(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview,
     assert ctx.url is not None
     s = data.series(ctx.url, probe.probe_id, tr.start_ms, tr.end_ms, tr.bucket_ms)
     st.caption(f"{tr.label()} · buckets of {format_bucket(tr.bucket_ms)} · times in {ctx.tz}")
-    if not s.latency:
-        st.info(f"No runs of **{probe.probe}** in the {tr.label()}.")
-    st.plotly_chart(figures.latency_figure(s.latency, s.failed_runs, ctx.tz),
-                    config=CHART, key="ch_latency")
+    tz = ctx.tz
+    chart(figures.latency_figure(s.latency, s.failed_runs, tr, tz), "ch_latency")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures.stacked_area(s.steps, ctx.tz, title="Time per step (ms)"),
-                        config=CHART, key="ch_steps")
+        chart(figures.stacked_area(s.steps, tr, tz, title="Time per step (ms)"), "ch_steps")
     with right:
-        st.plotly_chart(figures.stacked_area(s.phases, ctx.tz, title="Time per phase (ms)"),
-                        config=CHART, key="ch_phases")
+        chart(figures.stacked_area(s.phases, tr, tz, title="Time per phase (ms)",
+                                   empty="No time per phase in this time range"), "ch_phases")
     totals = figures.category_totals(s.categories)
-    st.plotly_chart(figures.category_bars(s.categories, ctx.tz, tr.bucket_ms),
-                    config=CHART, key="ch_categories")
+    chart(figures.category_bars(s.categories, tr, tz), "ch_categories")
     if totals:
         st.caption("Failures in range: " + ", ".join(f"{c} {n}" for c, n in totals.most_common()))
     left, right = st.columns(2)
     threshold = _headroom_threshold(ctx, integ.name, probe.probe)
     with left:
-        st.plotly_chart(figures.rate_limit_figure(s.rate_limit, ctx.tz, threshold=threshold),
-                        config=CHART, key="ch_ratelimit")
+        chart(figures.rate_limit_figure(s.rate_limit, tr, tz, threshold=threshold),
+              "ch_ratelimit")
     with right:
-        st.plotly_chart(figures.lifetime_figure(s.lifetimes, ctx.tz), config=CHART,
-                        key="ch_lifetime")
+        chart(figures.lifetime_figure(s.lifetimes, tr, tz), "ch_lifetime")
 
 
 def _headroom_threshold(ctx: Context, integration: str, probe: str) -> float | None:
@@ -76,17 +74,31 @@ def _headroom_threshold(ctx: Context, integration: str, probe: str) -> float | N
         return None
 
 
-def state_timeline(ctx: Context, integ: IntegrationOverview, tr: TimeRange) -> None:
+def state_timeline(ctx: Context, integ: IntegrationOverview, states: dict[str, str],
+                   tr: TimeRange) -> None:
+    """Each probe's alert states over its known history: from its first run (or the range's
+    start) to now (or the range's end); a probe the alert engine has no state for has no row."""
     assert ctx.url is not None
     transitions = data.alert_events(ctx.url, tr.start_ms, tr.end_ms, integ.name)
-    bands = {}
+    bands: dict[str, list[StateBand]] = {}
     end = min(tr.end_ms, ctx.now_ms())
     for p in integ.probes:
         mine = [e for e in transitions if e.probe == p.probe]
-        initial = data.state_before(ctx.url, integ.name, p.probe, tr.start_ms)
-        if mine or p.last_run_ms is not None:
-            bands[p.probe] = state_bands(initial, mine, tr.start_ms, end)
-    st.plotly_chart(figures.state_timeline(bands, ctx.tz), config=CHART, key="ch_states")
+        if not mine and states.get(p.probe, UNKNOWN) == UNKNOWN:
+            continue
+        first = data.first_run(ctx.url, p.probe_id)
+        starts = [t for t in (first, mine[0].at_ms if mine else None) if t is not None]
+        known_from = max(tr.start_ms, min(starts, default=end))
+        if known_from >= end:
+            continue
+        initial = data.state_before(ctx.url, integ.name, p.probe, known_from)
+        bands[p.probe] = state_bands(initial, mine, known_from, end)
+    if not bands and any(p.last_run_ms for p in integ.probes):
+        why = ("No alert state recorded: the alert engine runs in seamwatch serve "
+               "(seamwatch once records runs only)")
+    else:
+        why = "No alert state recorded in this time range"
+    chart(figures.state_timeline(bands, tr, ctx.tz, empty=why), "ch_states")
 
 
 def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) -> None:
@@ -94,12 +106,12 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
     runs = data.runs(ctx.url, integ.name, probe.probe, 50)
     st.subheader("Recent runs")
     if not runs:
-        st.info(f"**{probe.probe}** has no runs yet. A probe's first result appears after its "
-                "first scheduled run.")
+        empty_state(f"{probe.probe} has no runs yet.",
+                    "A probe's first result appears after its first scheduled run.")
         return
     st.dataframe(pd.DataFrame.from_records([{
         "Started": fmt_time(int(r.started_at.timestamp() * 1000), ctx.tz, seconds=True),
-        "Status": r.status.upper(),
+        "Run": run_text(r.status),
         "Latency": fmt_ms(r.latency_ms),
         "Attempts": r.attempts,
         "Category": r.category or "",
@@ -109,7 +121,7 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
     } for r in runs]), hide_index=True, width="stretch", height=280)
     for r in runs[:20]:
         when = fmt_time(int(r.started_at.timestamp() * 1000), ctx.tz, seconds=True)
-        label = f"{when} · {r.status.upper()} · {fmt_ms(r.latency_ms)}"
+        label = f"{when} · {run_text(r.status)} · {fmt_ms(r.latency_ms)}"
         if r.category:
             label += f" · {r.category}: {r.reason or ''}"
         with st.expander(label):
@@ -118,7 +130,7 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
             if r.degraded_reason:
                 st.caption(f"Degraded: {ctx.redact(r.degraded_reason)}")
             st.dataframe(pd.DataFrame.from_records([{
-                "#": s.idx + 1, "Step": s.name, "Status": s.status.upper(),
+                "#": s.idx + 1, "Step": s.name, "Step status": s.status,
                 "HTTP": s.http_status or "", "Latency": fmt_ms(s.latency_ms),
                 "DNS": fmt_ms(s.dns_ms), "Connect": fmt_ms(s.connect_ms), "TLS": fmt_ms(s.tls_ms),
                 "First byte": fmt_ms(s.ttfb_ms), "Transfer": fmt_ms(s.transfer_ms),

@@ -1,14 +1,21 @@
-"""Small shared pieces of page UI: state badges (word + colour + icon, readable without colour;
-the looks are in dashboard/states.py), time and duration formatting in the viewer's zone."""
+"""Small shared pieces of page UI, so pages stay thin: alert-state badges and texts (word +
+colour + icon, readable without colour; the words and looks are in dashboard/states.py), the
+last run's text, empty states, charts drawn the same way everywhere, and time, duration, size
+and latency formatting in the viewer's zone (docs/architecture.md, "A dashboard page")."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import streamlit as st
 
 from dashboard.figures.common import zone
-from dashboard.states import NO_DATA, look
+from dashboard.states import ALERT_STATE_HELP, RUN_MARKS, UNKNOWN, look
+
+# Plotly's mode bar without the logo and the selection tools a read-only chart has no use for.
+CHART_CONFIG: dict[str, Any] = {"displaylogo": False,
+                                "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
 def browser_tz() -> str:
@@ -21,15 +28,37 @@ def browser_tz() -> str:
 
 
 def state_text(state: str | None) -> str:
-    """`🔴 FIRING`: the word carries the meaning, the emoji the colour (for tables)."""
-    s = state or NO_DATA
+    """An alert state for a table, `🔴 FIRING`: the word carries the meaning, the emoji the
+    colour."""
+    s = state or UNKNOWN
     return f"{look(s).emoji} {s.upper()}"
 
 
-def state_badge(state: str | None, *, help: str | None = None) -> None:
-    s = state or NO_DATA
+def state_badge(state: str | None, *, help: str | None = ALERT_STATE_HELP) -> None:
+    """An alert state as a badge."""
+    s = state or UNKNOWN
     shown = look(s)
     st.badge(s.upper(), color=shown.badge, icon=shown.icon, help=help)  # type: ignore[arg-type]
+
+
+def run_text(status: str | None, *, failed: int = 0, of: int = 0) -> str:
+    """A last run for a table, `✖ failed` (lower case and a symbol, never an alert state's
+    look); with `of`, how many probes' last runs failed (`✖ failed (2 of 3)`)."""
+    if not status:
+        return "— no runs yet"
+    text = f"{RUN_MARKS.get(status, '?')} {status}"
+    return f"{text} ({failed} of {of})" if of > 1 and failed else text
+
+
+def empty_state(what: str, why: str = "") -> None:
+    """The one way a page or panel says it has nothing to show: what is missing, in bold, and
+    why (or what fills it)."""
+    st.info(f"**{what}**" + (f" {why}" if why else ""))
+
+
+def chart(fig: Any, key: str) -> None:
+    """A Plotly figure from `dashboard.figures`, drawn the same way on every page."""
+    st.plotly_chart(fig, config=CHART_CONFIG, key=key)
 
 
 def fmt_time(ms: int | None, tz: str, *, seconds: bool = False) -> str:

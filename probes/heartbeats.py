@@ -10,9 +10,12 @@ timestamp must be within 5 minutes of seamwatch's clock, so a captured request c
 later to fake liveness. A request for a probe that is not configured is answered exactly like a
 wrong signature (401, same body), so the listener does not reveal which probes exist.
 
-The registry is in memory: before a probe's first heartbeat (and after a restart) the time
-seamwatch started knowing the probe counts as its last heartbeat, so a restart never fails a
-heartbeat probe at once, but does give a silent integration one more `period + grace`.
+Before a probe's first heartbeat the time seamwatch started knowing the probe counts as its last
+heartbeat. `serve` stores the last heartbeat times and restores them at its next start
+(`restore`, `seen`; storage/inbound.py), so a restart does not reset a silent integration's
+clock. A heartbeat probe with `signature:` also receives a provider's webhooks at
+`/webhook/<integration>/<probe>` (seamwatch/webhooks.py verifies them and calls `note`); every
+receipt, valid or not, goes into the probe's receipt window (probes/webhooks/window.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from core.types import Secret, format_duration
+from probes.webhooks.spec import SignatureSpec
+from probes.webhooks.window import Outcome, ReceiptWindow, WindowStats
 
 SIGNATURE_HEADER = "X-Seamwatch-Signature"
 TIMESTAMP_HEADER = "X-Seamwatch-Timestamp"
@@ -78,6 +83,9 @@ class HeartbeatSpec(Protocol):
     @property
     def secret(self) -> Secret | None: ...
 
+    @property
+    def signature(self) -> SignatureSpec | None: ...  # set: it receives webhooks, not heartbeats
+
 
 @dataclass(frozen=True, slots=True)
 class Received:
@@ -106,6 +114,7 @@ class HeartbeatRegistry:
         self._lock = threading.Lock()
         self._specs: dict[str, HeartbeatSpec] = {}
         self._last: dict[str, tuple[float, float, bool]] = {}  # monotonic, wall, received
+        self._windows: dict[str, ReceiptWindow] = {}
         # Requests for unknown probes are checked against this throwaway secret, so they get
         # the same answer (and take the same time) as a wrong signature.
         self._decoy = secrets.token_hex(32)
@@ -118,6 +127,7 @@ class HeartbeatRegistry:
         with self._lock:
             self._specs = specs
             self._last = {key: self._last.get(key, now) for key in specs}
+            self._windows = {key: self._windows.get(key) or ReceiptWindow() for key in specs}
 
     def ensure(self, key: str, probe: HeartbeatSpec) -> None:
         """Know `key` (starting its clock now) if the config did not announce it."""
@@ -125,28 +135,62 @@ class HeartbeatRegistry:
             if key not in self._specs:
                 self._specs[key] = probe
                 self._last[key] = (self._clock(), self._wall(), False)
+                self._windows[key] = ReceiptWindow()
 
     def spec(self, key: str) -> HeartbeatSpec | None:
         with self._lock:
             return self._specs.get(key)
 
     def beat(self, key: str) -> None:
+        self.note(key, Outcome.ACCEPTED)
+
+    def note(self, key: str, outcome: Outcome, lag_s: float | None = None) -> None:
+        """Record one receipt; an authentic one (accepted or duplicate) is a heartbeat."""
         with self._lock:
-            if key in self._specs:
-                self._last[key] = (self._clock(), self._wall(), True)
+            if key not in self._specs:
+                return
+            now = self._clock()
+            self._windows[key].add(now, outcome, lag_s)
+            if outcome is not Outcome.REJECTED:
+                self._last[key] = (now, self._wall(), True)
+
+    def window(self, key: str, seconds: float) -> WindowStats | None:
+        with self._lock:
+            found = self._windows.get(key)
+            return None if found is None else found.stats(self._clock(), seconds)
+
+    def restore(self, seen: Mapping[str, float]) -> None:
+        """Take the last heartbeat times (unix seconds) a previous `serve` stored, for probes
+        that have none newer."""
+        with self._lock:
+            mono, wall = self._clock(), self._wall()
+            for key, at in seen.items():
+                current = self._last.get(key)
+                if current is None or (current[2] and current[1] >= at):
+                    continue
+                self._last[key] = (mono - max(0.0, wall - at), at, True)
+
+    def seen(self) -> dict[str, float]:
+        """The last heartbeat time (unix seconds) of every probe that received one."""
+        with self._lock:
+            return {key: wall for key, (_, wall, received) in self._last.items() if received}
 
     def receive(self, key: str, body: bytes, headers: Mapping[str, str]) -> Received:
         """Check one heartbeat request and record it if valid. An unknown probe is answered
         like a configured one with a secret and a wrong signature."""
         spec = self.spec(key)
-        if spec is None:
+        if spec is None or spec.signature is not None:  # a webhook endpoint: no unsigned beats
             decoy = verify(self._decoy, body, headers, self._wall())
             return Received(401, decoy or MISMATCH, known=False)
+        lag = None
         if spec.secret is not None:
-            problem = verify(spec.secret.get_secret_value(), body, headers, self._wall())
+            now = self._wall()
+            problem = verify(spec.secret.get_secret_value(), body, headers, now)
             if problem is not None:
+                self.note(key, Outcome.REJECTED)
                 return Received(401, problem)
-        self.beat(key)
+            lag = now - float(_header(headers, TIMESTAMP_HEADER) or now)
+        self.note(key, Outcome.ACCEPTED, lag)
         return Received(200)
 
     def last(self, key: str) -> LastBeat | None:

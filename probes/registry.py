@@ -14,7 +14,22 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Tag
 
-from probes.kinds import auth, dns, heartbeat, http, mysql, postgres, python, tcp, tls
+from probes.kinds import (
+    amqp,
+    auth,
+    dns,
+    heartbeat,
+    http,
+    mqtt,
+    mysql,
+    nats,
+    postgres,
+    python,
+    redis,
+    tcp,
+    tls,
+    webhook,
+)
 from probes.kinds.base import ProbeCommon, ProbeKind
 
 KINDS: tuple[ProbeKind[Any], ...] = (
@@ -23,7 +38,12 @@ KINDS: tuple[ProbeKind[Any], ...] = (
     tcp.KIND,
     dns.KIND,
     heartbeat.KIND,
+    webhook.KIND,
     python.KIND,
+    amqp.KIND,
+    redis.KIND,
+    nats.KIND,
+    mqtt.KIND,
     postgres.KIND,
     mysql.KIND,
     auth.KIND,

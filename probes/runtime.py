@@ -17,6 +17,7 @@ from probes.credentials import CredentialProvider
 from probes.drift.tracker import DriftTracker
 from probes.heartbeats import HeartbeatRegistry
 from probes.quota import QuotaTracker
+from probes.webhooks.inbox import WebhookInbox
 
 if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
     import httpx
@@ -52,6 +53,7 @@ class IntegrationRuntime:
     heartbeats: HeartbeatRegistry | None = None  # shared by all integrations of a `serve`
     quota: QuotaTracker = field(default_factory=QuotaTracker)  # rate-limit samples, for forecasts
     drift: DriftTracker | None = None  # learned response shapes, shared by all integrations
+    webhooks: WebhookInbox | None = None  # likewise: the listener's /webhook/ receiver
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 
 from core.model import NAME_PATTERN, StrictModel, first_duplicate
 from core.policy import AlertPolicy
+from core.slo import SloSpec
 from core.types import ByteSize, Duration
 from probes.auth.spec import AuthSpec, NoAuth
 from probes.drift.spec import DriftPolicy
@@ -49,6 +50,7 @@ class IntegrationSpec(StrictModel):
     headers: dict[str, str] = Field(default_factory=dict)
     auth: AuthSpec | None = None
     alerts: AlertPolicy = Field(default_factory=AlertPolicy)
+    slo: SloSpec | None = Field(None, description="objective over all of its probes' runs")
     interval: Duration | None = Field(None, gt=0)
     timeout: Duration | None = Field(None, gt=0)
     retries: int | None = Field(None, ge=0, le=10)
@@ -84,3 +86,5 @@ class ProbeDefaults(StrictModel):
     max_body: ByteSize | None = None
     alerts: AlertPolicy = Field(default_factory=AlertPolicy)
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
+    slo: SloSpec | None = Field(None, description="every integration's objective unless it sets "
+                                "its own")

@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     test_channel.add_argument("name", metavar="NAME", help="the channel's name under channels:")
     status = with_config(sub.add_parser("status", help="each probe's state and recent figures"))
     status.add_argument("--json", action="store_true", help="print as JSON")
+    report = with_config(sub.add_parser(
+        "report", help="per integration over a period: SLO attainment, incidents, latency"))
+    report.add_argument("--period", default="30d", help="how far back (default 30d)")
+    report.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                        help="output format (default text)")
     dash = with_config(sub.add_parser("dashboard", help="the Streamlit dashboard"))
     dash.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     dash.add_argument("--host", default="127.0.0.1",
@@ -229,6 +234,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     return print_status(config, as_json=args.json)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from seamwatch.period_report import print_report
+
+    return print_report(_load(args), args.period, args.format)
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from seamwatch.dashboard_cmd import run_dashboard
 
@@ -246,7 +257,7 @@ COMMANDS = {
     "check": cmd_check, "init": cmd_init, "schema": cmd_schema, "once": cmd_once,
     "serve": cmd_serve, "status": cmd_status, "test-email": cmd_test_email,
     "test-channel": cmd_test_channel, "dashboard": cmd_dashboard, "up": cmd_up, "demo": cmd_demo,
-    "baseline": cmd_baseline,
+    "baseline": cmd_baseline, "report": cmd_report,
 }
 
 

@@ -1,12 +1,14 @@
-"""The small HTTP listener of `serve`: /healthz, /metrics (Prometheus text format) and the
-inbound heartbeats of `heartbeat` probes (`POST` or `GET /heartbeat/<integration>/<probe>`).
+"""The small HTTP listener of `serve`: /healthz, /metrics (Prometheus text format), the
+inbound heartbeats of `heartbeat` probes (`POST` or `GET /heartbeat/<integration>/<probe>`) and
+the providers' webhooks (`POST /webhook/<integration>/<probe>`, seamwatch/webhooks.py).
 
 It may face an untrusted network, so it is bounded (ListenerLimits): each request must arrive
 whole (headers and body) within `read_timeout_s` of its first byte, or of the connection, else the
 server answers 408 and closes; an idle keep-alive connection is closed after `keep_alive_s`; at
 most `max_connections` are open at once (beyond, a connection is answered 503 and closed at once,
-so it never holds a file descriptor); headers are capped at `max_header_bytes` and heartbeat
-bodies at 64 KiB. Its repeated log lines are rate-limited (seamwatch/logs.py)."""
+so it never holds a file descriptor); headers are capped at `max_header_bytes`, heartbeat
+bodies at 64 KiB and webhook bodies at 1 MiB. Its repeated log lines are rate-limited
+(seamwatch/logs.py)."""
 
 from __future__ import annotations
 
@@ -27,11 +29,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from probes.heartbeats import MAX_BODY, HeartbeatRegistry
+from probes.heartbeats import MAX_BODY, HeartbeatRegistry, Received
 from seamwatch.config import parse_listen
 from seamwatch.errors import UserError
 from seamwatch.fdlimit import open_file_limit
 from seamwatch.logs import RATE_LIMIT_KEY
+from seamwatch.webhooks import MAX_WEBHOOK_BODY, WebhookReceiver
 
 log = logging.getLogger("seamwatch.listener")
 DEFAULT_BACKLOG = 64  # pending connections the kernel queues (and asyncio accepts per wake-up)
@@ -100,31 +103,37 @@ def _printable(text: str, limit: int = 100) -> str:
     return shown if len(text) <= limit else f"{shown}…"
 
 
-def _heartbeat_endpoint(heartbeats: HeartbeatRegistry) -> Callable[[Request], Any]:
-    async def heartbeat(request: Request) -> Response:
+Receive = Callable[[str, bytes, Any], Received]
+
+
+def _inbound_endpoint(what: str, receive: Receive, limit: int) -> Callable[[Request], Any]:
+    """A heartbeat or webhook route: the capped body, then `receive(key, body, headers)`."""
+
+    async def inbound(request: Request) -> Response:
         key = f"{request.path_params['integration']}/{request.path_params['probe']}"
         try:
-            body = await _body_within(request, MAX_BODY)
+            body = await _body_within(request, limit)
         except ClientDisconnect:  # gone (or cut off by the read timeout): nobody reads this
             return Response(status_code=400)
         if body is None:
             return JSONResponse(
-                {"ok": False, "error": f"body over {MAX_BODY // 1024} KiB"}, 413)
-        outcome = heartbeats.receive(key, body, request.headers)
+                {"ok": False, "error": f"body over {limit // 1024} KiB"}, 413)
+        outcome = receive(key, body, request.headers)
         if outcome.error is not None:
             # An unknown probe is answered exactly like a bad signature; only the log tells.
-            shown = key if outcome.known else f"{_printable(key)} (no such heartbeat probe)"
-            log.warning("heartbeat %s rejected (%d): %s", shown, outcome.status, outcome.error,
-                        extra={RATE_LIMIT_KEY: ("heartbeat rejected",
+            shown = key if outcome.known else f"{_printable(key)} (no such {what} probe)"
+            log.warning("%s %s rejected (%d): %s", what, shown, outcome.status, outcome.error,
+                        extra={RATE_LIMIT_KEY: (f"{what} rejected",
                                                 key if outcome.known else None)})
             return JSONResponse({"ok": False, "error": outcome.error}, outcome.status)
         return JSONResponse({"ok": True})
 
-    return heartbeat
+    return inbound
 
 
 def build_app(registry: Any, health: Callable[[], dict[str, Any]],
-              heartbeats: HeartbeatRegistry | None = None) -> Starlette:
+              heartbeats: HeartbeatRegistry | None = None,
+              webhooks: WebhookReceiver | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
         report = health()
         return JSONResponse(report, status_code=200 if report.get("ok") else 503)
@@ -134,8 +143,13 @@ def build_app(registry: Any, health: Callable[[], dict[str, Any]],
 
     routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
     if heartbeats is not None:
-        routes.append(Route("/heartbeat/{integration}/{probe}", _heartbeat_endpoint(heartbeats),
+        routes.append(Route("/heartbeat/{integration}/{probe}",
+                            _inbound_endpoint("heartbeat", heartbeats.receive, MAX_BODY),
                             methods=["GET", "POST"]))
+    if webhooks is not None:
+        routes.append(Route("/webhook/{integration}/{probe}",
+                            _inbound_endpoint("webhook", webhooks.receive, MAX_WEBHOOK_BODY),
+                            methods=["POST"]))
     return Starlette(routes=routes)
 
 

@@ -46,6 +46,11 @@ class ServeMetrics:
         self.writer_backlog = Gauge(
             "seamwatch_writer_backlog", "Results waiting to be written.", registry=self.registry
         )
+        self.webhook_deliveries = Counter(
+            "seamwatch_webhook_deliveries", "Requests to /webhook/ endpoints by outcome "
+            "(accepted, duplicate, rejected).",
+            ["integration", "probe", "outcome"], registry=self.registry,
+        )
         self.config_reload_errors = Counter(
             "seamwatch_config_reload_errors", "Config reloads rejected as invalid.",
             registry=self.registry,
@@ -70,6 +75,7 @@ class ServeMetrics:
         # The label sets recorded per probe, and the probes of the running config (None until
         # the first `retain`: every result counts).
         self._outcomes: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        self._receipts: dict[tuple[str, str], set[str]] = {}
         self._configured: frozenset[tuple[str, str]] | None = None
 
     def record(self, result: ProbeResult) -> None:
@@ -97,6 +103,13 @@ class ServeMetrics:
         self.notices_sent.labels(channel)  # a channel's series exist from its first pass
         self.notices_failed.labels(channel)
 
+    def receipt(self, key: str, outcome: str) -> None:
+        """Count one delivery to the webhook endpoint `integration/probe` (a configured one:
+        requests for unknown endpoints never reach here)."""
+        integration, _, probe = key.partition("/")
+        self._receipts.setdefault((integration, probe), set()).add(outcome)
+        self.webhook_deliveries.labels(integration, probe, outcome).inc()
+
     def retain(self, probes: Iterable[tuple[str, str]]) -> int:
         """Keep the per-probe series of these (integration, probe) pairs only, dropping those
         of probes a config reload removed; returns how many probes' series were dropped."""
@@ -107,4 +120,7 @@ class ServeMetrics:
                 self.runs.remove(*labels, *outcome)
             self.up.remove(*labels)
             self.latency.remove(*labels)
+        for pair in [key for key in self._receipts if key not in self._configured]:
+            for received in self._receipts.pop(pair):
+                self.webhook_deliveries.remove(*pair, received)
         return len(removed)

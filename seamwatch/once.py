@@ -18,6 +18,8 @@ from storage.database import Store, open_store
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.writer import ResultWriter
 
+INBOUND_KINDS = ("heartbeat", "webhook")
+
 
 class UnknownProbe(UserError):
     exit_code = 2
@@ -25,16 +27,18 @@ class UnknownProbe(UserError):
 
 def select_entries(config: Config, selectors: Sequence[str]) -> list[ProbeEntry]:
     """`integration/probe`, or `integration` (all its probes), or `integration/*`. Heartbeat
-    probes only when named: their heartbeats arrive at `serve`, not at a one-off run."""
+    and webhook probes only when named: what they wait for arrives at `serve`'s listener, not at
+    a one-off run."""
     if not selectors:
-        return [e for e in config.entries if e.probe.type != "heartbeat"]
+        return [e for e in config.entries if e.probe.type not in INBOUND_KINDS]
     chosen: list[ProbeEntry] = []
     for selector in selectors:
         integration, _, probe = selector.partition("/")
         matches = [
             e for e in config.entries
             if e.integration.name == integration
-            and (probe == e.probe.name or (probe in ("", "*") and e.probe.type != "heartbeat"))
+            and (probe == e.probe.name
+                 or (probe in ("", "*") and e.probe.type not in INBOUND_KINDS))
         ]
         if not matches:
             known = ", ".join(e.key for e in config.entries)

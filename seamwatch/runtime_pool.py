@@ -14,6 +14,7 @@ from probes.kinds.heartbeat import heartbeat_probes
 from probes.runtime import IntegrationRuntime
 from probes.spec import IntegrationSpec
 from seamwatch.config import Config
+from seamwatch.webhooks import WebhookReceiver, webhook_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,8 @@ def _integration_timeout(config: Config, name: str) -> float:
 
 def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redactor,
                   heartbeats: HeartbeatRegistry | None = None,
-                  drift: DriftTracker | None = None) -> IntegrationRuntime:
+                  drift: DriftTracker | None = None,
+                  webhooks: WebhookReceiver | None = None) -> IntegrationRuntime:
     state_dir = config.base_dir / config.runner.state_dir
     return IntegrationRuntime(
         spec=integration,
@@ -44,19 +46,22 @@ def build_runtime(config: Config, integration: IntegrationSpec, redactor: Redact
         base_dir=config.base_dir,
         heartbeats=heartbeats,
         drift=drift,
+        webhooks=webhooks,
     )
 
 
 class RuntimePool:
     """The integration runtimes of the running config (and, in `serve`, the heartbeat registry
-    they share, kept in step with the config's heartbeat probes, and the drift book of learned
-    response shapes)."""
+    they share, kept in step with the config's heartbeat and webhook probes, and the drift book
+    of learned response shapes)."""
 
     def __init__(self, redactor: Redactor, heartbeats: HeartbeatRegistry | None = None,
-                 drift: DriftTracker | None = None) -> None:
+                 drift: DriftTracker | None = None,
+                 webhooks: WebhookReceiver | None = None) -> None:
         self.redactor = redactor
         self.heartbeats = heartbeats
         self.drift = drift
+        self.webhooks = webhooks
         self._runtimes: dict[str, IntegrationRuntime] = {}
 
     def __getitem__(self, integration: str) -> IntegrationRuntime:
@@ -69,6 +74,8 @@ class RuntimePool:
             self.redactor.add(secret)
         if self.heartbeats is not None:
             self.heartbeats.configure(heartbeat_probes((e.key, e.probe) for e in config.entries))
+        if self.webhooks is not None:
+            self.webhooks.configure(webhook_endpoints((e.key, e.probe) for e in config.entries))
         wanted = {i.name: i for i in config.integrations}
         stale: list[IntegrationRuntime] = []
         for name, runtime in list(self._runtimes.items()):
@@ -78,7 +85,7 @@ class RuntimePool:
         for name, spec in wanted.items():
             if name not in self._runtimes:
                 self._runtimes[name] = build_runtime(config, spec, self.redactor, self.heartbeats,
-                                                     self.drift)
+                                                     self.drift, self.webhooks)
         for runtime in stale:
             await runtime.aclose()
 

@@ -25,9 +25,12 @@ from seamwatch.drift_sync import SYNC_INTERVAL_S, DriftSync
 from seamwatch.fdlimit import raise_open_file_limit
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
+from seamwatch.report_mail import queue_due_report
 from seamwatch.runtime_pool import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
+from seamwatch.webhooks import WebhookReceiver
 from storage.database import Store, open_store
+from storage.inbound import load_seen, save_seen
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.spill import SPILL_NAME, SpillFile
 from storage.ingest.writer import CloseReport, ResultWriter, WrittenRun
@@ -35,6 +38,7 @@ from storage.upkeep import upkeep_storage
 
 log = logging.getLogger("seamwatch.serve")
 UPKEEP_INTERVAL_S = 300.0
+SEEN_SAVE_INTERVAL_S = 10.0  # how often heartbeat/webhook last-seen times are stored
 
 
 def freeze_long_lived_objects(*, reclaim_frozen: bool = False) -> None:
@@ -72,12 +76,16 @@ class ServeProcess:
         self.redactor = redactor
         self.metrics = ServeMetrics()
         self.store: Store = open_store(config.storage_url)
-        self.heartbeats = HeartbeatRegistry()  # in memory: a restart resets each probe's clock
+        # Last-seen times are stored (storage/inbound.py) and restored when `run` starts.
+        self.heartbeats = HeartbeatRegistry()
+        self.webhooks = WebhookReceiver(self.heartbeats, on_receipt=self.metrics.receipt)
         self.drift = DriftSync(self.store, DriftTracker(redactor))  # learned response shapes
-        self.pool = RuntimePool(redactor, self.heartbeats, self.drift.tracker)
+        self.pool = RuntimePool(redactor, self.heartbeats, self.drift.tracker, self.webhooks)
         self.scheduler = ProbeScheduler(self._run_scheduled, on_missed=self.metrics.missed.inc)
+        self._probe_ids = sync_catalog(self.store, catalog_rows(config))
+        self._seen_saved: dict[str, float] = {}
         self.writer = ResultWriter(
-            self.store, sync_catalog(self.store, catalog_rows(config)),
+            self.store, self._probe_ids,
             batch_size=config.storage.batch_size, flush_interval=config.storage.flush_interval,
             spill=SpillFile(config.state_path / SPILL_NAME),
             max_buffered=config.storage.max_buffered_runs,
@@ -100,7 +108,7 @@ class ServeProcess:
         self.lag_observer: Callable[[str, float], None] | None = None
         if config.runner.listen:
             sock = bind_socket(config.runner.listen)
-            app = build_app(self.metrics.registry, self.health, self.heartbeats)
+            app = build_app(self.metrics.registry, self.health, self.heartbeats, self.webhooks)
             self._listener = Listener(app, sock)
 
     def _evaluate_alerts(self, batch: Sequence[WrittenRun]) -> None:
@@ -137,7 +145,8 @@ class ServeProcess:
     # ------------------------------------------------------------------ config reload
     async def _apply(self, config: Config) -> None:
         await self.pool.apply(config)
-        self.writer.update_probe_ids(sync_catalog(self.store, catalog_rows(config)))
+        self._probe_ids = sync_catalog(self.store, catalog_rows(config))
+        self.writer.update_probe_ids(self._probe_ids)
         self._entries = {e.key: e for e in config.entries}
         self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in config.entries)
         self.metrics.retain((e.integration.name, e.probe.name) for e in config.entries)
@@ -222,6 +231,7 @@ class ServeProcess:
         await self.writer.start()
         await asyncio.to_thread(self.drift.load)
         await self.pool.apply(self.config)
+        self._restore_seen()
         self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in self.config.entries)
         freeze_long_lived_objects()
         loop.call_later(self._steady_state_after(), freeze_long_lived_objects)
@@ -234,12 +244,14 @@ class ServeProcess:
         watch = asyncio.create_task(self._watch_config())
         upkeep = asyncio.create_task(self._storage_upkeep())
         drift = asyncio.create_task(self._drift_sync())
+        seen = asyncio.create_task(self._save_seen_every())
         try:
             await self._stopping.wait()
         finally:
             watch.cancel()
             await drift
             await upkeep  # finishes a pass in progress; never cut a transaction short
+            await seen
             await self._shutdown()
 
     async def _storage_upkeep(self) -> None:
@@ -255,6 +267,13 @@ class ServeProcess:
                              report.seconds)
             except Exception as exc:
                 log.warning("storage upkeep failed (%s: %s); retrying later",
+                            type(exc).__name__, exc)
+            try:
+                if await asyncio.to_thread(queue_due_report, self.store, self.config,
+                                           self.redactor, int(time.time() * 1000)):
+                    log.info("period report queued for email")
+            except Exception as exc:
+                log.warning("period report failed (%s: %s); retrying later",
                             type(exc).__name__, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), UPKEEP_INTERVAL_S)
@@ -272,6 +291,38 @@ class ServeProcess:
                             type(exc).__name__, exc)
             if self._stopping.is_set():
                 return
+
+    def _restore_seen(self) -> None:
+        """Resume the heartbeat and webhook clocks where the previous `serve` left them."""
+        try:
+            seen = load_seen(self.store, self._probe_ids)
+        except Exception as exc:  # a database outage must not stop serve from starting
+            log.warning("last heartbeat/webhook times not restored (%s: %s)",
+                        type(exc).__name__, exc)
+            return
+        self.heartbeats.restore(seen)
+        self.webhooks.restore(seen)
+        self._seen_saved = dict(seen)
+
+    async def save_seen(self) -> None:
+        """Store the last-seen times that changed since the last save."""
+        current = {**self.webhooks.seen(), **self.heartbeats.seen()}
+        changed = {k: v for k, v in current.items() if self._seen_saved.get(k) != v}
+        if not changed:
+            return
+        try:
+            await asyncio.to_thread(save_seen, self.store, self._probe_ids, changed)
+        except Exception as exc:
+            log.warning("last heartbeat/webhook times not stored (%s: %s); retrying later",
+                        type(exc).__name__, exc)
+            return
+        self._seen_saved.update(changed)
+
+    async def _save_seen_every(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), SEEN_SAVE_INTERVAL_S)
+            await self.save_seen()  # also once more at the stop
 
     def _steady_state_after(self) -> float:
         """Seconds until every probe has run once (its metrics, alert state and catalog rows

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from alerts.burn import BURN_KINDS
+from alerts.burn_render import render_burn_group
 from alerts.channels.base import ChannelKind, ChannelSpec, Notice, Outgoing, RenderContext
 from alerts.message import build_email, new_message_id
 from alerts.render import render_group
@@ -39,7 +41,8 @@ class EmailChannel(ChannelSpec):
 def render(
     spec: EmailChannel, kind: str, notices: Sequence[Notice], ctx: RenderContext
 ) -> Outgoing:
-    rendered = render_group(
+    renderer = render_burn_group if kind in BURN_KINDS else render_group
+    rendered = renderer(
         kind, [n.payload for n in notices], others=ctx.others, dashboard_url=ctx.dashboard_url,
         flap_window_s=ctx.flap_window_s, redactor=ctx.redactor,
     )

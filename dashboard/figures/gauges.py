@@ -7,19 +7,20 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from dashboard.figures.common import base_figure, empty_figure, local_times
+from dashboard.figures.common import Window, empty_figure, local_times, time_figure
 from storage.reads.probe_series import LifetimePoint, RateLimitPoint
 
 
 def rate_limit_figure(
-    points: Sequence[RateLimitPoint], tz: str | None, *, threshold: float | None = None,
-    title: str = "Rate-limit headroom",
+    points: Sequence[RateLimitPoint], window: Window, tz: str | None, *,
+    threshold: float | None = None, title: str = "Rate-limit headroom",
 ) -> go.Figure:
     """The tightest remaining/limit per bucket, in percent; `threshold` (0..1, the probe's
     `min_rate_limit_headroom`) drawn as a dashed line."""
     if not points:
-        return empty_figure(title, "The integration sends no rate-limit headers", height=220)
-    fig = base_figure(title, tz, height=260, y_title="% of limit left")
+        return empty_figure(title, "No rate-limit headers in this time range", window, tz,
+                            height=260)
+    fig = time_figure(title, window, tz, height=260, y_title="% of limit left")
     fig.add_trace(go.Scatter(
         x=local_times([p.start_ms for p in points], tz),
         y=[round(100 * p.min_headroom, 2) for p in points], mode="lines+markers",
@@ -35,15 +36,17 @@ def rate_limit_figure(
 
 
 def lifetime_figure(
-    points: Sequence[LifetimePoint], tz: str | None, *, title: str = "Credential and certificate",
+    points: Sequence[LifetimePoint], window: Window, tz: str | None, *,
+    title: str = "Credential and certificate",
 ) -> go.Figure:
     """Credential lifetime (minutes, left axis) and certificate days left (right axis), the
     smallest value seen in each bucket."""
     ttl = [p for p in points if p.credential_ttl_s is not None]
     cert = [p for p in points if p.cert_days_left is not None]
     if not ttl and not cert:
-        return empty_figure(title, "No credential lifetime or certificate recorded", height=220)
-    fig = base_figure(title, tz, height=260)
+        return empty_figure(title, "No credential lifetime or certificate in this time range",
+                            window, tz, height=260)
+    fig = time_figure(title, window, tz, height=260)
     if ttl:
         fig.add_trace(go.Scatter(
             x=local_times([p.start_ms for p in ttl], tz),

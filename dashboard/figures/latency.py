@@ -1,4 +1,4 @@
-"""Latency over time: p50 / p95 / p99 lines per bucket, failed runs marked, and a sparkline."""
+"""Latency over time: p50 / p95 / p99 lines per bucket, failed runs marked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from dashboard.figures.common import base_figure, empty_figure, local_times
+from dashboard.figures.common import Window, empty_figure, local_times, time_figure
 from storage.reads.probe_series import FailedRun, LatencyPoint
 
 PERCENTILE_STYLE = (
@@ -17,18 +17,22 @@ PERCENTILE_STYLE = (
 
 
 def latency_figure(
-    points: Sequence[LatencyPoint], failed: Sequence[FailedRun], tz: str | None,
-    *, title: str = "Latency (ms)",
+    points: Sequence[LatencyPoint], failed: Sequence[FailedRun], window: Window,
+    tz: str | None, *, title: str = "Latency (ms)",
 ) -> go.Figure:
-    """One line per percentile (nearest rank within each bucket) and a red ✕ per failed run at
-    its latency, with its category and reason on hover."""
+    """One line per percentile (nearest rank within each bucket, drawn at the bucket's start)
+    and a red ✕ per failed run at its latency, with its category and reason on hover. A series
+    of one or two buckets is drawn with markers, so a single bucket is seen."""
     if not points and not failed:
-        return empty_figure(title, "No runs in this time range")
-    fig = base_figure(title, tz, y_title="ms")
+        return empty_figure(title, "No runs in this time range", window, tz)
+    fig = time_figure(title, window, tz, y_title="ms")
     xs = local_times([p.start_ms for p in points], tz)
+    mode = "lines+markers" if len(points) < 3 else "lines"
     for attr, name, color, dash in PERCENTILE_STYLE:
+        if not points:
+            break
         fig.add_trace(go.Scatter(
-            x=xs, y=[getattr(p, attr) for p in points], name=name, mode="lines",
+            x=xs, y=[getattr(p, attr) for p in points], name=name, mode=mode,
             line={"color": color, "dash": dash, "width": 2}, connectgaps=False,
             customdata=[[p.count, "≈ from hourly rollup" if p.approximate else ""]
                         for p in points],
@@ -39,24 +43,10 @@ def latency_figure(
         fig.add_trace(go.Scatter(
             x=local_times([f.started_ms for f in failed], tz),
             y=[f.latency_ms for f in failed], name="failed run", mode="markers",
+            cliponaxis=False,
             marker={"symbol": "x", "size": 9, "color": "#d62728"},
             customdata=[[f.category or "?", f.reason or ""] for f in failed],
             hovertemplate="failed: %{customdata[0]} %{customdata[1]} (%{y:.0f} ms)"
                           "<extra></extra>",
         ))
-    return fig
-
-
-def sparkline(values: Sequence[float | None], *, color: str = "#1f77b4",
-              height: int = 60) -> go.Figure:
-    """A bare line (no axes, no legend) for a table cell or a summary card."""
-    fig = go.Figure(go.Scatter(
-        y=list(values), mode="lines", line={"color": color, "width": 1.5}, hoverinfo="skip",
-        fill="tozeroy", fillcolor="rgba(31,119,180,0.12)",
-    ))
-    fig.update_layout(
-        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False,
-        xaxis={"visible": False}, yaxis={"visible": False, "rangemode": "tozero"},
-        template="plotly_white",
-    )
     return fig

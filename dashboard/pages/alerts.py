@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, frame
 from dashboard.states import ALERTING_STATES, OK, severity
-from dashboard.ui import fmt_duration, fmt_time, state_text
+from dashboard.ui import empty_state, fmt_duration, fmt_time, state_text
 from storage.reads.alert_history import incidents, mttr_by_integration
 
 ctx = frame.context()
@@ -39,13 +39,14 @@ def panel() -> None:
         col.metric(state.capitalize(), sum(1 for a in states if a.state == state), border=True)
     st.subheader("Now")
     if not states:
-        st.info("No alert state recorded yet: the alert engine runs inside `seamwatch serve` "
-                "and records each probe's state as runs complete.")
+        empty_state("No alert state recorded yet.", "The alert engine runs inside `seamwatch "
+                    "serve` and records each probe's state as runs complete; `seamwatch once` "
+                    "records runs only, so their alert state is unknown.")
     elif not active:
         st.success(f"All {len(states)} probes are OK.")
     else:
         st.dataframe(pd.DataFrame.from_records([{
-            "State": state_text(a.state),
+            "Alert state": state_text(a.state),
             "Integration": a.integration,
             "Probe": a.probe,
             "Since": fmt_time(a.since_ms, ctx.tz),
@@ -62,7 +63,7 @@ def panel() -> None:
     found = [i for i in incidents(events) if (i.end_ms or now) >= tr.start_ms]
     st.subheader(f"Incidents ({tr.label()})")
     if not found:
-        st.info("No incidents in this time range.")
+        empty_state("No incidents in this time range.")
     else:
         st.dataframe(pd.DataFrame.from_records([{
             "Integration": i.integration,

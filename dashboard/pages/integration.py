@@ -8,9 +8,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, drift, frame, model, panels
-from dashboard.states import NO_DATA
+from dashboard.states import UNKNOWN
 from dashboard.timerange import CUSTOM, TimeRange
-from dashboard.ui import fmt_time, state_badge
+from dashboard.ui import empty_state, fmt_time, run_text, state_badge
 
 ctx = frame.context()
 if frame.no_database(ctx):
@@ -33,7 +33,8 @@ def _rows(tr: TimeRange) -> tuple[dict[str, model.OverviewRow], int]:
 rows, _ = _rows(ctx.time_range())
 if not rows:
     st.title("Integration")
-    st.info("**No integrations yet.** They appear once `seamwatch serve` has started.")
+    empty_state("No integrations yet.", "They appear once `seamwatch serve` (or `seamwatch once`)"
+                " has run with your config.")
     st.stop()
 
 names = sorted(rows, key=lambda n: (rows[n].integration.retired_ms is not None, n))
@@ -64,7 +65,7 @@ if "ig_probe" not in st.session_state or st.session_state["ig_probe"] not in pro
     st.session_state["ig_probe"] = wanted or model.default_probe(integ.probes, row.probe_states)
 probe_name = right.selectbox(
     "Probe", probe_names, key="ig_probe",
-    format_func=lambda p: f"{p} — {row.probe_states.get(p, NO_DATA).upper()}",
+    format_func=lambda p: f"{p} — alert state {row.probe_states.get(p, UNKNOWN).upper()}",
 )
 probe = next(p for p in integ.probes if p.probe == probe_name)
 st.query_params["integration"] = name
@@ -74,7 +75,7 @@ st.session_state["ig_applied"] = (name, probe_name)
 head, badge = st.columns([5, 1], vertical_alignment="center")
 head.title(name)
 with badge:
-    state_badge(row.state, help="worst state of the integration's probes")
+    state_badge(row.state, help="alert state: the worst of the integration's probes'")
 if integ.description:
     st.caption(integ.description + ("  ·  tags: " + ", ".join(integ.tags) if integ.tags else ""))
 if integ.retired_ms is not None:
@@ -84,8 +85,8 @@ elif probe.retired_ms is not None:
     st.warning(f"Probe **{probe_name}** was removed from the config on "
                f"{fmt_time(probe.retired_ms, ctx.tz)}; its recorded history is shown.")
 if probe.last_run_ms is None:
-    st.info(f"**{probe_name}** has no runs yet: its first result appears after its first "
-            "scheduled run.")
+    empty_state(f"{probe_name} has no runs yet:", "its first result appears after its first "
+                "scheduled run.")
 
 
 @st.fragment(run_every=ctx.run_every)
@@ -98,10 +99,11 @@ def panel() -> None:
     st.caption("States, uptime and percentiles as of "
                f"{fmt_time(computed_ms, ctx.tz, seconds=True)}")
     st.subheader(f"{probe_name}")
+    st.markdown(f"Last run: **{run_text(fresh_probe.last_status)}**")
     state_badge(current.probe_states.get(probe_name))
     panels.probe_charts(ctx, current.integration, fresh_probe, tr)
     drift.section(URL, name, probe_name, ctx.tz)
-    panels.state_timeline(ctx, current.integration, tr)
+    panels.state_timeline(ctx, current.integration, current.probe_states, tr)
     panels.recent_runs(ctx, current.integration, fresh_probe)
 
 

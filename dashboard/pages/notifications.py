@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, frame
-from dashboard.ui import fmt_time
+from dashboard.ui import empty_state, fmt_time
 
 STATUSES = ["queued", "sending", "sent", "failed"]
 
@@ -37,10 +37,10 @@ def panel() -> None:
     st.subheader("Outbox")
     if not emails:
         configured = ctx.config is not None and bool(ctx.config.alerting.channels)
-        st.info("No alert notices yet." + ("" if configured else
-                " Add `channels:` to the config to send them."))
+        empty_state("No alert notices yet.", "" if configured else
+                    "Add `channels:` to the config to send them.")
     elif not shown:
-        st.info("No notice with this status.")
+        empty_state("No notice with this status.")
     else:
         st.dataframe(pd.DataFrame.from_records([{
             "#": e.id,
@@ -103,7 +103,7 @@ def _mailbox() -> None:
     st.subheader("Demo mail catcher")
     messages = data.mailbox(folder, 200)
     if not messages:
-        st.info(f"The mail catcher has not received any email yet (`{folder}`).")
+        empty_state("The mail catcher has not received any email yet", f"(`{folder}`).")
         return
     st.caption(f"{len(messages)} messages caught in `{folder}`, newest first")
     for m in messages[:50]:

@@ -117,12 +117,14 @@ class _Exchange:
 async def run_http_attempt(
     rt: IntegrationRuntime, probe: HttpSteps, *, into: Attempt | None = None,
     drift: DriftSession | None = None,
+    scope: Scope | None = None,
 ) -> Attempt:
     """Run the probe's steps once. Pass `into` to see the steps finished so far even when the
     caller's deadline cancels the attempt, `drift` to judge responses against their learned
-    shapes (probes/drift/session.py) once a step's own checks pass."""
+    shapes (probes/drift/session.py) once a step's own checks pass, and `scope` to read the
+    saved values afterwards."""
     attempt = into if into is not None else Attempt()
-    scope = Scope()
+    scope = scope if scope is not None else Scope()
     for step in probe.steps:
         if attempt.failure is not None and not step.always_run:
             attempt.steps.append(StepResult(step.name, StepStatus.SKIPPED))

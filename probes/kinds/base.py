@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field
 
 from core.model import NAME_PATTERN, StrictModel
 from core.policy import AlertPolicy
+from core.slo import SloSpec
 from core.types import Duration
 from probes.result import Attempt
 
@@ -37,6 +38,7 @@ class ProbeCommon(StrictModel):
     timeout: Duration = Field(10.0, gt=0, description="whole run, all steps and retries")
     retries: int = Field(1, ge=0, le=10, description="extra attempts after a failure")
     alerts: AlertPolicy = Field(default_factory=AlertPolicy)
+    slo: SloSpec | None = Field(None, description="this probe's own service level objective")
     type: str  # each kind narrows it to a Literal of its name (the union's discriminator)
 
     def kind_defaults(self) -> dict[str, Any]:

@@ -2,6 +2,12 @@
 `POST /heartbeat/<integration>/<probe>` at least every `period` (the listener records it in
 probes/heartbeats.py, which also checks signatures); the probe's scheduled run fails with
 `timeout`/`heartbeat_missed` when the last valid heartbeat is older than `period + grace`.
+
+With `signature:` the probe is also a passive webhook endpoint: a provider calling on its own
+posts to `/webhook/<integration>/<probe>`, verified by the scheme (probes/webhooks/signatures.py).
+Every run reports its `window` of receipts (deliveries, duplicates, signature failures, lag) as
+the step's note, and fails `auth`/`signature_failures` when more than
+`max_signature_failure_ratio` of them failed their signature.
 """
 
 from __future__ import annotations
@@ -9,15 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from core.types import Duration, Secret, format_duration
 from probes.kinds.base import CheckContext, KeyPath, ProbeCommon, ProbeKind
 from probes.result import Attempt, Category, Failure, StepResult, StepStatus
+from probes.webhooks.spec import SignatureSpec
 
 if TYPE_CHECKING:
     from probes.heartbeats import LastBeat
     from probes.runtime import IntegrationRuntime
+    from probes.webhooks.window import WindowStats
 
 STEP = "heartbeat"
 DEFAULT_GRACE_FRACTION = 0.2
@@ -39,6 +47,25 @@ class HeartbeatProbe(ProbeCommon):
         None, description="HMAC-SHA256 key: heartbeats must carry X-Seamwatch-Timestamp "
                           "and X-Seamwatch-Signature (of \"<timestamp>.\" + body)",
     )
+    signature: SignatureSpec | None = Field(
+        None, description="receive a provider's webhooks at /webhook/<integration>/<probe>, "
+                          "verified by this scheme")
+    window: Duration | None = Field(
+        None, gt=0, description="the span the delivery counts cover; default `period`")
+    max_signature_failure_ratio: float | None = Field(
+        None, gt=0, le=1, description="fail (auth) when more of the window's deliveries than "
+                                      "this fraction failed their signature")
+
+    @model_validator(mode="after")
+    def _one_signature(self) -> HeartbeatProbe:
+        if self.secret is not None and self.signature is not None:
+            raise ValueError("set `secret` (seamwatch's own heartbeat signature) or "
+                             "`signature` (a provider's webhook scheme), not both")
+        return self
+
+    @property
+    def window_s(self) -> float:
+        return self.period if self.window is None else self.window
 
     @property
     def allowed_age(self) -> float:
@@ -55,6 +82,19 @@ class HeartbeatProbe(ProbeCommon):
 def heartbeat_probes(entries: Iterable[tuple[str, object]]) -> list[tuple[str, HeartbeatProbe]]:
     """The (key, spec) pairs of the heartbeat probes among (key, probe) pairs."""
     return [(key, probe) for key, probe in entries if isinstance(probe, HeartbeatProbe)]
+
+
+def check_ratio(probe: HeartbeatProbe, stats: WindowStats | None) -> Failure | None:
+    limit = probe.max_signature_failure_ratio
+    if limit is None or stats is None or not stats.signature_failures:
+        return None
+    if stats.failure_ratio <= limit:
+        return None
+    total = stats.deliveries + stats.signature_failures
+    return Failure(Category.AUTH, "signature_failures",
+                   f"{stats.signature_failures} of {total} deliveries in the last "
+                   f"{format_duration(stats.seconds)} failed their signature "
+                   f"({stats.failure_ratio:.0%}, over {limit:.0%})")
 
 
 def check(probe: HeartbeatProbe, last: LastBeat | None) -> Failure | None:
@@ -86,7 +126,10 @@ async def attempt(rt: IntegrationRuntime, probe: HeartbeatProbe, into: Attempt) 
     else:
         key = f"{rt.spec.name}/{probe.name}"
         registry.ensure(key, probe)
-        failure = check(probe, registry.last(key))
+        stats = registry.window(key, probe.window_s)
+        failure = check(probe, registry.last(key)) or check_ratio(probe, stats)
+        if stats is not None and (stats.deliveries or stats.signature_failures):
+            step.note = stats.summary()
     return attempt.conclude(failure)
 
 

@@ -210,6 +210,8 @@ def check_emails(data: Any) -> list[Issue]:
     for path, email in _email_channels(data):
         scopes.append((path, email))
         issues += _address_issues((*path, "from"), email.get("from"), True)
+        if path == ("email",):
+            scopes.append((("email", "reports"), email.get("reports")))
     defaults = data.get("defaults") if isinstance(data, dict) else None
     if isinstance(defaults, dict):
         scopes.append((("defaults", "alerts"), defaults.get("alerts")))

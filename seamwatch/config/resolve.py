@@ -123,6 +123,8 @@ def build_entries(integrations: list[IntegrationSpec], defaults: ProbeDefaults) 
     """Enabled probes in file order, each integration's auth probe first."""
     entries: list[ProbeEntry] = []
     for integration in integrations:
+        if integration.slo is None and defaults.slo is not None:
+            integration = integration.model_copy(update={"slo": defaults.slo})
         if integration.has_auth:
             entries.append(_entry(integration, auth_probe(integration, defaults)))
         entries += [

@@ -225,3 +225,21 @@ def _rollups(
             return None if value is None else value / 1000.0
         points[b] = LatencyPoint(start_ms + b * bm, n, failed, pct(50), pct(95), pct(99),
                                  hi / 1000.0, approximate=True)
+
+
+_FIRST_RUN = sa.text(
+    """
+    SELECT min(m) FROM (
+        SELECT min(started_ms) AS m FROM runs WHERE probe_id = :p
+        UNION ALL
+        SELECT min(hour_ms) FROM run_rollups_hourly WHERE probe_id = :p) q
+    """
+)
+
+
+def first_run_ms(store: Store, probe_id: int) -> int | None:
+    """When the probe's recorded history starts: its oldest run, or the hour of its oldest
+    rollup once raw runs are gone (None without either)."""
+    with store.engine.connect() as conn:
+        value = conn.execute(_FIRST_RUN, {"p": probe_id}).scalar_one_or_none()
+    return None if value is None else int(value)

@@ -1,6 +1,7 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
 `storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
-`AlertEvent` row type (`alerts.py`), the drift baselines and events (`drift.py`).
+`AlertEvent` row type (`alerts.py`), the drift baselines and events (`drift.py`), the
+inbound endpoints' last-seen times (`inbound.py`) and the SLO burn-rate tables (`slo.py`).
 docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from storage.schema.alerts import (
 )
 from storage.schema.base import metadata
 from storage.schema.drift import DRIFT_TABLES, drift_baselines_t, drift_events_t
+from storage.schema.inbound import inbound_seen_t
 from storage.schema.runs import (
     RUN_ID_SEQUENCE,
     RUN_TABLES,
@@ -28,6 +30,7 @@ from storage.schema.runs import (
     run_steps_t,
     runs_t,
 )
+from storage.schema.slo import slo_events_t, slo_states_t
 
 __all__ = [
     "ALERT_TABLES",
@@ -42,6 +45,7 @@ __all__ = [
     "drift_baselines_t",
     "drift_events_t",
     "id_counters_t",
+    "inbound_seen_t",
     "integrations_t",
     "late_runs_t",
     "locations_t",
@@ -51,4 +55,6 @@ __all__ = [
     "rollups_t",
     "run_steps_t",
     "runs_t",
+    "slo_events_t",
+    "slo_states_t",
 ]

@@ -11,6 +11,7 @@ import pytest
 from storage.database import open_store
 from tests.dashboard.scenario import seed_scenario
 from tests.dashboard.seed import write_config
+from tests.dashboard.sizes import SIZES, Sized, make
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "streamlit_app.py"
@@ -38,3 +39,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 def empty_config(tmp_path: Path) -> Path:
     """A valid config whose database does not exist yet."""
     return write_config(tmp_path / "seamwatch.yaml", f"sqlite:///{tmp_path / 'none.db'}")
+
+
+@pytest.fixture(scope="session", params=SIZES)
+def sized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sized:
+    """Each of the three databases of tests/dashboard/sizes.py in turn."""
+    return make(request.param, tmp_path_factory.mktemp(f"size-{request.param}"))

@@ -3,74 +3,22 @@ Playwright. One server and one browser for the module; screenshots go to test-ar
 
 from __future__ import annotations
 
-import os
-import queue
-import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.dashboard.conftest import ROOT, Scenario
+from tests.dashboard.conftest import Scenario
 from tests.dashboard.seed import CANARY
-from tests.support.browser import ARTIFACTS, chromium_page, require_chromium
+from tests.support.browser import ARTIFACTS, chromium_page, dashboard_server
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float) -> list[str]:
-    """Read the server's output until a line contains `needle` (blocking reads, no polling)."""
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    seen: list[str] = []
-    while True:
-        try:
-            line = lines.get(timeout=timeout)
-        except queue.Empty:
-            pytest.fail(f"dashboard did not start within {timeout}s: {''.join(seen)}")
-        if line is None:
-            pytest.fail(f"dashboard exited early: {''.join(seen)}")
-        seen.append(line)
-        if needle in line:
-            return seen
-
-
 @pytest.fixture(scope="module")
 def server(scenario: Scenario) -> Iterator[str]:
-    require_chromium()
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "seamwatch", "dashboard", "-c", str(scenario.config_path),
-         "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        _wait_for_line(proc, "URL:", timeout=90)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with dashboard_server(scenario.config_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

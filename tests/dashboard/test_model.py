@@ -64,23 +64,36 @@ def _integ(name: str, tags: list[str], probes: list[tuple[str, str | None]]
     return integ
 
 
-def test_state_vocabulary_is_the_alert_states_plus_two_display_words() -> None:
-    assert states.DISPLAY_STATES == (
-        "firing", "failing", "pending", "degraded", "silenced", "ok", "no data")
-    assert set(states.DISPLAY_STATES) == {*AlertState, "failing", "no data"}
+def test_two_vocabularies_alert_state_and_last_run() -> None:
+    assert states.ALERT_STATES == (
+        "firing", "pending", "degraded", "silenced", "ok", "unknown")
+    assert set(states.ALERT_STATES) == {*AlertState, "unknown"}
     assert states.ALERTING_STATES == ("firing", "pending", "degraded", "silenced")
-    assert set(states.LOOKS) == set(states.DISPLAY_STATES)
-    assert states.look(None) == states.LOOKS["no data"]
+    assert states.RUN_STATUSES == ("failed", "degraded", "ok")
+    assert set(states.LOOKS) == set(states.ALERT_STATES)
+    assert set(states.RUN_MARKS) == set(states.RUN_STATUSES)
+    assert states.look(None) == states.LOOKS["unknown"]
     assert states.look("retired") == states.UNKNOWN_LOOK
+    # the words of one never pass for the other's: a failed run is not "firing"
+    assert "failed" not in states.ALERT_STATES and "firing" not in states.RUN_STATUSES
 
 
-def test_worst_state_order() -> None:
-    assert states.worst_state(["ok", "degraded", "pending"]) == "pending"
-    assert states.worst_state(["ok", "silenced"]) == "silenced"
-    assert states.worst_state(["ok", "firing", "failing"]) == "firing"
-    assert states.worst_state([None, "ok"]) == "ok"
-    assert states.worst_state([]) == "no data"
-    assert states.severity("retired") == len(states.DISPLAY_STATES)
+@pytest.mark.parametrize(("given", "worst"), [
+    (["ok", "degraded", "pending"], "pending"),
+    (["ok", "silenced"], "silenced"),
+    (["ok", "firing", "unknown"], "firing"),
+    ([None, "ok"], "ok"),
+    (["unknown", "ok"], "ok"),
+    ([], "unknown"),
+])
+def test_worst_state_order(given: list[str | None], worst: str) -> None:
+    assert states.worst_state(given) == worst
+
+
+def test_unknown_words_sort_last() -> None:
+    assert states.severity("retired") == len(states.ALERT_STATES)
+    assert states.worst_run(["ok", "failed", None]) == "failed"
+    assert states.worst_run([]) is None
 
 
 def test_overview_rows_worst_first_and_filters() -> None:
@@ -89,19 +102,26 @@ def test_overview_rows_worst_first_and_filters() -> None:
         _integ("bravo", ["prod", "billing"], [("b1", "ok"), ("b2", "failed")]),
         _integ("charlie", [], [("c1", "failed")]),
         _integ("delta", [], [("d1", None)]),
+        _integ("echo", [], [("e1", "ok")]),
     ]
     alerts = [AlertNow("bravo", "b2", "firing", "firing", NOW, None, 3, None, {}),
-              AlertNow("alpha", "a2", "degraded", "degraded", NOW, None, 0, None, {})]
+              AlertNow("bravo", "b1", "ok", "ok", NOW, None, 0, None, {}),
+              AlertNow("alpha", "a2", "degraded", "degraded", NOW, None, 0, None, {}),
+              AlertNow("alpha", "a1", "ok", "ok", NOW, None, 0, None, {})]
     rows = model.overview_rows(integrations, alerts)
-    assert [(r.name, r.state) for r in rows] == [
-        ("bravo", "firing"), ("charlie", "failing"), ("alpha", "degraded"),
-        ("delta", "no data")]
-    assert model.state_counts(rows) == {"ok": 2, "firing": 1, "failing": 1, "degraded": 1,
-                                        "no data": 1}
+    # no alert state is `unknown`, whatever the runs say; among equals, the worst last run first
+    assert [(r.name, r.state, r.last_run) for r in rows] == [
+        ("bravo", "firing", "failed"), ("alpha", "degraded", "ok"),
+        ("charlie", "unknown", "failed"), ("echo", "unknown", "ok"), ("delta", "unknown", None)]
+    assert model.state_counts(rows) == {"ok": 2, "firing": 1, "degraded": 1, "unknown": 3}
+    assert model.run_counts(rows) == {"ok": 4, "failed": 2}
+    assert (rows[0].failed_probes, len(rows[0].last_runs)) == (1, 2)
     assert [r.name for r in model.filter_rows(rows, tags=["billing"])] == ["bravo"]
     assert [r.name for r in model.filter_rows(rows, name="AL")] == ["alpha"]
     assert [r.name for r in model.filter_rows(rows, states=["firing", "degraded"])] == [
         "bravo", "alpha"]
+    assert [r.name for r in model.filter_rows(rows, last_runs=["failed"])] == [
+        "bravo", "charlie"]
     assert model.default_probe(integrations[1].probes, rows[0].probe_states) == "b2"
 
 
@@ -115,6 +135,7 @@ def test_config_page_masks_every_secret(tmp_path: Path) -> None:
     pg = config.storage.model_copy(update={"url": f"postgresql://u:{CANARY}@db/x"})
     leaky = config.__class__(**{**config.__dict__, "storage": pg})
     assert CANARY not in json.dumps(masked_config(leaky))
+    assert masked_config(config)["storage"]["raw_retention"] == "30d"
     rows = schedule_rows(config)
     assert [(r["integration"], r["probe"]) for r in rows][:3] == [
         ("payments", "auth"), ("payments", "list-charges"), ("payments", "api-certificate")]

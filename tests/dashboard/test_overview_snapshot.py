@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -85,12 +86,13 @@ def _as_of(at: AppTest) -> str:
 def test_an_overview_hours_old_is_computed_again(sandbox: Store, clock: Clock) -> None:
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     before = _row(at)
-    assert (before["State"], before["Uptime 24h"], before["Last failure"]) == ("🟢 OK", 100.0, "—")
+    assert (before["Alert state"], before["Last run"], before["Uptime 24h"],
+            before["Last failure"]) == ("⚪ UNKNOWN", "✔ ok", 100.0, "—")
 
     _fail_five_times(sandbox)
     clock.now += 3 * 3600  # the first visitor of the afternoon
     after = _row(at.run())
-    assert after["State"] == "🔴 FIRING"
+    assert (after["Alert state"], after["Last run"]) == ("🔴 FIRING", "✖ failed")
     assert after["Uptime 24h"] < 100.0
     assert after["Last failure"].startswith("server_error (orders)")
 
@@ -105,5 +107,34 @@ def test_a_recent_overview_shows_states_and_numbers_of_the_same_moment(
     _fail_five_times(sandbox)
     clock.now += data.TTL_S + 5  # stale, within the limit: served while it is recomputed
     stale = _row(at.run())
-    assert (stale["State"], stale["Uptime 24h"], stale["Last failure"]) == ("🟢 OK", 100.0, "—")
+    assert (stale["Alert state"], stale["Last run"], stale["Uptime 24h"],
+            stale["Last failure"]) == ("⚪ UNKNOWN", "✔ ok", 100.0, "—")
     assert _as_of(at) == computed  # the time the numbers were read, not the page's
+
+
+def test_the_server_computes_the_default_overview_before_the_first_visitor(
+    sandbox: Store, clock: Clock,
+) -> None:
+    """dashboard/launch.py runs `prewarm` while the server starts: the first page is served
+    from it instead of waiting for the query."""
+    data.prewarm("24h")
+    config = data.config_state().config
+    assert config is not None
+    ready = data._latest_overviews()[(config.storage_url, "24h")].value
+    assert ready is not None and [i.name for i in ready.integrations] == ["sandbox"]
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    _row(at)
+    shown = _as_of(at)
+    assert shown == datetime.fromtimestamp(ready.computed_ms / 1000, UTC).strftime(
+        "%Y-%m-%d %H:%M:%S")
+
+
+def test_prewarm_without_a_database_leaves_it_to_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = tmp_path / "seamwatch.yaml"
+    config.write_text(f'storage: {{url: "sqlite:///{tmp_path}/none.db"}}\n'
+                      "integrations: []\n")
+    monkeypatch.setenv("SEAMWATCH_CONFIG", str(config))
+    data.prewarm("24h")
+    assert not (tmp_path / "none.db").exists()

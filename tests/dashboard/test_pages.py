@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, Scenario
+from tests.dashboard.apptest import open_app
+from tests.dashboard.conftest import Scenario
 from tests.dashboard.seed import CANARY
 
 PAGES = {
@@ -17,14 +18,6 @@ PAGES = {
     "notifications": "dashboard/pages/notifications.py",
     "configuration": "dashboard/pages/configuration.py",
 }
-
-
-def _app(config: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
-    monkeypatch.setenv("SEAMWATCH_CONFIG", str(config))
-    monkeypatch.delenv("SEAMWATCH_MAILBOX", raising=False)
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.query_params.update(params)
-    return at
 
 
 def _text(at: AppTest) -> str:
@@ -45,14 +38,15 @@ def _ok(at: AppTest) -> str:
 
 
 def test_overview(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(scenario.config_path, monkeypatch).run()
+    at = open_app(scenario.config_path, monkeypatch).run()
     _ok(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Firing": "1", "Pending": "0", "Degraded": "0", "Silenced": "0",
-                       "OK": "4"}
+                       "OK": "4", "Unknown": "1", "Last run failed": "1"}
     table = at.dataframe[0].value
     assert list(table["Integration"]) == ["crm", "payments", "newbie"]  # worst first
-    assert list(table["State"]) == ["🔴 FIRING", "🟢 OK", "⚪ NO DATA"]
+    assert list(table["Alert state"]) == ["🔴 FIRING", "🟢 OK", "⚪ UNKNOWN"]
+    assert list(table["Last run"]) == ["✖ failed (1 of 2)", "✔ ok", "— no runs yet"]
     crm = table.iloc[0]
     assert crm["Last failure"].startswith("server_error (contacts)")
     assert 98 < crm["Uptime 24h"] < 100
@@ -61,19 +55,26 @@ def test_overview(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_overview_filters(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(scenario.config_path, monkeypatch).run()
-    at.multiselect(key="ov_tags").set_value(["billing"]).run()
+    at = open_app(scenario.config_path, monkeypatch).run()
+    at.pills(key="ov_tags").set_value(["billing"]).run()
     assert list(at.dataframe[0].value["Integration"]) == ["payments"]
-    at.multiselect(key="ov_tags").set_value([]).run()
-    at.multiselect(key="ov_states").set_value(["firing"]).run()
+    at.pills(key="ov_tags").set_value([]).run()
+    at.pills(key="ov_states").set_value(["firing"]).run()
     assert list(at.dataframe[0].value["Integration"]) == ["crm"]
+    at.pills(key="ov_states").set_value([]).run()
+    at.pills(key="ov_runs").set_value(["ok"]).run()  # worst last run of the integration
+    assert list(at.dataframe[0].value["Integration"]) == ["payments"]
+    at.pills(key="ov_states").set_value(["unknown"]).run()
+    assert "**No integration matches these filters.**" in [i.value for i in at.info]
+    at.pills(key="ov_runs").set_value([]).run()
+    assert list(at.dataframe[0].value["Integration"]) == ["newbie"]
     at.text_input(key="ov_name").set_value("zzz").run()
-    assert "No integration matches these filters." in [i.value for i in at.info]
+    assert "**No integration matches these filters.**" in [i.value for i in at.info]
 
 
 def test_range_query_param_and_picker(scenario: Scenario,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(scenario.config_path, monkeypatch, range="1h").run()
+    at = open_app(scenario.config_path, monkeypatch, range="1h").run()
     _ok(at)
     assert at.session_state["sw_range"] == "1h"
     assert "latency over the last 1h" in _text(at)
@@ -85,7 +86,7 @@ def test_range_query_param_and_picker(scenario: Scenario,
 
 def test_deep_link_opens_integration_and_probe(scenario: Scenario,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(scenario.config_path, monkeypatch, integration="payments",
+    at = open_app(scenario.config_path, monkeypatch, integration="payments",
               probe="list-charges", range="24h").run()
     text = _ok(at)
     assert at.selectbox(key="ig_integration").value == "payments"
@@ -101,16 +102,16 @@ def test_deep_link_opens_integration_and_probe(scenario: Scenario,
 
 
 def test_integration_page_states(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(scenario.config_path, monkeypatch, integration="newbie").run()
+    at = open_app(scenario.config_path, monkeypatch, integration="newbie").run()
     assert "has no runs yet" in _ok(at)
-    at = _app(scenario.config_path, monkeypatch, integration="legacy", probe="old").run()
+    at = open_app(scenario.config_path, monkeypatch, integration="legacy", probe="old").run()
     assert "was removed from the config" in _ok(at)
-    at = _app(scenario.config_path, monkeypatch, integration="nope").run()
+    at = open_app(scenario.config_path, monkeypatch, integration="nope").run()
     assert "no integration named ` nope `" in _ok(at)
 
 
 def test_alerts_page(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(scenario.config_path, monkeypatch)
+    at = open_app(scenario.config_path, monkeypatch)
     at.run()
     at.switch_page(PAGES["alerts"]).run()
     text = _ok(at)
@@ -128,7 +129,7 @@ def test_alerts_page(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_notifications_page(scenario: Scenario, monkeypatch: pytest.MonkeyPatch,
                             tmp_path: Path) -> None:
-    at = _app(scenario.config_path, monkeypatch)
+    at = open_app(scenario.config_path, monkeypatch)
     monkeypatch.setenv("SEAMWATCH_MAILBOX", str(tmp_path / "mail"))
     at.run()
     at.switch_page(PAGES["notifications"]).run()
@@ -153,7 +154,7 @@ def test_configuration_page_masks_secrets_and_shows_reload_error(
         scenario: Scenario, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config = tmp_path / "seamwatch.yaml"
     config.write_text(scenario.config_path.read_text())
-    at = _app(config, monkeypatch)
+    at = open_app(config, monkeypatch)
     at.run()
     at.switch_page(PAGES["configuration"]).run()
     text = _ok(at)
@@ -166,7 +167,7 @@ def test_configuration_page_masks_secrets_and_shows_reload_error(
 
 
 def test_empty_database(empty_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(empty_config, monkeypatch).run()
+    at = open_app(empty_config, monkeypatch).run()
     assert "No data yet" in _ok(at)
     assert not (empty_config.parent / "none.db").exists()  # the dashboard never creates it
     for page in list(PAGES.values())[1:]:
@@ -176,7 +177,7 @@ def test_empty_database(empty_config: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_sign_in_required_when_auth_is_configured(scenario: Scenario,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(scenario.config_path, monkeypatch)
+    at = open_app(scenario.config_path, monkeypatch)
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
                           "cookie_secret": "x", "client_id": "id", "client_secret": "s",
                           "server_metadata_url": "http://127.0.0.1:9/.well-known"}

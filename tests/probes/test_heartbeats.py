@@ -153,3 +153,19 @@ async def test_an_unknown_probe_is_answered_exactly_like_a_bad_signature(
                 answers.add((reply.status_code, reply.content,
                              reply.headers.get("content-type")))
             assert len(answers) == 1, (method, headers, answers)
+
+
+def test_stored_last_heartbeats_are_restored_unless_newer_ones_arrived() -> None:
+    clock = StepClock()
+    registry = heartbeat_registry(clock, nightly=heartbeat_probe(), hourly=heartbeat_probe())
+    assert registry.seen() == {}
+    stored = time.time() - 120
+    registry.beat("it/hourly")
+    registry.restore({"it/nightly": stored, "it/hourly": stored, "it/gone": stored})
+    nightly = registry.last("it/nightly")
+    assert nightly is not None and nightly.received
+    assert nightly.at.timestamp() == pytest.approx(stored) and 119 <= nightly.age_s <= 125
+    hourly = registry.last("it/hourly")
+    assert hourly is not None and hourly.age_s == 0  # the fresher heartbeat wins
+    assert set(registry.seen()) == {"it/nightly", "it/hourly"}
+    assert registry.last("it/gone") is None

@@ -20,7 +20,12 @@ MINIMAL: dict[str, dict[str, Any]] = {
     "tcp": {"host": "shop.test", "port": 443},
     "dns": {"host": "shop.test"},
     "heartbeat": {"period": "1m"},
+    "webhook": {"steps": [{"name": "pay", "method": "POST", "url": "https://shop.test/pay"}]},
     "python": {"callable": "checks.shop:probe"},
+    "amqp": {"url": "amqp://127.0.0.1:5672/"},
+    "redis": {"url": "redis://127.0.0.1:6379"},
+    "nats": {"url": "nats://127.0.0.1:4222"},
+    "mqtt": {"url": "mqtt://127.0.0.1:1883"},
     "postgres": {"host": "db.test"},
     "mysql": {"host": "db.test"},
     "auth": {},
@@ -38,8 +43,8 @@ def test_every_registered_kind_has_a_row_here_and_one_name_and_model() -> None:
 
 def test_probe_kinds_are_the_user_writable_kinds_in_registry_order() -> None:
     assert list(PROBE_KINDS) == [kind.name for kind in KINDS if kind.user_writable]
-    assert PROBE_KINDS == ("http", "tls", "tcp", "dns", "heartbeat", "python", "postgres",
-                           "mysql")
+    assert PROBE_KINDS == ("http", "tls", "tcp", "dns", "heartbeat", "webhook", "python",
+                           "amqp", "redis", "nats", "mqtt", "postgres", "mysql")
     assert "auth" not in PROBE_KINDS and DEFAULT_KIND in PROBE_KINDS
 
 

@@ -20,6 +20,7 @@ import pytest
 from probes.heartbeats import SIGNATURE_HEADER, TIMESTAMP_HEADER, HeartbeatRegistry, sign
 from probes.kinds.heartbeat import HeartbeatProbe
 from seamwatch.listener import Listener, ListenerLimits, build_app
+from seamwatch.webhooks import Endpoint, WebhookReceiver
 from tests.support.cli import ROOT, ServeProcess, cli_env, run_cli, wait_until
 from tests.support.listener import running_listener
 from tests.support.servers import UvicornThread
@@ -94,6 +95,8 @@ HALF_SENT = (
     b"GET /healthz HTTP/1.1\r\nHost: seamwatch\r\nX-Slow:",  # headers never end
     b"POST /heartbeat/batch/job HTTP/1.1\r\nHost: seamwatch\r\nContent-Length: 1000\r\n"
     b"\r\n{\"partial\":",  # body never ends
+    b"POST /webhook/batch/hook HTTP/1.1\r\nHost: seamwatch\r\nContent-Length: 5000\r\n"
+    b"\r\n{\"event\":",  # a webhook's body never ends
 )
 
 
@@ -122,7 +125,9 @@ async def test_half_sent_requests_are_answered_408_and_closed_while_healthz_answ
     heartbeats = HeartbeatRegistry()  # the endpoint reads the body of batch/job's heartbeat
     heartbeats.configure([("batch/job", HeartbeatProbe.model_validate(
         {"name": "job", "type": "heartbeat", "period": "1m"}))])
-    app = build_app(None, lambda: _health_of(holder), heartbeats)
+    webhooks = WebhookReceiver()
+    webhooks.configure({"batch/hook": Endpoint(None, passive=False)})
+    app = build_app(None, lambda: _health_of(holder), heartbeats, webhooks)
     uvicorn_errors = logging.getLogger("uvicorn.error")
     uvicorn_errors.addHandler(caplog.handler)  # uvicorn's own config may stop propagation
     async with running_listener(app, limits) as listener:

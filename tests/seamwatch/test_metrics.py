@@ -51,3 +51,21 @@ integrations:
         assert 'probe="broken"' not in text  # runs_total, probe_up and latency alike
         assert 'seamwatch_probe_up{integration="shop",probe="list"}' in text
         assert serve.terminate() == 0
+
+
+def test_webhook_delivery_series_go_away_with_their_probe() -> None:
+    from prometheus_client import generate_latest
+
+    from seamwatch.metrics import ServeMetrics
+
+    metrics = ServeMetrics()
+    metrics.retain([("pay", "paid"), ("pay", "events")])
+    for key, outcome in (("pay/paid", "accepted"), ("pay/paid", "duplicate"),
+                         ("pay/events", "rejected")):
+        metrics.receipt(key, outcome)
+    text = generate_latest(metrics.registry).decode()
+    assert ('seamwatch_webhook_deliveries_total{integration="pay",outcome="duplicate",'
+            'probe="paid"} 1.0') in text
+    metrics.retain([("pay", "paid")])
+    text = generate_latest(metrics.registry).decode()
+    assert 'probe="events"' not in text and 'probe="paid"' in text

@@ -1,4 +1,4 @@
-"""Upgrading a database from 0006: run steps keep every value and gain an empty `rl_policy`;
+"""Upgrading a database from 0008: run steps keep every value and gain an empty `rl_policy`;
 the downgrade drops the column and keeps the rows. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from storage.database import downgrade_to, open_store, upgrade_to
 
-BEFORE = "0006_drift"
+BEFORE = "0008_slo"
 STEP = {"run_id": 7, "idx": 0, "name": "list", "status": 0, "http_status": 200,
         "latency_us": 1234, "rl_limit": 100, "rl_remaining": 7, "rl_reset_s": 30.0,
         "rl_retry_after_s": None}
@@ -36,7 +36,7 @@ def test_upgrade_adds_an_empty_policy_and_downgrade_drops_it(url: str) -> None:
         with store.write() as conn:
             conn.execute(sa.text(f"INSERT INTO run_steps ({columns}) VALUES "
                                  f"({', '.join(':' + c for c in STEP)})"), STEP)
-        upgrade_to(store, "0007_quota")
+        upgrade_to(store, "0009_quota")
         with store.engine.connect() as conn:
             (row,) = _steps(conn)
         assert row == {**{c: None for c in row}, **STEP, "rl_policy": None}

@@ -1,7 +1,7 @@
 """quota: the rate-limit policy name on run_steps
 
-Revision ID: 0007_quota
-Revises: 0006_drift
+Revision ID: 0009_quota
+Revises: 0008_slo
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_quota"
-down_revision = "0006_drift"
+revision = "0009_quota"
+down_revision = "0008_slo"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,61 @@
+"""`email.reports: {every: weekly, to: [...]}`: `serve` queues the period report
+(`seamwatch.period_report`, period = `every`) as an outbox email (kind `report`) whenever none was
+queued within `every`; the alert service delivers it like any alert email. The outbox is the
+memory, so a restart does not send it again.
+"""
+
+from __future__ import annotations
+
+import html
+
+from alerts.message import new_message_id
+from alerts.repo import AlertRepo
+from core.redact import Redactor
+from core.types import format_duration
+from seamwatch.config import Config
+from seamwatch.period_report import PeriodReport, as_text, build_report
+from storage.codes import from_ms
+from storage.database import Store
+
+KIND = "report"
+
+
+def _subject(report: PeriodReport) -> str:
+    spent = [r.integration for r in report.integrations
+             if r.budget_used_pct is not None and r.budget_used_pct >= 100]
+    incidents = sum(len(r.incidents) for r in report.integrations)
+    tail = f"; error budget spent: {', '.join(spent)}" if spent else ""
+    return (f"[REPORT] seamwatch, last {format_duration(report.period_s)}: "
+            f"{len(report.integrations)} integrations, {incidents} incidents{tail}")[:200]
+
+
+def _html(text: str, dashboard_url: str) -> str:
+    link = html.escape(dashboard_url, quote=True)
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>seamwatch report</title>'
+            f"</head><body><pre style=\"font-size: 13px;\">{html.escape(text)}</pre>"
+            f'<p><a href="{link}/slo">SLOs in the dashboard</a> · '
+            f'<a href="{link}">{link}</a></p></body></html>')
+
+
+def queue_due_report(store: Store, config: Config, redactor: Redactor, now_ms: int) -> bool:
+    """Queue the report email if one is due; True when it was queued."""
+    email = config.email
+    spec = email.reports if email else None
+    if email is None or spec is None:
+        return False
+    repo = AlertRepo(store)
+    last = repo.last_outbox_ms(KIND)
+    if last is not None and now_ms - last < spec.every * 1000:
+        return False
+    recipients = spec.to or email.to
+    if not recipients:
+        return False
+    report = build_report(config, store, spec.every, now_ms)
+    text = redactor.redact(as_text(report)) or ""
+    page = redactor.redact(_html(text, email.dashboard_url)) or ""
+    with store.write() as conn:
+        repo.add_outbox(conn, from_ms(now_ms), message_id=new_message_id(email.from_), kind=KIND,
+                        recipients="\n".join(sorted(recipients, key=str.lower)),
+                        subject=redactor.redact(_subject(report)) or "", text=text, html=page,
+                        notice_ids=[])
+    return True
