@@ -41,6 +41,7 @@ from alerts import backlog
 from alerts.channels.registry import AnyChannel, channel_kind
 from alerts.delivery import DeliveryError
 from alerts.evaluator import AlertEvaluator, RunInput
+from alerts.expiry import ExpiryWarnings
 from alerts.outbox_state import ChannelHealth, DeliveryObserver, DeliveryState
 from alerts.repo import AlertRepo, OutboxRow
 from alerts.settings import AlertConfig, Settings
@@ -95,6 +96,7 @@ class AlertService:
         self._jitter = jitter
         self._core = AlertEvaluator(store, redactor)
         self._burn = BurnEvaluator(store)
+        self._expiry = ExpiryWarnings(store, redactor)
         self._settings = Settings.from_config(config)
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "seamwatch-alerts")
         self._queue: deque[_Batch] = deque()
@@ -292,6 +294,7 @@ class AlertService:
         now = self.clock()
         self._core.timed(self._settings, now)
         self._burn.maybe_evaluate(self._settings, now)
+        self._expiry.maybe_evaluate(self._settings, now)
         return self._core.flush(self._settings, now)
 
     async def tick(self) -> None:

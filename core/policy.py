@@ -34,5 +34,10 @@ class AlertPolicy(StrictModel):
     rate_limit_forecast: RateLimitForecast | None = Field(
         None, description="degrade a run when a quota is predicted to run out before it resets"
     )
+    expiry_warning: list[Duration] = Field(
+        default_factory=lambda: [30 * 86400.0, 7 * 86400.0, 86400.0],
+        description="warn this long before a credential, secret or certificate expires: one "
+        "EXPIRING notice per threshold crossed",
+    )
     notify_degraded: bool = Field(False, description="email when a probe stays degraded")
     to: list[str] = Field(default_factory=list, description="extra recipients for this scope")
