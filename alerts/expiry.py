@@ -6,9 +6,11 @@ The items are the rows of `expiries` that warn (everything but access tokens, wh
 renews itself; storage/ingest/expiries.py keeps them). `decide` is the whole rule, pure and
 table-tested: the thresholds are the probe's `alerts.expiry_warning` (30d, 7d, 1d) plus the
 expiry itself, so an item that has expired is told once more; when an item is first seen inside
-several thresholds, only the smallest is sent. The row remembers the smallest threshold sent and
-which expiry it was about (`warned_ms`, `warned_for_ms`); an expiry later than that one is a
-renewal. Maintenance holds an integration's warnings until its window ends.
+several thresholds, only the smallest is sent. The row remembers the smallest threshold sent
+(`warned_ms`, and for the record which expiry it was about, `warned_for_ms`); a later expiry is a
+renewal only once it has left the threshold warned about: a refresh token whose expiry slides
+forward with every refresh, always 5 days away, stays one EXPIRING notice. Maintenance holds an
+integration's warnings until its window ends.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from storage.schema.expiries import expiries_t
 EXPIRING = "expiring"
 RESOLVED = "expiry_resolved"
 EVERY = timedelta(minutes=1)
-_RENEWED_MS = 1_000  # a later expiry than the one warned about, beyond rounding
 
 _RENEW_HINT = {
     "refresh_token": "obtain a new refresh token (authorize again) and update auth.refresh_token",
@@ -47,24 +48,22 @@ _RENEW_HINT = {
 class Decision:
     kind: str | None  # EXPIRING, RESOLVED or None
     threshold_ms: int | None  # the threshold crossed (EXPIRING)
-    warned_ms: int | None
-    warned_for_ms: int | None
+    warned_ms: int | None  # the warning memory to keep
 
 
-def decide(expires_ms: int, warned_ms: int | None, warned_for_ms: int | None,
-           thresholds_ms: Sequence[int], now_ms: int) -> Decision:
-    """What one item owes now, and the warning memory to keep."""
-    if warned_for_ms is not None and expires_ms > warned_for_ms + _RENEWED_MS:
-        return Decision(RESOLVED, None, None, None)
+def decide(expires_ms: int, warned_ms: int | None, thresholds_ms: Sequence[int],
+           now_ms: int) -> Decision:
+    """What one item owes now: its level is the smallest threshold it is inside (0 once
+    expired). A deeper level than the one warned about owes EXPIRING; a level above it (or none)
+    means a later expiry was seen, a renewal, and owes RESOLVED."""
     left = expires_ms - now_ms
     crossed = [t for t in (*thresholds_ms, 0) if left <= t]
-    if not crossed:
-        return Decision(None, None, warned_ms, warned_for_ms)
-    smallest = min(crossed)
-    same = warned_for_ms is not None and abs(expires_ms - warned_for_ms) <= _RENEWED_MS
-    if same and warned_ms is not None and warned_ms <= smallest:
-        return Decision(None, None, warned_ms, warned_for_ms)
-    return Decision(EXPIRING, smallest, smallest, expires_ms)
+    level = min(crossed) if crossed else None
+    if warned_ms is not None and (level is None or level > warned_ms):
+        return Decision(RESOLVED, None, level)
+    if level is not None and (warned_ms is None or level < warned_ms):
+        return Decision(EXPIRING, level, level)
+    return Decision(None, None, warned_ms)
 
 
 def _iso(ms: int) -> str:
@@ -74,7 +73,7 @@ def _iso(ms: int) -> str:
 def notice_payload(row: Any, decision: Decision, now_ms: int) -> dict[str, Any]:
     left_s = (row.expires_ms - now_ms) / 1000
     what = row.kind.replace("_", " ")
-    label = row.subject if row.subject.startswith(what) else f"{what} {row.subject}"
+    label = row.subject if what in row.subject else f"{what} {row.subject}"
     if decision.kind == RESOLVED:
         message = f"renewed: {label} now expires {_iso(row.expires_ms)}"
     elif left_s <= 0:
@@ -92,17 +91,25 @@ def notice_payload(row: Any, decision: Decision, now_ms: int) -> dict[str, Any]:
 
 
 class ExpiryWarnings:
-    """Evaluated by the alert service's tick, at most once a minute."""
+    """Evaluated by the alert service's tick: once a minute, and after runs saw expiries."""
 
     def __init__(self, store: Store, redactor: Redactor) -> None:
         self.repo = AlertRepo(store)
         self.redactor = redactor
         self._last: datetime | None = None
+        self._news = False
+
+    def seen_new(self) -> None:
+        """Runs that saw expiries were committed: evaluate on the next tick, not a minute on."""
+        self._news = True
 
     def maybe_evaluate(self, s: Settings, now: datetime) -> int:
-        if not s.notifying or (self._last is not None and now - self._last < EVERY):
+        """`evaluate` once a minute (thresholds are crossed by time passing), and soon after
+        runs saw expiries (a renewal, a new item)."""
+        due = self._news or self._last is None or now - self._last >= EVERY
+        if not s.notifying or not due:
             return 0
-        self._last = now
+        self._last, self._news = now, False
         return self.evaluate(s, now)
 
     def evaluate(self, s: Settings, now: datetime) -> int:
@@ -121,12 +128,12 @@ class ExpiryWarnings:
                 continue  # held until the maintenance window ends
             thresholds = [int(w * 1000) for w in s.policy(row.integration, row.probe)
                           .expiry_warning]
-            decision = decide(row.expires_ms, row.warned_ms, row.warned_for_ms, thresholds,
-                              now_ms)
-            if (decision.warned_ms, decision.warned_for_ms) != (row.warned_ms,
-                                                                 row.warned_for_ms):
+            decision = decide(row.expires_ms, row.warned_ms, thresholds, now_ms)
+            warned_for = (row.expires_ms if decision.kind == EXPIRING
+                          else None if decision.warned_ms is None else row.warned_for_ms)
+            if (decision.warned_ms, warned_for) != (row.warned_ms, row.warned_for_ms):
                 updates.append({"i": row.integration, "k": row.kind, "s": row.subject,
-                                "w": decision.warned_ms, "f": decision.warned_for_ms})
+                                "w": decision.warned_ms, "f": warned_for})
             if decision.kind is not None:
                 notices += self._notices(s, row, decision, now_ms)
         if updates or notices:

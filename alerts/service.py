@@ -48,6 +48,7 @@ from alerts.settings import AlertConfig, Settings
 from alerts.slo_eval import BurnEvaluator
 from alerts.state import ProbeState
 from core.redact import Redactor
+from probes.result import ProbeResult
 from storage.database import Store
 
 log = logging.getLogger("seamwatch.alerts")
@@ -229,6 +230,8 @@ class AlertService:
         retried until it is applied). The returned future (which callers may ignore) resolves
         to the number of notices owed once the batch is applied."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if any((r if isinstance(r, ProbeResult) else r.result).expiries for r in results):
+            self._expiry.seen_new()  # committed with the batch: look at them on the next tick
         self._queue.append(_Batch(list(results), future, time.monotonic()))
         self._ensure_drain()
         return future

@@ -29,28 +29,29 @@ THRESHOLDS = (30 * DAY, 7 * DAY, DAY)
 NOW = 1_800_000_000_000
 
 
-@pytest.mark.parametrize(("expires", "warned", "warned_for", "expected"), [
+@pytest.mark.parametrize(("left", "warned", "expected"), [
     # far away: nothing owed, nothing remembered
-    (NOW + 40 * DAY, None, None, Decision(None, None, None, None)),
+    (40 * DAY, None, Decision(None, None, None)),
     # crossing 30d: warn once
-    (NOW + 29 * DAY, None, None, Decision(EXPIRING, 30 * DAY, 30 * DAY, NOW + 29 * DAY)),
-    # already warned at 30d about this expiry: quiet
-    (NOW + 20 * DAY, 30 * DAY, NOW + 20 * DAY, Decision(None, None, 30 * DAY, NOW + 20 * DAY)),
+    (29 * DAY, None, Decision(EXPIRING, 30 * DAY, 30 * DAY)),
+    # already warned at 30d: quiet while inside it
+    (20 * DAY, 30 * DAY, Decision(None, None, 30 * DAY)),
     # crossing 7d next
-    (NOW + 6 * DAY, 30 * DAY, NOW + 6 * DAY, Decision(EXPIRING, 7 * DAY, 7 * DAY, NOW + 6 * DAY)),
+    (6 * DAY, 30 * DAY, Decision(EXPIRING, 7 * DAY, 7 * DAY)),
     # first seen inside 30d and 7d: only the smallest is sent
-    (NOW + 5 * DAY, None, None, Decision(EXPIRING, 7 * DAY, 7 * DAY, NOW + 5 * DAY)),
-    # expired: told once more (threshold 0)
-    (NOW - 1, DAY, NOW - 1, Decision(EXPIRING, 0, 0, NOW - 1)),
-    (NOW - DAY, 0, NOW - DAY, Decision(None, None, 0, NOW - DAY)),
-    # renewed (a later expiry than the one warned about): RESOLVED, memory cleared
-    (NOW + 90 * DAY, 7 * DAY, NOW + 6 * DAY, Decision(RESOLVED, None, None, None)),
-    # a re-read of the same expiry a few ms off is not a renewal
-    (NOW + 6 * DAY + 400, 7 * DAY, NOW + 6 * DAY, Decision(None, None, 7 * DAY, NOW + 6 * DAY)),
+    (5 * DAY, None, Decision(EXPIRING, 7 * DAY, 7 * DAY)),
+    # a sliding expiry (always about 5 days away) stays inside 7d: nothing more
+    (5 * DAY + 60_000, 7 * DAY, Decision(None, None, 7 * DAY)),
+    # expired: told once more (threshold 0), then quiet
+    (-1, DAY, Decision(EXPIRING, 0, 0)),
+    (-DAY, 0, Decision(None, None, 0)),
+    # renewed beyond every threshold: RESOLVED, memory cleared
+    (90 * DAY, 7 * DAY, Decision(RESOLVED, None, None)),
+    # renewed out of 7d but still inside 30d: RESOLVED, and 30d counts as told
+    (20 * DAY, 7 * DAY, Decision(RESOLVED, None, 30 * DAY)),
 ])
-def test_decide(expires: int, warned: int | None, warned_for: int | None,
-                expected: Decision) -> None:
-    assert decide(expires, warned, warned_for, THRESHOLDS, NOW) == expected
+def test_decide(left: int, warned: int | None, expected: Decision) -> None:
+    assert decide(NOW + left, warned, THRESHOLDS, NOW) == expected
 
 
 @pytest.fixture
