@@ -72,6 +72,8 @@ def _headline(kind: str, p: Mapping[str, Any]) -> str:
         return f"{key} — test notice"
     if kind == "degraded":
         return f"{key} — degraded: {p.get('degraded_reason') or 'slow or retried runs'}"
+    if kind == "quota":
+        return f"{key} — {p.get('degraded_reason') or 'rate-limit quota running out'}"
     cause = f"{p.get('category')}: {p.get('reason')}" if p.get("category") else "failing"
     return f"{key} — {cause}"
 

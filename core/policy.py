@@ -17,6 +17,9 @@ class RateLimitForecast(StrictModel):
     predicted to run out before it resets, within `within` (probes/quota.py)."""
 
     within: Duration = Field(description="how far ahead a predicted exhaustion counts")
+    notify: bool = Field(
+        False, description="send a QUOTA notice when a probe stays degraded by the forecast "
+        "(even without notify_degraded)")
 
 
 class AlertPolicy(StrictModel):

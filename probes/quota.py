@@ -19,6 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 MIN_SAMPLES = 3
+# How a run degraded by a forecast starts its reason (probes/run.py); the alert state machine
+# tells a QUOTA notice from a DEGRADED one by it (alerts/state.py).
+FORECAST_REASON = "rate-limit quota"
 RESET_TOLERANCE_S = 2.0  # delta-second resets, anchored on our clock, wobble by a second
 _KEPT = 512  # samples kept per quota (a window longer than this is forecast from its tail)
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from core.types import format_duration
 from probes.kinds.base import ProbeCommon
-from probes.quota import QuotaSample
+from probes.quota import FORECAST_REASON, QuotaSample
 from probes.registry import kind_of
 from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus
 from probes.runtime import IntegrationRuntime
@@ -93,7 +93,7 @@ def _quota_forecast_reason(rt: IntegrationRuntime, result: ProbeResult,
     now_s = time.time()
     for forecast in rt.quota.forecasts(seen):
         if forecast.runs_out_within(now_s, within_s) and forecast.exhausted_at_s is not None:
-            name = "rate-limit quota" + (f" {forecast.policy!r}" if forecast.policy else "")
+            name = FORECAST_REASON + (f" {forecast.policy!r}" if forecast.policy else "")
             left = format_duration(max(0.0, forecast.exhausted_at_s - now_s))
             resets = (
                 f", before it resets in {format_duration(forecast.reset_at_s - now_s)}"
