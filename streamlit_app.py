@@ -21,6 +21,8 @@ PAGES = {
                       icon=":material/notifications_active:", url_path="alerts"),
     "slo": st.Page("dashboard/pages/slo.py", title="SLOs", icon=":material/speed:",
                    url_path="slo"),
+    "foresight": st.Page("dashboard/pages/foresight.py", title="Expiries & quotas",
+                         icon=":material/event_upcoming:", url_path="foresight"),
     "notifications": st.Page("dashboard/pages/notifications.py", title="Notifications",
                              icon=":material/mail:", url_path="notifications"),
     "configuration": st.Page("dashboard/pages/configuration.py", title="Configuration",

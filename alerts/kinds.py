@@ -31,6 +31,10 @@ KINDS: dict[str, NoticeKindInfo] = {
         NoticeKindInfo("burn_rate", "BURN RATE", "firing"),
         NoticeKindInfo("burn_rate_ticket", "BURN RATE (ticket)", "degraded"),
         NoticeKindInfo("burn_resolved", "BURN RATE RESOLVED", "ok"),
+        NoticeKindInfo("quota", "QUOTA", "degraded"),  # degraded by a rate-limit forecast
+        # expiry warnings (alerts/expiry.py): a threshold crossed, and the renewal
+        NoticeKindInfo("expiring", "EXPIRING", "degraded"),
+        NoticeKindInfo("expiry_resolved", "RESOLVED", "ok"),
         # the period report (seamwatch/report_mail.py): queued straight into the outbox
         NoticeKindInfo("report", "REPORT", "ok", routable=False),
     )

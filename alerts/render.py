@@ -60,6 +60,8 @@ def _when(iso: str | None) -> str:
 
 
 def _headline(kind: str, p: Mapping[str, Any]) -> str:
+    if p.get("expiry_kind"):  # an expiry warning (alerts/expiry.py)
+        return f"{p['integration']}: {p.get('message')}"
     if p.get("target"):  # an SLO burn-rate notice (alerts/burn.py)
         return f"SLO {p['target']} — {p.get('reason') or kind_info(kind).tag.lower()}"
     key = f"{p['integration']}/{p['probe']}"
@@ -70,6 +72,8 @@ def _headline(kind: str, p: Mapping[str, Any]) -> str:
         return f"{key} — test notice"
     if kind == "degraded":
         return f"{key} — degraded: {p.get('degraded_reason') or 'slow or retried runs'}"
+    if kind == "quota":
+        return f"{key} — {p.get('degraded_reason') or 'rate-limit quota running out'}"
     cause = f"{p.get('category')}: {p.get('reason')}" if p.get("category") else "failing"
     return f"{key} — {cause}"
 
@@ -101,6 +105,7 @@ def _alert_view(
         "category": p.get("category"),
         "reason": p.get("reason"),
         "message": p.get("message"),
+        "renew": p.get("renew"),
         "failed_step": p.get("failed_step"),
         "http_status": p.get("http_status"),
         "degraded_reason": p.get("degraded_reason"),

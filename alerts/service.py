@@ -41,12 +41,14 @@ from alerts import backlog
 from alerts.channels.registry import AnyChannel, channel_kind
 from alerts.delivery import DeliveryError
 from alerts.evaluator import AlertEvaluator, RunInput
+from alerts.expiry import ExpiryWarnings
 from alerts.outbox_state import ChannelHealth, DeliveryObserver, DeliveryState
 from alerts.repo import AlertRepo, OutboxRow
 from alerts.settings import AlertConfig, Settings
 from alerts.slo_eval import BurnEvaluator
 from alerts.state import ProbeState
 from core.redact import Redactor
+from probes.result import ProbeResult
 from storage.database import Store
 
 log = logging.getLogger("seamwatch.alerts")
@@ -95,6 +97,7 @@ class AlertService:
         self._jitter = jitter
         self._core = AlertEvaluator(store, redactor)
         self._burn = BurnEvaluator(store)
+        self._expiry = ExpiryWarnings(store, redactor)
         self._settings = Settings.from_config(config)
         self._executor = concurrent.futures.ThreadPoolExecutor(1, "seamwatch-alerts")
         self._queue: deque[_Batch] = deque()
@@ -227,6 +230,8 @@ class AlertService:
         retried until it is applied). The returned future (which callers may ignore) resolves
         to the number of notices owed once the batch is applied."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if any((r if isinstance(r, ProbeResult) else r.result).expiries for r in results):
+            self._expiry.seen_new()  # committed with the batch: look at them on the next tick
         self._queue.append(_Batch(list(results), future, time.monotonic()))
         self._ensure_drain()
         return future
@@ -292,6 +297,7 @@ class AlertService:
         now = self.clock()
         self._core.timed(self._settings, now)
         self._burn.maybe_evaluate(self._settings, now)
+        self._expiry.maybe_evaluate(self._settings, now)
         return self._core.flush(self._settings, now)
 
     async def tick(self) -> None:

@@ -64,7 +64,11 @@ class ReportsSpec(StrictModel):
 
     every: Annotated[Duration, BeforeValidator(_every)] = Field(
         description="daily, weekly or a duration such as 14d; also the report's period")
-    to: list[str] = Field(default_factory=list, description="recipients (default: email.to)")
+    to: list[str] = Field(default_factory=list, description="recipients (default: email.to, "
+                          "or the channel's `to`)")
+    channel: str | None = Field(
+        None, description="`notifications.reports`: the email channel that sends it (default: "
+        "the first email channel)")
 
     @field_validator("every")
     @classmethod
@@ -95,6 +99,8 @@ class NotifySpec(StrictModel):
     repeat_interval: Duration = Field(4 * 3600.0, description="reminder while firing; 0 = never")
     send_resolved: bool = True
     max_age: Duration = Field(24 * 3600.0, description="give up delivering a notice after this")
+    reports: ReportsSpec | None = Field(
+        None, description="the period report (`seamwatch report`) emailed by `serve`")
 
     @classmethod
     def from_email(cls, email: EmailSpec) -> NotifySpec:

@@ -25,6 +25,7 @@ from typing import Any
 from core.policy import AlertPolicy
 from core.states import AlertState
 from core.types import format_duration
+from probes.quota import FORECAST_REASON
 from probes.result import ProbeResult, RunStatus
 from storage.codes import to_ms
 from storage.schema.alerts import AlertEvent
@@ -38,6 +39,7 @@ class NoticeKind(StrEnum):
     RESOLVED = "resolved"
     DEGRADED = "degraded"
     REMINDER = "reminder"
+    QUOTA = "quota"  # degraded by a rate-limit forecast (core.policy.RateLimitForecast)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +191,14 @@ def reconcile(
         st.notified = None
         st.notified_at = None
         return NoticeKind.RESOLVED if rules.send_resolved else None
-    if cond == AlertState.DEGRADED and policy.notify_degraded and st.notified is None:
-        st.notified = "degraded"
-        st.notified_at = now
-        return NoticeKind.DEGRADED
+    if cond == AlertState.DEGRADED and st.notified is None:
+        by_quota = str(st.last_failure.get("degraded_reason") or "").startswith(FORECAST_REASON)
+        quota_notice = by_quota and policy.rate_limit_forecast is not None and (
+            policy.rate_limit_forecast.notify)
+        if policy.notify_degraded or quota_notice:
+            st.notified = "degraded"
+            st.notified_at = now
+            return NoticeKind.QUOTA if by_quota else NoticeKind.DEGRADED
     return None
 
 

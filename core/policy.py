@@ -12,6 +12,16 @@ from core.model import StrictModel
 from core.types import Duration
 
 
+class RateLimitForecast(StrictModel):
+    """`rate_limit_forecast: {within: 15m}`: a run is degraded when a rate-limit quota is
+    predicted to run out before it resets, within `within` (probes/quota.py)."""
+
+    within: Duration = Field(description="how far ahead a predicted exhaustion counts")
+    notify: bool = Field(
+        False, description="send a QUOTA notice when a probe stays degraded by the forecast "
+        "(even without notify_degraded)")
+
+
 class AlertPolicy(StrictModel):
     """When a probe's alert state changes. Set at `defaults.alerts`, an integration's `alerts` or
     a probe's `alerts`; each level overrides only the keys it sets."""
@@ -23,6 +33,14 @@ class AlertPolicy(StrictModel):
     )
     min_rate_limit_headroom: float | None = Field(
         None, ge=0, le=1, description="a run with remaining/limit under this is degraded"
+    )
+    rate_limit_forecast: RateLimitForecast | None = Field(
+        None, description="degrade a run when a quota is predicted to run out before it resets"
+    )
+    expiry_warning: list[Duration] = Field(
+        default_factory=lambda: [30 * 86400.0, 7 * 86400.0, 86400.0],
+        description="warn this long before a credential, secret or certificate expires: one "
+        "EXPIRING notice per threshold crossed",
     )
     notify_degraded: bool = Field(False, description="email when a probe stays degraded")
     to: list[str] = Field(default_factory=list, description="extra recipients for this scope")

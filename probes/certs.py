@@ -48,19 +48,25 @@ def not_after_from_der(der: bytes) -> datetime | None:
         return None
 
 
-def days_left(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, now: float | None = None
-              ) -> float | None:
-    """Days until the peer certificate expires (negative when expired), None if unknown."""
+def peer_not_after(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> float | None:
+    """The peer certificate's notAfter as epoch seconds, None if unknown."""
     if ssl_object is None:
         return None
     der = ssl_object.getpeercert(binary_form=True)
     if not der:
         return None
     expires = not_after_from_der(der)
+    return None if expires is None else expires.timestamp()
+
+
+def days_left(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, now: float | None = None
+              ) -> float | None:
+    """Days until the peer certificate expires (negative when expired), None if unknown."""
+    expires = peer_not_after(ssl_object)
     if expires is None:
         return None
     now = time.time() if now is None else now
-    return (expires.timestamp() - now) / 86400.0
+    return (expires - now) / 86400.0
 
 
 # ------------------------------------------------------------------------------ the handshake
@@ -70,8 +76,9 @@ async def handshake(
     host: str, port: int, ctx: ssl.SSLContext, server_name: str, timeout: float,
     phases: PhaseTimings,
 ) -> float | None:
-    """Connect + TLS handshake; returns the days left of the peer certificate. A failed or stalled
-    handshake aborts the socket (a graceful TLS close could wait on a peer that never answers)."""
+    """Connect + TLS handshake; returns the peer certificate's notAfter (epoch seconds). A failed
+    or stalled handshake aborts the socket (a graceful TLS close could wait on a peer that never
+    answers)."""
     loop = asyncio.get_running_loop()
     t0 = perf_counter()
     try:
@@ -95,7 +102,7 @@ async def handshake(
         transport.abort()
         raise ConnectionResetError("connection closed during the TLS handshake")
     try:
-        return days_left(tls.get_extra_info("ssl_object"))
+        return peer_not_after(tls.get_extra_info("ssl_object"))
     finally:
         tls.close()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from probes.result import Failure, StepResult
+from probes.result import Expiry, Failure, StepResult
 
 if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
     import httpx
@@ -26,6 +26,9 @@ class Credential:
     params: dict[str, str] = field(default_factory=dict)
     obtained_at: float = 0.0  # time.time()
     expires_at: float | None = None  # time.time() when known (expires_in or JWT exp)
+    # What the auth probe reports as expiring: this credential (as an access token or a JWT
+    # token), a refresh token's expiry, the user's declared `expires_at`.
+    expiries: tuple[Expiry, ...] = ()
 
     @property
     def lifetime_s(self) -> float | None:

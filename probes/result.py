@@ -4,7 +4,7 @@ alerts."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -72,12 +72,16 @@ class PhaseTimings:
 
 @dataclass(slots=True)
 class RateLimit:
-    """Rate-limit headroom as the server reported it (X-RateLimit-*, RateLimit-*, Retry-After)."""
+    """One rate-limit policy as the server reported it (probes/http/ratelimit.py): `reset_s` and
+    `retry_after_s` are seconds from the response; `policy` names the quota when the server does
+    (`X-RateLimit-Resource`, an IETF policy item), so several quotas of one integration stay
+    apart."""
 
     limit: int | None = None
     remaining: int | None = None
     reset_s: float | None = None
     retry_after_s: float | None = None
+    policy: str | None = None
 
     @property
     def headroom(self) -> float | None:
@@ -93,6 +97,43 @@ class RateLimit:
             and self.reset_s is None
             and self.retry_after_s is None
         )
+
+
+class ExpiryKind(StrEnum):
+    """What expires (README, Expiries)."""
+
+    ACCESS_TOKEN = "access_token"  # an OAuth2 access token: its lifetime, renewed every fetch
+    REFRESH_TOKEN = "refresh_token"  # refresh_token_expires_in / refresh_expires_in
+    TOKEN = "token"  # a configured bearer token or API key that is a JWT (its `exp`)
+    DECLARED = "declared"  # `auth.expires_at`: a date the user wrote (a secret's rotation date)
+    CERTIFICATE = "certificate"  # the leaf certificate of an HTTPS origin or a tls probe
+    INTERMEDIATE = "intermediate"  # a CA certificate of the chain a tls probe was served
+
+
+@dataclass(frozen=True, slots=True)
+class Expiry:
+    """Something a run saw that will expire. `subject` names it without secrets ("access token",
+    "api.example.com:443", "CN=Example Issuing CA"); times are epoch seconds."""
+
+    kind: ExpiryKind
+    subject: str
+    expires_at_s: float
+    lifetime_s: float | None = None  # as issued (tokens): a shrinking lifetime is a finding
+
+    @property
+    def warns(self) -> bool:
+        """Whether seamwatch warns ahead of it: an access token is renewed by seamwatch itself."""
+        return self.kind is not ExpiryKind.ACCESS_TOKEN
+
+
+def note_expiry(expiries: list[Expiry], expiry: Expiry) -> None:
+    """Add `expiry` to a run's list, keeping one per (kind, subject): the soonest."""
+    for i, seen in enumerate(expiries):
+        if (seen.kind, seen.subject) == (expiry.kind, expiry.subject):
+            if expiry.expires_at_s < seen.expires_at_s:
+                expiries[i] = expiry
+            return
+    expiries.append(expiry)
 
 
 @dataclass(slots=True)
@@ -126,6 +167,7 @@ class Attempt:
     failed_step: str | None = None
     credential_ttl_s: float | None = None
     cert_days_left: float | None = None
+    expiries: list[Expiry] = field(default_factory=list)
     # Why the attempt passed but the run is degraded: a `critical: false` step failed, or the
     # kind itself judged it (a response shape drift that `drift:` says degrades).
     degraded_reason: str | None = None
@@ -170,6 +212,7 @@ class ProbeResult:
     credential_ttl_s: float | None = None  # auth probe: lifetime of the fetched credential
     cert_days_left: float | None = None  # tls probe (and https steps where known)
     degraded_reason: str | None = None  # why an ok run was downgraded to degraded
+    expiries: list[Expiry] = field(default_factory=list)  # what this run saw will expire
 
     @property
     def category(self) -> Category | None:
@@ -209,6 +252,12 @@ class ProbeResult:
             "degraded_reason": self.degraded_reason,
             "credential_ttl_s": self.credential_ttl_s,
             "cert_days_left": self.cert_days_left,
+            "expiries": [
+                {"kind": str(e.kind), "subject": e.subject,
+                 "expires_at": datetime.fromtimestamp(e.expires_at_s, UTC).isoformat(),
+                 "lifetime_s": e.lifetime_s}
+                for e in self.expiries
+            ],
             "steps": [
                 {
                     "name": s.name,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from core.types import format_duration
 from probes.kinds.base import ProbeCommon
+from probes.quota import FORECAST_REASON, QuotaSample
 from probes.registry import kind_of
 from probes.result import Attempt, Category, Failure, ProbeResult, RunStatus
 from probes.runtime import IntegrationRuntime
@@ -37,6 +38,7 @@ class RunPolicy:
     retries: int
     degraded_latency_s: float | None = None
     min_rate_limit_headroom: float | None = None
+    rate_limit_forecast_s: float | None = None  # degrade when a quota runs out within this
     backoff_base_s: float = 1.0
 
     def backoff(self, attempt: int) -> float:
@@ -73,8 +75,36 @@ def _hung_step(probe: ProbeCommon, cut_short: Attempt) -> str | None:
     return hung_step(probe, cut_short) if hung_step is not None else None
 
 
-def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int,
-                     latency_ms: float, result: ProbeResult) -> str | None:
+def _quota_forecast_reason(rt: IntegrationRuntime, result: ProbeResult,
+                           within_s: float) -> str | None:
+    """Feed this run's rate-limit samples to the integration's quota tracker; the reason to
+    degrade when one of the quotas they belong to is predicted to run out before it resets."""
+    at_s = result.started_at.timestamp()
+    seen: list[str] = []
+    for step in result.steps:
+        rl = step.rate_limit
+        if rl is None or rl.remaining is None:
+            continue
+        policy = rl.policy or ""
+        reset_at = at_s + rl.reset_s if rl.reset_s is not None else None
+        rt.quota.observe(policy, QuotaSample(at_s, rl.remaining, rl.limit, reset_at))
+        if policy not in seen:
+            seen.append(policy)
+    now_s = time.time()
+    for forecast in rt.quota.forecasts(seen):
+        if forecast.runs_out_within(now_s, within_s) and forecast.exhausted_at_s is not None:
+            name = FORECAST_REASON + (f" {forecast.policy!r}" if forecast.policy else "")
+            left = format_duration(max(0.0, forecast.exhausted_at_s - now_s))
+            resets = (
+                f", before it resets in {format_duration(forecast.reset_at_s - now_s)}"
+                if forecast.reset_at_s is not None else ""
+            )
+            return f"{name} predicted to run out in {left}{resets} ({forecast.remaining} left)"
+    return None
+
+
+def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int, latency_ms: float,
+                     result: ProbeResult, quota_reason: str | None) -> str | None:
     if attempt.degraded_reason:  # a critical: false step failed, or drift that degrades
         return attempt.degraded_reason
     if attempts > 1:
@@ -86,7 +116,7 @@ def _degraded_reason(policy: RunPolicy, attempt: Attempt, attempts: int,
         headroom = rate_limit.headroom if rate_limit else None
         if headroom is not None and headroom < policy.min_rate_limit_headroom:
             return f"rate-limit headroom {headroom:.0%} under {policy.min_rate_limit_headroom:.0%}"
-    return None
+    return quota_reason
 
 
 async def run_probe(
@@ -157,9 +187,15 @@ async def run_probe(
         location=location,
         credential_ttl_s=attempt.credential_ttl_s,
         cert_days_left=attempt.cert_days_left,
+        expiries=attempt.expiries,
+    )
+    # Every run's samples feed the forecast, failed ones (a 429) included.
+    quota_reason = (
+        _quota_forecast_reason(rt, result, policy.rate_limit_forecast_s)
+        if policy.rate_limit_forecast_s is not None else None
     )
     if result.failure is None:
-        reason = _degraded_reason(policy, attempt, attempts, latency_ms, result)
+        reason = _degraded_reason(policy, attempt, attempts, latency_ms, result, quota_reason)
         if reason:
             result.status = RunStatus.DEGRADED
             result.degraded_reason = reason

@@ -8,7 +8,7 @@ so it sits below the kinds: it knows the integration's config only as `Integrati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +16,7 @@ from core.redact import Redactor
 from probes.credentials import CredentialProvider
 from probes.drift.tracker import DriftTracker
 from probes.heartbeats import HeartbeatRegistry
+from probes.quota import QuotaTracker
 from probes.webhooks.inbox import WebhookInbox
 
 if TYPE_CHECKING:  # annotations only: loading the config must not import httpx
@@ -50,6 +51,7 @@ class IntegrationRuntime:
     redactor: Redactor
     base_dir: Path  # the config file's folder: schema files and ca_file are relative to it
     heartbeats: HeartbeatRegistry | None = None  # shared by all integrations of a `serve`
+    quota: QuotaTracker = field(default_factory=QuotaTracker)  # rate-limit samples, for forecasts
     drift: DriftTracker | None = None  # learned response shapes, shared by all integrations
     webhooks: WebhookInbox | None = None  # likewise: the listener's /webhook/ receiver
 

@@ -46,6 +46,11 @@ class ServeMetrics:
         self.writer_backlog = Gauge(
             "seamwatch_writer_backlog", "Results waiting to be written.", registry=self.registry
         )
+        self.expiry = Gauge(
+            "seamwatch_credential_expiry_timestamp_seconds",
+            "When a credential, secret or certificate a run saw expires (unix time)",
+            ["integration", "kind", "subject"], registry=self.registry,
+        )
         self.webhook_deliveries = Counter(
             "seamwatch_webhook_deliveries", "Requests to /webhook/ endpoints by outcome "
             "(accepted, duplicate, rejected).",
@@ -76,6 +81,7 @@ class ServeMetrics:
         # the first `retain`: every result counts).
         self._outcomes: dict[tuple[str, str], set[tuple[str, str]]] = {}
         self._receipts: dict[tuple[str, str], set[str]] = {}
+        self._expiries: dict[tuple[str, str], set[tuple[str, str, str]]] = {}
         self._configured: frozenset[tuple[str, str]] | None = None
 
     def record(self, result: ProbeResult) -> None:
@@ -88,6 +94,10 @@ class ServeMetrics:
         self.up.labels(*labels).set(0 if result.status is RunStatus.FAILED else 1)
         self.latency.labels(*labels).set(result.latency_ms / 1000.0)
         self.run_duration.observe(result.latency_ms / 1000.0)
+        for e in result.expiries:
+            key = (result.integration, str(e.kind), e.subject)
+            self._expiries.setdefault(labels, set()).add(key)
+            self.expiry.labels(*key).set(e.expires_at_s)
 
     # -- alerts.outbox_state.DeliveryObserver --------------------------------------------------
 
@@ -120,6 +130,9 @@ class ServeMetrics:
                 self.runs.remove(*labels, *outcome)
             self.up.remove(*labels)
             self.latency.remove(*labels)
+        for pair in [key for key in self._expiries if key not in self._configured]:
+            for series in self._expiries.pop(pair):
+                self.expiry.remove(*series)
         for pair in [key for key in self._receipts if key not in self._configured]:
             for received in self._receipts.pop(pair):
                 self.webhook_deliveries.remove(*pair, received)

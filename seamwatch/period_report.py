@@ -1,7 +1,7 @@
 """`seamwatch report --period 30d [--format text|json|csv]` and the `email.reports` email: per
 integration over the period, SLO attainment and budget used (runs in maintenance windows left
 out), incidents with durations and MTTR, p50/p95 latency, the top failure categories, and the
-expiries in the next 30 days (`expiries_hook`: empty until expiry tracking exists).
+expiries in the next 30 days (storage/reads/expiries.py).
 
 (`seamwatch/report.py` is how `once` and `status` present single results; this module is the
 period report.)
@@ -24,9 +24,11 @@ from core.types import format_duration, parse_duration
 from seamwatch.config import Config
 from seamwatch.errors import UserError
 from seamwatch.report import render_table
+from seamwatch.status import expiry_json
 from storage.codes import now_ms
 from storage.database import Store, open_store
 from storage.reads import alert_history, analytics
+from storage.reads.expiries import list_expiries
 from storage.reads.slo import failure_categories
 
 TOP_CATEGORIES = 3
@@ -67,11 +69,15 @@ class PeriodReport:
     integrations: list[IntegrationReport]
 
 
-def expiries_hook(config: Config, store: Store, horizon_s: float) -> dict[str, list[dict[str,
-                                                                                     Any]]]:
-    """Integration -> what expires within `horizon_s` (credentials, certificates), soonest
-    first. Expiry tracking (issue 10 §2) does not exist yet: nothing is known, so empty."""
-    return {}
+def _expiries(store: Store, names: list[str], now_ms: int, horizon_s: float
+              ) -> dict[str, list[dict[str, Any]]]:
+    """Integration -> what expires within `horizon_s` (credentials, secrets, certificates;
+    not access tokens, which seamwatch renews), soonest first."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for e in list_expiries(store, names):
+        if e.warns and e.left_s(now_ms) <= horizon_s:
+            out.setdefault(e.integration, []).append(expiry_json(e, now_ms))
+    return out
 
 
 def _iso(ms: int) -> str:
@@ -96,7 +102,7 @@ def build_report(config: Config, store: Store, period_s: float,
     overview = {o.name: o for o in analytics.overview(store, start, end, now=end)}
     found = alert_history.incidents(alert_history.events(store, start, end))
     categories = failure_categories(store, start, end)
-    expiries = expiries_hook(config, store, EXPIRY_HORIZON_S)
+    expiries = _expiries(store, list(probes), end, EXPIRY_HORIZON_S)
     out: list[IntegrationReport] = []
     for name in probes:
         c = counted[name]
@@ -146,7 +152,8 @@ def as_text(report: PeriodReport) -> str:
         for i in r.incidents:
             lasted = format_duration(i.duration_s) + (" (ongoing)" if i.ongoing else "")
             lines.append(f"incident: {i.start}  {i.probe}  {lasted}  {i.cause}")
-        soon = ", ".join(f"{e.get('what')} {e.get('expires_at')}" for e in r.expiries)
+        soon = ", ".join(f"{e['kind'].replace('_', ' ')} {e['subject']} {e['expires_at']}"
+                         for e in r.expiries)
         lines.append(f"expiries in the next 30 days: {soon or 'none known'}")
     return "\n".join(lines)
 

@@ -1,4 +1,5 @@
-"""`email.reports: {every: weekly, to: [...]}`: `serve` queues the period report
+"""`notifications.reports` (or `email.reports`) `{every: weekly, to: [...]}`: `serve` queues the
+period report
 (`seamwatch.period_report`, period = `every`) as an outbox email (kind `report`) whenever none was
 queued within `every`; the alert service delivers it like any alert email. The outbox is the
 memory, so a restart does not send it again.
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import html
 
+from alerts.channels.email import EmailChannel
 from alerts.message import new_message_id
 from alerts.repo import AlertRepo
+from alerts.spec import ReportsSpec
 from core.redact import Redactor
 from core.types import format_duration
 from seamwatch.config import Config
@@ -37,12 +40,25 @@ def _html(text: str, dashboard_url: str) -> str:
             f'<a href="{link}">{link}</a></p></body></html>')
 
 
+def _sender(config: Config) -> tuple[ReportsSpec, str, EmailChannel] | None:
+    """The report's spec, and the email channel (name and settings) that sends it."""
+    alerting = config.alerting
+    spec = alerting.notify.reports
+    if spec is None:
+        return None
+    emails = {name: c for name, c in alerting.channels.items() if isinstance(c, EmailChannel)}
+    name = spec.channel or next(iter(emails), None)
+    if name is None or name not in emails:
+        return None
+    return spec, name, emails[name]
+
+
 def queue_due_report(store: Store, config: Config, redactor: Redactor, now_ms: int) -> bool:
     """Queue the report email if one is due; True when it was queued."""
-    email = config.email
-    spec = email.reports if email else None
-    if email is None or spec is None:
+    found = _sender(config)
+    if found is None:
         return False
+    spec, channel, email = found
     repo = AlertRepo(store)
     last = repo.last_outbox_ms(KIND)
     if last is not None and now_ms - last < spec.every * 1000:
@@ -50,12 +66,13 @@ def queue_due_report(store: Store, config: Config, redactor: Redactor, now_ms: i
     recipients = spec.to or email.to
     if not recipients:
         return False
+    dashboard_url = config.alerting.notify.dashboard_url
     report = build_report(config, store, spec.every, now_ms)
     text = redactor.redact(as_text(report)) or ""
-    page = redactor.redact(_html(text, email.dashboard_url)) or ""
+    page = redactor.redact(_html(text, dashboard_url)) or ""
     with store.write() as conn:
         repo.add_outbox(conn, from_ms(now_ms), message_id=new_message_id(email.from_), kind=KIND,
                         recipients="\n".join(sorted(recipients, key=str.lower)),
                         subject=redactor.redact(_subject(report)) or "", text=text, html=page,
-                        notice_ids=[])
+                        notice_ids=[], channel=channel)
     return True

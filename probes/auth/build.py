@@ -13,6 +13,7 @@ from probes.auth.oauth2 import ClientCredentialsGrant, RefreshTokenGrant
 from probes.auth.provider import CachingProvider
 from probes.auth.spec import (
     ApiKeyAuth,
+    AuthCommon,
     AuthSpec,
     BasicAuth,
     BearerAuth,
@@ -23,6 +24,14 @@ from probes.auth.spec import (
 from probes.auth.state import RefreshTokenState, state_path
 from probes.auth.static import api_key_provider, basic_provider, bearer_provider
 from probes.credentials import CredentialProvider
+from probes.result import Expiry, ExpiryKind
+
+
+def _declared(spec: AuthCommon, what: str) -> Expiry | None:
+    declared = spec.declared_expiry_s
+    if declared is None:
+        return None
+    return Expiry(ExpiryKind.DECLARED, f"{what} (declared expires_at)", declared)
 
 
 def build_provider(
@@ -54,6 +63,7 @@ def build_provider(
             scope=spec.scope,
             audience=spec.audience,
             redactor=redactor,
+            declared=_declared(spec, "client secret"),
             clock=clock,
         )
         return CachingProvider(grant, clock=clock)
@@ -70,6 +80,7 @@ def build_provider(
             client_auth=spec.client_auth,
             scope=spec.scope,
             redactor=redactor,
+            declared=_declared(spec, "refresh token"),
             clock=clock,
         )
         return CachingProvider(refresh, clock=clock)

@@ -56,6 +56,6 @@ async def post_form(
         body=body,
         latency_ms=(time.perf_counter() - started) * 1000.0,
         phases=tracer.phases(),
-        rate_limit=parse_rate_limit(response.headers),
+        rate_limit=parse_rate_limit(response.headers, status=response.status_code),
         truncated=truncated,
     )

@@ -44,7 +44,7 @@ from probes.auth.exchange import MAX_TOKEN_BODY, Exchange, post_form
 from probes.auth.jwt import jwt_exp
 from probes.auth.state import RefreshTokenState
 from probes.credentials import AuthError, Credential
-from probes.result import Category, Failure, StepResult, StepStatus
+from probes.result import Category, Expiry, ExpiryKind, Failure, StepResult, StepStatus
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +92,11 @@ class TokenGrant:
         client_auth: str,
         scope: str | None,
         redactor: Redactor,
+        declared: Expiry | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.token_url = token_url
+        self.declared = declared  # the user's `expires_at` for the client secret
         self.client_id = client_id
         self._client_secret = client_secret
         self.client_auth = client_auth
@@ -179,6 +181,7 @@ class TokenGrant:
             headers={"Authorization": f"{scheme} {token}"},
             obtained_at=obtained_at,
             expires_at=expires_at,
+            expiries=self._expiries(payload, obtained_at, expires_at),
         )
         step = StepResult(
             STEP_NAME,
@@ -189,6 +192,37 @@ class TokenGrant:
             rate_limit=exchange.rate_limit,
         )
         return credential, step, payload
+
+
+    def _expiries(self, payload: dict[str, Any], obtained_at: float,
+                  expires_at: float | None) -> tuple[Expiry, ...]:
+        found: list[Expiry] = []
+        if expires_at is not None:
+            found.append(Expiry(ExpiryKind.ACCESS_TOKEN, "access token", expires_at,
+                                lifetime_s=expires_at - obtained_at))
+        refresh_s = _refresh_lifetime(payload)
+        if refresh_s is not None:
+            found.append(Expiry(ExpiryKind.REFRESH_TOKEN, "refresh token",
+                                obtained_at + refresh_s, lifetime_s=refresh_s))
+        if self.declared is not None:
+            found.append(self.declared)
+        return tuple(found)
+
+
+def _refresh_lifetime(payload: dict[str, Any]) -> float | None:
+    """The refresh token's lifetime where the IdP sends one (`refresh_token_expires_in`: GitHub,
+    Microsoft; `refresh_expires_in`: Keycloak; 0 means "does not expire" in Keycloak)."""
+    for key in ("refresh_token_expires_in", "refresh_expires_in"):
+        raw = payload.get(key)
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            continue
+        try:
+            seconds = float(raw)
+        except (ValueError, OverflowError):
+            continue
+        if math.isfinite(seconds) and seconds > 0:
+            return seconds
+    return None
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

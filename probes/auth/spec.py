@@ -4,6 +4,7 @@ the synthetic `auth` probe kind (probes/kinds/auth.py) checks it every interval.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -16,7 +17,27 @@ class NoAuth(StrictModel):
     type: Literal["none"]
 
 
-class ApiKeyAuth(StrictModel):
+class AuthCommon(StrictModel):
+    """Keys every auth type has."""
+
+    expires_at: datetime | date | None = Field(
+        None,
+        description="when this credential (a client secret, an API key) expires or must be "
+        "rotated, for what no protocol reveals: 2027-03-31 or 2027-03-31T12:00:00Z (UTC)",
+    )
+
+    @property
+    def declared_expiry_s(self) -> float | None:
+        """`expires_at` as epoch seconds (a date is its first second, UTC)."""
+        value = self.expires_at
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day)
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+class ApiKeyAuth(AuthCommon):
     type: Literal["api_key"]
     header: str | None = None
     query: str | None = None
@@ -29,18 +50,18 @@ class ApiKeyAuth(StrictModel):
         return self
 
 
-class BasicAuth(StrictModel):
+class BasicAuth(AuthCommon):
     type: Literal["basic"]
     username: str
     password: Secret
 
 
-class BearerAuth(StrictModel):
+class BearerAuth(AuthCommon):
     type: Literal["bearer"]
     token: Secret
 
 
-class OAuth2ClientCredentials(StrictModel):
+class OAuth2ClientCredentials(AuthCommon):
     type: Literal["oauth2_client_credentials"]
     token_url: str
     client_id: str
@@ -50,7 +71,7 @@ class OAuth2ClientCredentials(StrictModel):
     client_auth: Literal["basic", "body"] = "basic"
 
 
-class OAuth2RefreshToken(StrictModel):
+class OAuth2RefreshToken(AuthCommon):
     type: Literal["oauth2_refresh_token"]
     token_url: str
     client_id: str

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from typing import Any, Protocol
 import httpx
 
 from core.redact import Redactor
-from probes.certs import days_left
+from probes.certs import peer_not_after
 from probes.classify import classify_exception, classify_status
 from probes.credentials import AuthError, Credential
 from probes.drift.session import DriftSession
@@ -70,7 +71,17 @@ from probes.http.schemas import check_schema
 from probes.http.spec import Step
 from probes.http.templating import Scope, TemplateError
 from probes.http.tracing import PhaseTracer
-from probes.result import Attempt, Category, Failure, StepResult, StepStatus, note_not_critical
+from probes.result import (
+    Attempt,
+    Category,
+    Expiry,
+    ExpiryKind,
+    Failure,
+    StepResult,
+    StepStatus,
+    note_expiry,
+    note_not_critical,
+)
 from probes.runtime import IntegrationRuntime
 
 _SNIPPET = 200
@@ -254,17 +265,25 @@ async def _exchange(
         return None
     result.latency_ms = (perf_counter() - started) * 1000.0
     result.phases = tracer.phases()
-    result.rate_limit = parse_rate_limit(response.headers)
+    result.rate_limit = parse_rate_limit(response.headers, status=response.status_code)
     return _Exchange(response, body, too_large, sent.credential_sent)
 
 
 def _record_cert(response: httpx.Response, attempt: Attempt) -> None:
+    """The certificate of a connection this attempt opened: its days left, and its expiry as
+    the origin's (every HTTPS origin a probe touches is in the expiry list)."""
     stream = response.extensions.get("network_stream")
     if stream is None:
         return
-    days = days_left(stream.get_extra_info("ssl_object"))
-    if days is not None and (attempt.cert_days_left is None or days < attempt.cert_days_left):
+    not_after = peer_not_after(stream.get_extra_info("ssl_object"))
+    if not_after is None:
+        return
+    days = (not_after - time.time()) / 86400.0
+    if attempt.cert_days_left is None or days < attempt.cert_days_left:
         attempt.cert_days_left = days
+    url = response.url
+    subject = f"{url.host}:{url.port or 443}"
+    note_expiry(attempt.expiries, Expiry(ExpiryKind.CERTIFICATE, subject, not_after))
 
 
 def _text(exchange: _Exchange) -> str:

@@ -7,6 +7,10 @@ latency, HTTP status, phase timings and rate-limit headers) and `credential` for
 network call). `credential_ttl_s` is the credential's lifetime as of now: `expires_in`, or what is
 left until a JWT's `exp`; None when unknown. The fetched credential also becomes the provider's
 current one, so the auth probe keeps the cache warm for the operation probes.
+
+The run reports the credential's expiries (access token, refresh token, a JWT's `exp`, the
+declared `expires_at`); once one other than the access token has passed, the run fails with
+`auth`/`credential_expired`.
 """
 
 from __future__ import annotations
@@ -41,7 +45,15 @@ async def attempt(rt: IntegrationRuntime, probe: AuthProbe, into: Attempt) -> At
             step.failure = failure
             step.status = StepStatus.FAILED
         return Attempt(steps=[step], failure=failure, failed_step=step.name)
-    return Attempt(steps=[step], credential_ttl_s=credential.lifetime_s)
+    from probes.auth.static import expired_failure
+
+    attempt = Attempt(steps=[step], credential_ttl_s=credential.lifetime_s,
+                      expiries=list(credential.expiries))
+    expired = expired_failure(credential.expiries, credential.obtained_at)
+    if expired is not None:
+        step.status, step.failure = StepStatus.FAILED, expired
+        attempt.failure, attempt.failed_step = expired, step.name
+    return attempt
 
 
 KIND = ProbeKind("auth", AuthProbe, attempt, user_writable=False)

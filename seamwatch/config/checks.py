@@ -187,6 +187,18 @@ def check_channels(data: Any) -> list[Issue]:
                             f"`{'`, `'.join(newer)}:`; move it into `channels:` as a channel of "
                             "type email (and its shared settings into `notifications:`)"))
     defined = list(_channels(data))
+    reports = data.get("notifications", {}).get("reports") if isinstance(
+        data.get("notifications"), dict) else None
+    wanted_channel = reports.get("channel") if isinstance(reports, dict) else None
+    emails = [n for n, c in _channels(data).items() if isinstance(c, dict)
+              and c.get("type") == "email"]
+    if isinstance(wanted_channel, str) and wanted_channel not in emails:
+        issues.append(Issue(("notifications", "reports", "channel"),
+                            f"no email channel named `{wanted_channel}` (email channels: "
+                            f"{', '.join(emails) or 'none'})"))
+    elif isinstance(reports, dict) and not emails:
+        issues.append(Issue(("notifications", "reports"),
+                            "the report is sent by email: add a channel of type email"))
     integrations_defined = {n for _, i in integrations(data) if isinstance(n := i.get("name"), str)}
     for rpath, route in _mappings(data, "routes", ()):
         names = route.get("channels")
@@ -212,6 +224,9 @@ def check_emails(data: Any) -> list[Issue]:
         issues += _address_issues((*path, "from"), email.get("from"), True)
         if path == ("email",):
             scopes.append((("email", "reports"), email.get("reports")))
+    notifications = data.get("notifications") if isinstance(data, dict) else None
+    if isinstance(notifications, dict):
+        scopes.append((("notifications", "reports"), notifications.get("reports")))
     defaults = data.get("defaults") if isinstance(data, dict) else None
     if isinstance(defaults, dict):
         scopes.append((("defaults", "alerts"), defaults.get("alerts")))

@@ -110,6 +110,8 @@ def run_policy(probe: AnyProbe) -> RunPolicy:
         retries=probe.retries,
         degraded_latency_s=probe.alerts.degraded_latency,
         min_rate_limit_headroom=probe.alerts.min_rate_limit_headroom,
+        rate_limit_forecast_s=forecast.within if (forecast := probe.alerts.rate_limit_forecast)
+        else None,
     )
 
 

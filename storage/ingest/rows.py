@@ -51,7 +51,7 @@ RUN_COLUMNS = (
 STEP_COLUMNS = (
     "run_id", "idx", "name", "status", "http_status", "latency_us", "dns_us", "connect_us",
     "tls_us", "ttfb_us", "transfer_us", "rl_limit", "rl_remaining", "rl_reset_s",
-    "rl_retry_after_s", "category", "reason", "message",
+    "rl_retry_after_s", "rl_policy", "category", "reason", "message",
 )
 def build_rows(
     results: Sequence[ProbeResult],
@@ -87,6 +87,7 @@ def build_rows(
                 _clamp(rl.remaining) if rl else None,
                 rl.reset_s if rl else None,
                 rl.retry_after_s if rl else None,
+                _text(rl.policy, 100) if rl and rl.policy else None,
                 cat_code[sf.category] if sf else None,
                 _text(sf.reason, 100) if sf else None,
                 _text(sf.message) if sf else _text(s.note),  # a passing step's note

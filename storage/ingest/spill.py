@@ -29,6 +29,8 @@ from typing import IO, Any, NamedTuple
 from core.errors import SeamwatchError
 from probes.result import (
     Category,
+    Expiry,
+    ExpiryKind,
     Failure,
     PhaseTimings,
     ProbeResult,
@@ -75,12 +77,13 @@ def encode_result(r: ProbeResult) -> dict[str, Any]:
         "failure": _failure(r.failure), "failed_step": r.failed_step, "attempts": r.attempts,
         "location": r.location, "credential_ttl_s": r.credential_ttl_s,
         "cert_days_left": r.cert_days_left, "degraded_reason": r.degraded_reason,
+        "expiries": [[str(e.kind), e.subject, e.expires_at_s, e.lifetime_s] for e in r.expiries],
         "steps": [
             {
                 "name": s.name, "status": str(s.status), "latency_ms": s.latency_ms,
                 "http_status": s.http_status, "phases": asdict(s.phases),
                 "rate_limit": None if s.rate_limit is None else asdict(s.rate_limit),
-                "failure": _failure(s.failure),
+                "failure": _failure(s.failure), "note": s.note,
             }
             for s in r.steps
         ],
@@ -93,7 +96,7 @@ def decode_result(d: Mapping[str, Any]) -> ProbeResult:
             name=s["name"], status=StepStatus(s["status"]), latency_ms=s["latency_ms"],
             http_status=s["http_status"], phases=PhaseTimings(**s["phases"]),
             rate_limit=None if s["rate_limit"] is None else RateLimit(**s["rate_limit"]),
-            failure=_unfailure(s["failure"]),
+            failure=_unfailure(s["failure"]), note=s.get("note"),
         )
         for s in d["steps"]
     ]
@@ -104,6 +107,8 @@ def decode_result(d: Mapping[str, Any]) -> ProbeResult:
         failed_step=d["failed_step"], attempts=d["attempts"], location=d["location"],
         credential_ttl_s=d["credential_ttl_s"], cert_days_left=d["cert_days_left"],
         degraded_reason=d["degraded_reason"],
+        expiries=[Expiry(ExpiryKind(k), subject, at, lifetime)
+                  for k, subject, at, lifetime in d.get("expiries", ())],
     )
 
 

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from probes.result import ProbeResult
 from storage.database import Store
 from storage.ingest import catalog
+from storage.ingest.expiries import record_expiries
 from storage.ingest.rows import (
     RUN_COLUMNS,
     STEP_COLUMNS,
@@ -384,6 +385,8 @@ class ResultWriter:
             run_rows.sort(key=cluster_key)  # b-tree order: fewer page seeks
             executemany_insert(conn, runs_t, RUN_COLUMNS, run_rows)
             executemany_insert(conn, run_steps_t, STEP_COLUMNS, step_rows)
+            if any(r.expiries for r in batch):
+                record_expiries(conn, batch)
         self._locations = locations  # committed: safe to cache
         return (
             [WrittenRun(r, i, p) for r, i, p in zip(batch, ids, probe_ids, strict=True)],

@@ -1,7 +1,8 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
 `storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
 `AlertEvent` row type (`alerts.py`), the drift baselines and events (`drift.py`), the
-inbound endpoints' last-seen times (`inbound.py`) and the SLO burn-rate tables (`slo.py`).
+inbound endpoints' last-seen times (`inbound.py`), the SLO burn-rate tables (`slo.py`) and what
+runs saw will expire (`expiries.py`).
 docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from storage.schema.alerts import (
 )
 from storage.schema.base import metadata
 from storage.schema.drift import DRIFT_TABLES, drift_baselines_t, drift_events_t
+from storage.schema.expiries import expiries_t
 from storage.schema.inbound import inbound_seen_t
 from storage.schema.runs import (
     RUN_ID_SEQUENCE,
@@ -44,6 +46,7 @@ __all__ = [
     "alert_states_t",
     "drift_baselines_t",
     "drift_events_t",
+    "expiries_t",
     "id_counters_t",
     "inbound_seen_t",
     "integrations_t",

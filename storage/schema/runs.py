@@ -119,6 +119,7 @@ class RunStep(SQLModel, table=True):
     rl_remaining: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     rl_reset_s: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     rl_retry_after_s: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    rl_policy: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
     category: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
     reason: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
     message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -124,3 +124,31 @@ def test_silenced_state_records_the_underlying_transition() -> None:
     assert tr.reason.startswith("ok → firing during maintenance 'nightly'")
     assert reconcile(st, policy, NotifyRules(), T0) is None
     assert st.state == AlertState.SILENCED and st.condition == AlertState.FIRING
+
+
+QUOTA_REASON = "rate-limit quota 'search' predicted to run out in 9m, before it resets in 41m"
+
+
+@pytest.mark.parametrize(("reason", "alerts", "expected"), [
+    # degraded by the forecast, `notify: true`: a QUOTA notice even without notify_degraded
+    (QUOTA_REASON, {"rate_limit_forecast": {"within": "15m", "notify": True}}, "quota"),
+    # the forecast without `notify`: degraded, silent
+    (QUOTA_REASON, {"rate_limit_forecast": {"within": "15m"}}, None),
+    # with notify_degraded the forecast's notice is still a QUOTA one
+    (QUOTA_REASON, {"notify_degraded": True}, "quota"),
+    # another cause with notify_degraded: DEGRADED; with only the forecast's notify: nothing
+    ("latency 2.5s over degraded_latency 2s", {"notify_degraded": True}, "degraded"),
+    ("latency 2.5s over degraded_latency 2s",
+     {"rate_limit_forecast": {"within": "15m", "notify": True}}, None),
+])
+def test_quota_notices(reason: str, alerts: dict[str, object], expected: str | None) -> None:
+    policy = AlertPolicy.model_validate({"failure_threshold": 2, **alerts})
+    st = ProbeState("github", "search")
+    for i in range(2):
+        at = T0 + timedelta(minutes=i)
+        run = result("github/search", "degraded", at)
+        run.degraded_reason = reason
+        apply_run(st, run, policy, at)
+    assert st.condition is AlertState.DEGRADED
+    kind = reconcile(st, policy, NotifyRules(), T0 + timedelta(minutes=2))
+    assert (None if kind is None else str(kind)) == expected

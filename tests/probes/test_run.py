@@ -149,9 +149,14 @@ integrations:
     alerts: {min_rate_limit_headroom: 0.1}
     probes:
       - {name: orders, steps: [{name: list, path: /orders}], alerts: {degraded_latency: 500ms}}
+      - name: search
+        steps: [{name: find, path: /search}]
+        alerts: {rate_limit_forecast: {within: 15m}}
 """)
-    auth, orders = load_config(path, environ={}).entries
+    auth, orders, search = load_config(path, environ={}).entries
     assert auth.policy == RunPolicy(timeout_s=20, retries=3, degraded_latency_s=2,
                                     min_rate_limit_headroom=0.1)
     assert orders.policy == RunPolicy(timeout_s=20, retries=3, degraded_latency_s=0.5,
                                       min_rate_limit_headroom=0.1)
+    assert search.policy == RunPolicy(timeout_s=20, retries=3, degraded_latency_s=2,
+                                      min_rate_limit_headroom=0.1, rate_limit_forecast_s=900)

@@ -142,7 +142,9 @@ def test_status_after_once(tmp_path: Path, api_url: str) -> None:
     assert run_cli(["once", "-c", str(config)]).returncode == 1
     result = run_cli(["status", "-c", str(config), "--json"])
     assert result.returncode == 0, result.stderr  # nothing is firing: `once` does not alert
-    rows = {r["probe"]: r for r in json.loads(result.stdout)}
+    shown = json.loads(result.stdout)
+    assert shown["expiries"] == []  # plain HTTP, no auth: nothing expires
+    rows = {r["probe"]: r for r in shown["probes"]}
     assert rows["broken"]["status"] == "failed" and rows["broken"]["category"] == "server_error"
     assert rows["list-items"]["status"] == "ok"
     assert rows["list-items"]["uptime_24h"] == 100.0 and rows["broken"]["uptime_24h"] == 0.0

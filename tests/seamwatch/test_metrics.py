@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import generate_latest
 
+from probes.result import Expiry, ExpiryKind, ProbeResult, RunStatus
+from seamwatch.metrics import ServeMetrics
 from tests.support.cli import ServeProcess, wait_until
 from tests.support.servers import UvicornThread
 from tests.support.testapi import TestApi
@@ -69,3 +73,16 @@ def test_webhook_delivery_series_go_away_with_their_probe() -> None:
     metrics.retain([("pay", "paid")])
     text = generate_latest(metrics.registry).decode()
     assert 'probe="events"' not in text and 'probe="paid"' in text
+
+
+def test_expiries_are_gauges_until_their_probe_goes() -> None:
+    metrics = ServeMetrics()
+    run = ProbeResult("idp", "auth", "auth", RunStatus.OK, datetime.now(UTC), 5.0,
+                      expiries=[Expiry(ExpiryKind.REFRESH_TOKEN, "refresh token", 1.8e9)])
+    metrics.record(run)
+    text = generate_latest(metrics.registry).decode()
+    assert ('seamwatch_credential_expiry_timestamp_seconds{integration="idp",'
+            'kind="refresh_token",subject="refresh token"} 1.8e+09') in text
+    metrics.retain([("idp", "other")])
+    assert "seamwatch_credential_expiry_timestamp_seconds{" not in generate_latest(
+        metrics.registry).decode()

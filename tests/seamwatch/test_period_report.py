@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from seamwatch.period_report import build_report, render
 from storage.codes import now_ms
 from storage.database import open_store
 from storage.rollups.write import roll_up_completed_hours
+from storage.schema import expiries_t
 from tests.seamwatch.conftest import WriteConfig
 from tests.storage.seed import MIN, R, add_event, write_runs
 
@@ -80,6 +82,17 @@ def config_for(url: str, write_config: WriteConfig) -> Path:
 def test_report_in_three_formats(url: str, write_config: WriteConfig,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     seed(url)
+    soon_ms = int((time.time() + 10 * 86400) * 1000)
+    later_ms = int((time.time() + 60 * 86400) * 1000)
+    store = open_store(url)
+    with store.write() as conn:  # what runs saw will expire: only the first is within 30 days
+        conn.execute(expiries_t.insert(), [
+            {"integration": "payments", "kind": kind, "subject": subject, "probe": "charges",
+             "expires_ms": at, "first_seen_ms": 0, "last_seen_ms": 0}
+            for kind, subject, at in [("certificate", "api.pay.test:443", soon_ms),
+                                      ("access_token", "access token", soon_ms),
+                                      ("declared", "client secret", later_ms)]])
+    store.close()
     path = config_for(url, write_config)
     assert main(["report", "-c", str(path), "--format", "json"]) == 0
     got = json.loads(capsys.readouterr().out)
@@ -95,7 +108,8 @@ def test_report_in_three_formats(url: str, write_config: WriteConfig,
     assert pay["incidents"][1]["ongoing"] is True
     assert pay["mttr_s"] == pytest.approx(720.0)
     assert 100 <= pay["p50_ms"] <= 125
-    assert pay["expiries"] == []
+    (cert,) = pay["expiries"]
+    assert (cert["kind"], cert["subject"]) == ("certificate", "api.pay.test:443")
     assert (search["objective_pct"], search["runs"], search["failed"]) == (None, 50, 0)
     assert search["attainment_pct"] == 100.0 and search["budget_used_pct"] is None
     assert search["incidents"] == [] and search["mttr_s"] is None
@@ -108,13 +122,15 @@ def test_report_in_three_formats(url: str, write_config: WriteConfig,
             rows[0]["mttr_s"]) == ("99", "96", "400", "100", "4", "2", "720")
     assert rows[0]["top_categories"].startswith("connection:10;server_error:3")
     assert rows[1]["budget_used_pct"] == "" and rows[1]["expiries_30d"] == "0"
+    assert rows[0]["expiries_30d"] == "1"
 
     assert main(["report", "-c", str(path)]) == 0
     text = capsys.readouterr().out
     assert "payments     99.000%    96.000%     400.0%       100   4       2          12m" in text
     assert "top failure categories: connection 10, server_error 3, timeout 1" in text
     assert "charges  12m  3 failed" in text
-    assert "expiries in the next 30 days: none known" in text
+    assert "expiries in the next 30 days: certificate api.pay.test:443 20" in text
+    assert "expiries in the next 30 days: none known" in text  # search
 
 
 def test_rollups_give_the_same_counts(url: str, write_config: WriteConfig) -> None:

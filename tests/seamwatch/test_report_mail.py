@@ -7,11 +7,13 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from alerts.service import AlertService
-from seamwatch.config import load_config
+from seamwatch.config import ConfigError, load_config
 from seamwatch.report_mail import queue_due_report
 from storage.database import open_store
+from storage.schema import alert_outbox_t
 from tests.seamwatch.conftest import WriteConfig
 from tests.storage.seed import DAY, MIN, R, write_runs
 from tests.support.smtp import start_smtp
@@ -94,3 +96,54 @@ def test_bad_every_is_a_config_error(write_config: WriteConfig, every: str,
     text = str(caught.value)
     assert "email.reports.every" in text and message in text
     assert "email.reports.to[0]: 'not-an-address' is not an e-mail address" in text
+
+
+def test_with_channels_the_report_goes_through_the_named_email_channel(
+        write_config: WriteConfig, tmp_path: object) -> None:
+    path = write_config(f"""\
+        storage: {{url: "sqlite:///{tmp_path}/seamwatch.db"}}
+        notifications:
+          reports: {{every: daily, channel: leads}}
+        channels:
+          oncall: {{type: email, smtp: {{host: 127.0.0.1, port: 2525}}, from: a@example.test,
+                    to: [oncall@example.test]}}
+          leads: {{type: email, smtp: {{host: 127.0.0.1, port: 2526}}, from: b@example.test,
+                   to: [lead@example.test]}}
+        integrations:
+          - name: payments
+            base_url: http://127.0.0.1:9
+            probes:
+              - {{name: charges, steps: [{{name: get, path: /}}]}}
+    """)
+    config = load_config(path, environ={})
+    store = open_store(config.storage_url)
+    try:
+        assert queue_due_report(store, config, config.redactor(), NOW)
+        with store.engine.connect() as conn:
+            row = conn.execute(sa.select(alert_outbox_t.c.channel, alert_outbox_t.c.recipients,
+                                         alert_outbox_t.c.kind)).one()
+        assert tuple(row) == ("leads", "lead@example.test", "report")
+    finally:
+        store.close()
+
+
+def test_a_report_channel_that_is_not_an_email_channel_is_reported(
+        write_config: WriteConfig) -> None:
+    path = write_config("""\
+        notifications:
+          reports: {every: weekly, channel: chat}
+        channels:
+          chat: {type: webhook, url: "http://127.0.0.1:1/",
+                 secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
+        integrations:
+          - name: payments
+            base_url: http://127.0.0.1:9
+            probes:
+              - {name: charges, steps: [{name: get, path: /}]}
+    """)
+    with pytest.raises(ConfigError) as problem:
+        load_config(path, environ={})
+    message = str(problem.value)
+    assert ("notifications.reports.channel: no email channel named `chat` (email channels: "
+            "none)") in message
+    assert ":2:" in message  # at its line

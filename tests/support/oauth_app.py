@@ -60,6 +60,7 @@ class TokenRequest:
 class OAuthServer:
     clients: dict[str, str | None] = field(default_factory=lambda: {"seam-client": "s3cret"})
     expires_in: int | None = 3600
+    refresh_expires: tuple[str, int] | None = None  # e.g. ("refresh_token_expires_in", 86400)
     jwt_tokens: bool = False
     jwt_exp: float | None = None  # exp claim to embed; default: now + expires_in (or 1 h)
     jwt_key: bytes | None = b"test-signing-key"
@@ -169,6 +170,9 @@ class OAuthServer:
             body["expires_in"] = "soon"
         elif self.expires_in is not None:
             body["expires_in"] = self.expires_in
+        if self.refresh_expires is not None:
+            key, seconds = self.refresh_expires
+            body[key] = seconds
         return JSONResponse(body, headers={"RateLimit-Limit": "100", "RateLimit-Remaining": "99"})
 
     async def _me(self, request: Request) -> Response:

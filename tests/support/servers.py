@@ -26,7 +26,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 class TlsFiles:
     """A CA and a server certificate written to disk (paths usable from config files)."""
 
-    ca: trustme.CA
+    ca: trustme.CA | None  # None for a chain made without trustme (tests/support/certchain.py)
     ca_pem: Path
     cert_pem: Path
     key_pem: Path

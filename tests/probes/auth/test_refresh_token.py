@@ -12,7 +12,7 @@ import pytest
 from core.redact import Redactor
 from probes.auth.state import RefreshTokenState, fingerprint
 from probes.credentials import AuthError
-from probes.result import Category
+from probes.result import Category, ExpiryKind
 from tests.probes.auth.conftest import Make
 from tests.support.oauth_app import OAuthServer
 
@@ -141,3 +141,20 @@ def test_unreadable_or_foreign_state_is_ignored(tmp_path: Path) -> None:
     path.write_text(json.dumps({"refresh_token": 5, "config_fingerprint":
                                 fingerprint("configured-token")}))
     assert state.load() is None
+
+
+@pytest.mark.parametrize("key", ["refresh_token_expires_in", "refresh_expires_in"])
+async def test_the_refresh_tokens_expiry_is_reported(
+    key: str, make: Make, token_url: str, client: httpx.AsyncClient, oauth: OAuthServer,
+) -> None:
+    oauth.refresh_expires = (key, 5 * 86400)
+    oauth.expires_in = 300
+    spec = _rt(token_url, oauth.issue_refresh_token(), expires_at="2027-01-31")
+    credential, _ = await make(spec).fetch_fresh(client)
+    got = {e.kind: e for e in credential.expiries}
+    assert set(got) == {ExpiryKind.ACCESS_TOKEN, ExpiryKind.REFRESH_TOKEN, ExpiryKind.DECLARED}
+    assert got[ExpiryKind.ACCESS_TOKEN].lifetime_s == 300
+    refresh = got[ExpiryKind.REFRESH_TOKEN]
+    assert refresh.subject == "refresh token" and refresh.lifetime_s == 5 * 86400
+    assert refresh.expires_at_s == pytest.approx(credential.obtained_at + 5 * 86400)
+    assert got[ExpiryKind.DECLARED].subject == "refresh token (declared expires_at)"

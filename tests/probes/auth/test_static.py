@@ -10,8 +10,9 @@ import pytest
 from core.redact import Redactor
 from probes.auth.build import build_provider
 from probes.auth.spec import NoAuth
+from probes.auth.static import expired_failure
 from probes.credentials import AuthError, CredentialProvider
-from probes.result import Category, StepStatus
+from probes.result import Category, ExpiryKind, StepStatus
 from tests.probes.auth.conftest import FakeClock, Make
 from tests.support.oauth_app import OAuthServer, make_jwt
 
@@ -88,9 +89,39 @@ async def test_expired_bearer_jwt_is_an_auth_failure(
     with pytest.raises(AuthError) as current_err:
         await provider.current(client)
     assert current_err.value.failure.category is Category.AUTH
-    assert current_err.value.failure.reason == "token_expired"
-    with pytest.raises(AuthError) as fresh_err:
-        await provider.fetch_fresh(client)
-    step = fresh_err.value.step
-    assert step is not None and step.name == "credential" and step.status is StepStatus.FAILED
-    assert token not in str(fresh_err.value)
+    assert current_err.value.failure.reason == "credential_expired"
+    # the auth probe reports the expired credential's expiries and fails the run itself
+    credential, _ = await provider.fetch_fresh(client)
+    (expiry,) = credential.expiries
+    assert (expiry.kind, expiry.subject, expiry.expires_at_s) == (
+        ExpiryKind.TOKEN, "bearer token", clock.now - 1)
+    failure = expired_failure(credential.expiries, clock.now)
+    assert failure is not None and failure.reason == "credential_expired"
+    assert token not in failure.message and "bearer token expired at" in failure.message
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ({"type": "basic", "username": "u", "password": "pw-1234", "expires_at": "2027-03-31"},
+     [(ExpiryKind.DECLARED, "password (declared expires_at)", 1806451200.0)]),
+    ({"type": "api_key", "header": "X-Key", "value": "k-1234",
+      "expires_at": "2027-03-31T12:00:00Z"},
+     [(ExpiryKind.DECLARED, "API key (declared expires_at)", 1806494400.0)]),
+    ({"type": "bearer", "token": "plain-1234"}, []),
+])
+async def test_declared_expiry_is_reported(
+    make: Make, client: httpx.AsyncClient, spec: dict[str, Any],
+    expected: list[tuple[ExpiryKind, str, float]],
+) -> None:
+    credential, _ = await make(spec).fetch_fresh(client)
+    assert [(e.kind, e.subject, e.expires_at_s) for e in credential.expiries] == expected
+
+
+async def test_api_key_that_is_a_jwt_reports_its_exp(
+    make: Make, client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    key = make_jwt({"sub": "svc", "exp": clock.now + 5 * 86400}, key=None)
+    credential, _ = await make({"type": "api_key", "query": "key", "value": key}).fetch_fresh(
+        client)
+    (expiry,) = credential.expiries
+    assert (expiry.kind, expiry.subject) == (ExpiryKind.TOKEN, "API key")
+    assert expiry.expires_at_s == clock.now + 5 * 86400

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
+import pytest
+
 from probes.http.exchange import run_http_attempt
-from probes.result import Category, StepStatus
+from probes.result import Category, ExpiryKind, StepStatus
 from tests.probes.conftest import MakeRuntime, RotatingBearer, StaticBearer, http_probe, step
 from tests.support.servers import TlsFiles, UvicornThread
 from tests.support.testapi import TestApi
@@ -172,10 +175,17 @@ async def test_https_with_ca_file_records_cert_days(tls_server: UvicornThread,
                                                     tls_good: TlsFiles,
                                                     make_rt: MakeRuntime) -> None:
     rt = make_rt(tls_server.url, ca_file=str(tls_good.ca_pem))
-    attempt = await run_http_attempt(rt, http_probe(step("/v1/items")))
+    attempt = await run_http_attempt(rt, http_probe(step("/v1/items"),
+                                                    step("/v1/items/it_1", name="one")))
     assert attempt.failure is None, attempt.failure
     assert attempt.steps[0].phases.tls_ms is not None
     assert attempt.cert_days_left is not None and attempt.cert_days_left > 30
+    # every HTTPS origin touched is an expiry, once per attempt
+    (expiry,) = attempt.expiries
+    assert (expiry.kind, expiry.subject) == (ExpiryKind.CERTIFICATE,
+                                             f"127.0.0.1:{tls_server.port}")
+    assert expiry.expires_at_s == pytest.approx(
+        time.time() + attempt.cert_days_left * 86400, abs=5)
 
 
 async def test_ca_file_relative_to_base_dir(tls_server: UvicornThread, tls_good: TlsFiles,

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from probes.http.exchange import run_http_attempt
-from probes.http.ratelimit import parse_rate_limit, parse_retry_after
+from probes.http.ratelimit import parse_rate_limit, parse_rate_limits, parse_retry_after
 from probes.result import RateLimit
 from tests.probes.conftest import MakeRuntime, http_probe, step
 from tests.support.servers import UvicornThread
@@ -30,7 +30,30 @@ CASES: list[tuple[dict[str, str], RateLimit | None]] = [
     ({"RateLimit": "limit=100, remaining=50, reset=30"},
      RateLimit(limit=100, remaining=50, reset_s=30.0)),
     ({"RateLimit": '"default";r=50;t=30', "RateLimit-Policy": '"default";q=100;w=60'},
-     RateLimit(limit=100, remaining=50, reset_s=30.0)),
+     RateLimit(limit=100, remaining=50, reset_s=30.0, policy="default")),
+    # IETF draft -10: several named policies; the tightest is the step's
+    ({"RateLimit": '"burst";r=9;t=1, "day";r=100;t=3600',
+      "RateLimit-Policy": '"burst";q=10;w=1, "day";q=1000;w=86400'},
+     RateLimit(limit=1000, remaining=100, reset_s=3600.0, policy="day")),
+    ({"RateLimit": 'day;r=5;t=60'},  # a token, not a string, and no policy header
+     RateLimit(remaining=5, reset_s=60.0, policy="day")),
+    ({"RateLimit": '"day";r=5;t=', "X-RateLimit-Remaining": "4"},  # malformed field ignored
+     RateLimit(remaining=4)),
+    # GitHub: epoch reset, resource names the policy, remaining may be derived from -Used
+    ({"x-ratelimit-limit": "5000", "x-ratelimit-used": "12", "x-ratelimit-resource": "search",
+      "x-ratelimit-reset": str(int(NOW) + 60)},
+     RateLimit(limit=5000, remaining=4988, reset_s=60.0, policy="search")),
+    # epoch resets count from the response's Date, not the local clock (server 100 s ahead)
+    ({"x-ratelimit-limit": "10", "x-ratelimit-remaining": "1",
+      "x-ratelimit-reset": str(int(NOW) + 130), "date": formatdate(NOW + 100, usegmt=True)},
+     RateLimit(limit=10, remaining=1, reset_s=30.0)),
+    # X/Twitter
+    ({"x-rate-limit-limit": "900", "x-rate-limit-remaining": "899",
+      "x-rate-limit-reset": str(int(NOW) + 900)},
+     RateLimit(limit=900, remaining=899, reset_s=900.0)),
+    # Shopify: used/limit
+    ({"X-Shopify-Shop-Api-Call-Limit": "32/40"}, RateLimit(limit=40, remaining=8)),
+    ({"X-Shopify-Shop-Api-Call-Limit": "lots/40"}, None),
     ({"X-RateLimit-Remaining": "3", "RateLimit-Limit": "10"},  # mixed families
      RateLimit(limit=10, remaining=3)),
     ({"Retry-After": "120"}, RateLimit(retry_after_s=120.0)),
@@ -64,12 +87,36 @@ HUGE = "9" * 400  # overflows a float to infinity
     ([(b"X-RateLimit-Limit", HUGE.encode()), (b"X-RateLimit-Remaining", b"3")],
      RateLimit(remaining=3)),
     ([(b"X-RateLimit-Reset", HUGE.encode())], None),
-    ([(b"RateLimit", f"limit={HUGE}, remaining=2".encode())], RateLimit(remaining=2)),
+    ([(b"RateLimit", f"limit={HUGE}, remaining=2".encode())], None),  # malformed: ignored
 ])
 def test_hostile_values_are_ignored_not_raised(
     raw: list[tuple[bytes, bytes]], expected: RateLimit | None,
 ) -> None:
     assert parse_rate_limit(httpx.Headers(raw), now=NOW) == expected
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ({}, RateLimit(remaining=0)),
+    ({"Retry-After": "30"}, RateLimit(remaining=0, reset_s=30.0, retry_after_s=30.0)),
+    ({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "3", "Retry-After": "20"},
+     RateLimit(limit=60, remaining=0, reset_s=20.0, retry_after_s=20.0)),
+    ({"RateLimit": '"burst";r=2;t=1, "day";r=50;t=600', "Retry-After": "1",
+      "RateLimit-Policy": '"burst";q=10;w=1, "day";q=1000;w=86400'},
+     RateLimit(limit=10, remaining=0, reset_s=1.0, retry_after_s=1.0, policy="burst")),
+    ({"RateLimit": '"burst";r=2;t=1, "day";r=50;t=600',  # no Retry-After: the tightest
+      "RateLimit-Policy": '"burst";q=10;w=1, "day";q=1000;w=86400'},
+     RateLimit(limit=1000, remaining=0, reset_s=600.0, policy="day")),
+])
+def test_a_429_is_exhausted_now(headers: dict[str, str], expected: RateLimit) -> None:
+    assert parse_rate_limit(httpx.Headers(headers), status=429, now=NOW) == expected
+
+
+def test_every_named_policy_is_kept_tightest_first() -> None:
+    samples = parse_rate_limits(httpx.Headers({
+        "RateLimit": '"burst";r=9;t=1, "day";r=100;t=3600',
+        "RateLimit-Policy": '"burst";q=10;w=1, "day";q=1000;w=86400',
+    }), now=NOW)
+    assert [(s.policy, s.remaining) for s in samples] == [("day", 100), ("burst", 9)]
 
 
 def test_headroom() -> None:
@@ -87,4 +134,6 @@ async def test_captured_on_every_step(style: str, api_server: UvicornThread,
     seen = [s.rate_limit for s in attempt.steps]
     assert [(r.limit, r.remaining) for r in seen if r] == [(100, 9), (100, 8)]
     reset = seen[0].reset_s if seen[0] else None
-    assert reset is not None and 0 < reset <= 30
+    # counted from the response's Date, which has whole seconds (and uvicorn refreshes it once
+    # a second), so an epoch reset 30 s ahead reads as up to 31 s
+    assert reset is not None and 0 < reset <= 31

@@ -70,7 +70,7 @@ async def test_static_attempts(client: httpx.AsyncClient, tmp_path: Path,
     expired = make_jwt({"exp": clock.now - 60})
     rt = _runtime({"type": "bearer", "token": expired}, client, tmp_path, clock)
     attempt = await auth_kind.attempt(rt, AUTH_PROBE, Attempt())
-    assert attempt.failure is not None and attempt.failure.reason == "token_expired"
+    assert attempt.failure is not None and attempt.failure.reason == "credential_expired"
     assert attempt.failed_step == "credential"
     basic = {"type": "basic", "username": "u", "password": "pw-1234"}
     rt = _runtime(basic, client, tmp_path, clock)

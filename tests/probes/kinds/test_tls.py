@@ -107,3 +107,27 @@ async def test_missing_ca_file_is_config(tls_server: UvicornThread, tmp_path: Pa
     attempt = await attempt_of(_probe(tls_server.port, "nope.pem"), tmp_path)
     assert attempt.failure is not None
     assert (attempt.failure.category, attempt.failure.reason) == ("config", "ca_file_unreadable")
+
+
+async def test_an_intermediate_that_expires_first_is_reported(
+    tmp_path: Path, attempt_of: AttemptOf,
+) -> None:
+    from starlette.applications import Starlette
+
+    from probes.result import ExpiryKind
+    from tests.support.certchain import make_chain
+
+    files = make_chain(tmp_path / "chain", intermediate_days=5, leaf_days=60)
+    with UvicornThread(Starlette(), tls=files) as server:
+        attempt = await attempt_of(_probe(server.port, files.ca_pem,
+                                          expect={"cert_valid_days_over": 14}), Path("/"))
+    kinds = {e.kind: e for e in attempt.expiries}
+    assert set(kinds) == {ExpiryKind.CERTIFICATE, ExpiryKind.INTERMEDIATE}
+    assert kinds[ExpiryKind.INTERMEDIATE].subject == "CN=Test Issuing CA,O=seamwatch tests"
+    assert kinds[ExpiryKind.CERTIFICATE].subject == f"127.0.0.1:{server.port}"
+    leaf_days = (kinds[ExpiryKind.CERTIFICATE].expires_at_s - kinds[
+        ExpiryKind.INTERMEDIATE].expires_at_s) / 86400
+    assert round(leaf_days) == 55
+    # the probe's days left (and so its expectation) count to the intermediate
+    assert attempt.cert_days_left is not None and 4 < attempt.cert_days_left <= 5
+    assert attempt.failure is not None and attempt.failure.reason == "cert_expiring"

@@ -80,7 +80,8 @@ routes:
     ("routes: [{match: {kinds: [burning]}, channels: [x]}]\n"
      f"channels: {{x: {{type: webhook, url: 'http://127.0.0.1:1/', secret: {SECRET}}}}}\n",
      ["1:26: routes[0].match.kinds: unknown notice kind `burning` (expected one of firing, "
-      "resolved, degraded, reminder, burn_rate, burn_rate_ticket, burn_resolved)"]),
+      "resolved, degraded, reminder, burn_rate, burn_rate_ticket, burn_resolved, quota, "
+      "expiring, expiry_resolved)"]),
     ("routes: [{match: {integrations: [payment]}, channels: [x]}]\n"
      f"channels: {{x: {{type: webhook, url: 'http://127.0.0.1:1/', secret: {SECRET}}}}}\n",
      ["1:34: routes[0].match.integrations[0]: no integration named `payment`"]),

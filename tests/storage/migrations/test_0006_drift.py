@@ -19,6 +19,7 @@ from storage.database import Store, downgrade_to, open_store, upgrade_to
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.writer import ResultWriter
 from tests.storage.factories import T0, result
+from tests.storage.migrations.older import current_run_columns, dump_rows
 
 BEFORE = "0005_channels"  # the revision before this change
 KEPT = {"integrations": "id", "probes": "id", "runs": "probe_id, started_ms, id",
@@ -33,10 +34,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-def _dump(store: Store) -> dict[str, list[Any]]:
-    with store.engine.connect() as conn:
-        return {t: [tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY {k}"))]
-                for t, k in KEPT.items()}
+def _dump(store: Store, like: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
+    return dump_rows(store, KEPT, like)
 
 
 def _tables(store: Store) -> set[str]:
@@ -47,18 +46,19 @@ async def test_upgrade_adds_working_drift_tables_and_downgrade_removes_them(url:
     store = open_store(url, migrate=False)
     upgrade_to(store, BEFORE)
     sync_catalog(store, [("crm", "customers", "http", {})])
-    async with ResultWriter(store) as writer:
-        for i in range(6):
-            writer.submit(result("crm", "customers", at=T0.replace(minute=i), steps=2,
-                                 status=RunStatus.FAILED if i == 3 else RunStatus.OK,
-                                 category=Category.SCHEMA if i == 3 else None))
+    with current_run_columns(store):
+        async with ResultWriter(store) as writer:
+            for i in range(6):
+                writer.submit(result("crm", "customers", at=T0.replace(minute=i), steps=2,
+                                     status=RunStatus.FAILED if i == 3 else RunStatus.OK,
+                                     category=Category.SCHEMA if i == 3 else None))
     before = _dump(store)
     assert not _tables(store) & set(DRIFT)
     store.close()
 
     store = open_store(url)  # to head, as `seamwatch serve` does on start
     try:
-        assert _dump(store) == before
+        assert _dump(store, like=before) == before
         assert baselines.all_baselines(store) == []
         record = BaselineRecord("crm", "customers", "list", frozen=True, samples=20,
                                 schema={"type": "object", "required": []}, statuses=[200],
@@ -79,6 +79,6 @@ async def test_upgrade_adds_working_drift_tables_and_downgrade_removes_them(url:
 
         downgrade_to(store, BEFORE)
         assert not _tables(store) & set(DRIFT)
-        assert _dump(store) == before
+        assert _dump(store, like=before) == before
     finally:
         store.close()

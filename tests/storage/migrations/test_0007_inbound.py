@@ -12,6 +12,7 @@ from storage.inbound import load_seen, save_seen
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.writer import ResultWriter
 from tests.storage.factories import result
+from tests.storage.migrations.older import current_run_columns
 
 BEFORE = "0006_drift"
 
@@ -20,10 +21,11 @@ async def test_upgrade_keeps_data_and_adds_the_table(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'old.db'}", migrate=False)
     upgrade_to(store, BEFORE)
     ids = sync_catalog(store, [("batch", "job", "heartbeat", {})])
-    writer = ResultWriter(store, ids)
-    await writer.start()
-    writer.submit(result(integration="batch", probe="job"))
-    await writer.close(timeout=10)
+    with current_run_columns(store):
+        writer = ResultWriter(store, ids)
+        await writer.start()
+        writer.submit(result(integration="batch", probe="job"))
+        await writer.close(timeout=10)
     assert "inbound_seen" not in sa.inspect(store.engine).get_table_names()
     upgrade_to(store, "0007_inbound")
     with store.engine.connect() as conn:

@@ -15,6 +15,7 @@ from storage.codes import to_ms
 from storage.database import downgrade_to, open_store, upgrade_to
 from storage.reads import alert_history
 from tests.alerts.slo_helpers import NOW, runs, settings
+from tests.storage.migrations.older import current_run_columns
 from tests.storage.seed import add_event, count_runs, write_runs
 
 BEFORE = "0007_inbound"
@@ -31,7 +32,8 @@ def test_upgrade_adds_the_slo_tables_and_keeps_history(url: str) -> None:
     store = open_store(url, migrate=False)
     try:
         upgrade_to(store, BEFORE)
-        write_runs(store, "payments", "charges", runs(1, 120, failing_every=5))
+        with current_run_columns(store):
+            write_runs(store, "payments", "charges", runs(1, 120, failing_every=5))
         add_event(store, "payments", "charges", to_ms(NOW - timedelta(minutes=5)), "ok",
                   "pending", "pending")
         assert not sa.inspect(store.engine).has_table("slo_states")
