@@ -1,8 +1,14 @@
 """AlertEvaluator, the synchronous core of the alert service: evaluation of committed runs,
 time-driven work (maintenance windows, reminders, held flapping alerts) and grouping owed
 notices into outbox emails. Everything here runs on the service's single worker thread, so calls
-are serialised in the order they were submitted and the in-memory state cache is only touched
-from that thread.
+are serialised in the order they were submitted and the state cache is only touched from that
+thread.
+
+Several runners may share the database (docs/runners.md, "One evaluator"): every write to the
+alert tables happens under one transaction-scoped lock (`storage.coordination.ALERTS_LOCK`), and
+the first thing each transaction does under it is to read the states other runners wrote since
+(rows with a revision above the highest this runner has seen). The cache is therefore never a
+belief about the database, only a copy of what the lock holder just read.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from alerts.state import NoticeKind, ProbeState, apply_run, is_due, reconcile
 from core.redact import Redactor
 from probes.result import ProbeResult
 from storage.codes import from_ms, to_ms
+from storage.coordination import ALERTS_LOCK, xact_lock
 from storage.database import Store
 from storage.schema.alerts import AlertEvent
 
@@ -52,13 +59,23 @@ class AlertEvaluator:
     def __init__(self, store: Store, redactor: Redactor) -> None:
         self.repo = AlertRepo(store)
         self.redactor = redactor
-        self._states: dict[Key, ProbeState] | None = None
+        self._states: dict[Key, ProbeState] = {}
+        self._rev = -1  # the highest state revision read; -1: nothing read yet
 
     @property
     def states(self) -> dict[Key, ProbeState]:
-        if self._states is None:
-            self._states = self.repo.load_states()
+        """Every probe's state as this runner last read or wrote it."""
+        if self._rev < 0:
+            with self.repo.store.engine.connect() as conn:
+                self._sync(conn)
         return self._states
+
+    def _sync(self, conn: sa.Connection) -> None:
+        """Read the states written since the last read (by this runner or another)."""
+        for st, rev in self.repo.states_since(conn, self._rev):
+            self._states[(st.integration, st.probe)] = st
+            self._rev = max(self._rev, rev)
+        self._rev = max(self._rev, 0)
 
     # -- notices -------------------------------------------------------------------------------
 
@@ -106,23 +123,38 @@ class AlertEvaluator:
         st.silenced_by = window
         return ended if not window else None
 
-    def _commit(
-        self, now: datetime, changed: dict[Key, ProbeState],
+    def _save(
+        self, conn: sa.Connection, now: datetime, changed: dict[Key, ProbeState],
         transitions: list[AlertEvent], notices: list[NewNotice],
-    ) -> None:
-        states = self.states
-        inserted = [st for k, st in changed.items() if k not in states]
-        updated = [st for k, st in changed.items() if k in states]
-        with self.repo.store.write() as conn:
-            self.repo.save(conn, now, inserted, updated, transitions, notices)
-        states.update(changed)
+    ) -> Callable[[], None]:
+        """Write under the lock; returns what to apply to the cache once the commit succeeded."""
+        rev = self._rev + 1
+        self.repo.save(conn, now, list(changed.values()), transitions, notices, rev)
+
+        def committed() -> None:
+            self._states.update(changed)
+            self._rev = max(self._rev, rev)
+
+        return committed
 
     # -- evaluation ----------------------------------------------------------------------------
 
     def evaluate(self, s: Settings, results: Sequence[RunInput], now: datetime) -> int:
         """Advance the state machine by committed runs (ProbeResult, or storage's WrittenRun
-        with `.result` and `.run_id`); one transaction. Returns the number of notices owed."""
-        states = self.states
+        with `.result` and `.run_id`); one transaction, under the alert lock (waiting for it).
+        Returns the number of notices owed."""
+        with self.repo.store.write() as conn:
+            xact_lock(conn, ALERTS_LOCK, wait=True)
+            self._sync(conn)
+            changed, transitions, notices = self._apply(s, results, now)
+            committed = self._save(conn, now, changed, transitions, notices)
+        committed()
+        return len(notices)
+
+    def _apply(
+        self, s: Settings, results: Sequence[RunInput], now: datetime
+    ) -> tuple[dict[Key, ProbeState], list[AlertEvent], list[NewNotice]]:
+        states = self._states
         silence: SilenceMap | None = s.calendar.silencing(now) if s.calendar else None
         changed: dict[Key, ProbeState] = {}
         transitions: list[AlertEvent] = []
@@ -149,18 +181,36 @@ class AlertEvaluator:
                 notice = self._notice(s, st, kind, now, ended)
                 if notice:
                     notices.append(notice)
-        self._commit(now, changed, transitions, notices)
-        return len(notices)
+        return changed, transitions, notices
 
     # -- time-driven work ----------------------------------------------------------------------
 
-    def timed(self, s: Settings, now: datetime) -> int:
-        """Maintenance open/close, reminders and held (flapping) FIRING emails. Returns notices."""
+    def tick(
+        self, s: Settings, now: datetime, render: Callable[..., Any] = render_group
+    ) -> int | None:
+        """The time-driven work and the grouping of owed notices into outbox emails, in one
+        transaction under the alert lock. Returns the number of emails queued, or None when
+        another runner holds the lock (it is doing this work)."""
+        with self.repo.store.write() as conn:
+            if not xact_lock(conn, ALERTS_LOCK, wait=False):
+                return None
+            self._sync(conn)
+            changed, transitions, notices = self._timed(s, now)
+            committed = self._save(conn, now, changed, transitions, notices) if changed else None
+            queued = self._flush(conn, s, now, render, changed)
+        if committed is not None:
+            committed()
+        return queued
+
+    def _timed(
+        self, s: Settings, now: datetime
+    ) -> tuple[dict[Key, ProbeState], list[AlertEvent], list[NewNotice]]:
+        """Maintenance open/close, reminders and held (flapping) FIRING emails."""
         silence: SilenceMap | None = s.calendar.silencing(now) if s.calendar else None
         changed: dict[Key, ProbeState] = {}
         transitions: list[AlertEvent] = []
         notices: list[NewNotice] = []
-        for key, known in self.states.items():
+        for key, known in self._states.items():
             window = silence.window_for(known.integration) if silence else None
             name = window.name if window else None
             moved = name != known.silenced_by
@@ -173,40 +223,39 @@ class AlertEvaluator:
             if notice:
                 notices.append(notice)
             changed[key] = st
-        if changed:
-            self._commit(now, changed, transitions, notices)
-        return len(notices)
+        return changed, transitions, notices
 
-    def flush(
-        self, s: Settings, now: datetime, render: Callable[..., Any] = render_group
+    def _flush(
+        self, conn: sa.Connection, s: Settings, now: datetime, render: Callable[..., Any],
+        changed: dict[Key, ProbeState],
     ) -> int:
         """Turn owed notices whose group has waited `group_wait` into outbox emails (one per
-        recipient set and kind), in one transaction. Returns the number of emails queued."""
+        recipient set and kind), in the caller's transaction (`changed`: states it writes).
+        Returns the number queued."""
         if s.email is None:
             return 0
         wait = timedelta(seconds=s.email.group_wait)
         queued = 0
-        with self.repo.store.write() as conn:
-            groups: dict[tuple[str, str], list[sa.Row[Any]]] = defaultdict(list)
-            for row in self.repo.open_notices(conn):
-                groups[(row.recipients, row.kind)].append(row)
-            others: dict[str, list[tuple[str, str]]] | None = None
-            for (recipients, kind), rows in groups.items():
-                if from_ms(rows[0].created_ms) + wait > now:
-                    continue
-                if others is None:
-                    others = defaultdict(list)
-                    for st in sorted(self.states.values(), key=lambda x: x.probe):
-                        others[st.integration].append((st.probe, str(st.state)))
-                rendered = render(
-                    kind, [dict(r.payload) for r in rows], others=others,
-                    dashboard_url=s.email.dashboard_url,
-                    flap_window_s=s.rules.flap_window.total_seconds(), redactor=self.redactor,
-                )
-                self.repo.add_outbox(
-                    conn, now, message_id=new_message_id(s.email.from_), kind=kind,
-                    recipients=recipients, subject=rendered.subject, text=rendered.text,
-                    html=rendered.html, notice_ids=[r.id for r in rows],
-                )
-                queued += 1
+        groups: dict[tuple[str, str], list[sa.Row[Any]]] = defaultdict(list)
+        for row in self.repo.open_notices(conn):
+            groups[(row.recipients, row.kind)].append(row)
+        others: dict[str, list[tuple[str, str]]] | None = None
+        for (recipients, kind), rows in groups.items():
+            if from_ms(rows[0].created_ms) + wait > now:
+                continue
+            if others is None:
+                others = defaultdict(list)
+                for st in sorted({**self._states, **changed}.values(), key=lambda x: x.probe):
+                    others[st.integration].append((st.probe, str(st.state)))
+            rendered = render(
+                kind, [dict(r.payload) for r in rows], others=others,
+                dashboard_url=s.email.dashboard_url,
+                flap_window_s=s.rules.flap_window.total_seconds(), redactor=self.redactor,
+            )
+            self.repo.add_outbox(
+                conn, now, message_id=new_message_id(s.email.from_), kind=kind,
+                recipients=recipients, subject=rendered.subject, text=rendered.text,
+                html=rendered.html, notice_ids=[r.id for r in rows],
+            )
+            queued += 1
         return queued

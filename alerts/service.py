@@ -10,12 +10,15 @@
 - `tick()` does the time-driven work: maintenance windows opening and closing, reminders, held
   flapping alerts, grouping owed notices into outbox emails after `group_wait`, and delivering
   due outbox rows in order over one SMTP connection. `start()` runs it in a background loop.
-- Delivery is at-least-once. A row is marked `sending` before the SMTP transaction and `sent`
-  after it; a row found in `sending` (the process died between the two) is sent again with the
-  same Message-ID and an incremented `X-Seamwatch-Attempt` header, so mail clients and filters
-  can recognise the duplicate. A connection-level failure backs off (exponential, with jitter)
-  for the whole queue, which keeps emails in order; a message refused for good (5xx) is marked
-  `failed` at once; a row older than `email.max_age` is marked `failed` and logged.
+- Delivery is at-least-once. A row is claimed (`sending`, with this runner's id and a lease
+  of `lease_s`) before the SMTP transaction and marked `sent` after it; a row still `sending`
+  after its lease (its sender died between the two) is claimed by any runner and sent again
+  with the same Message-ID and an incremented `X-Seamwatch-Attempt` header, so mail clients and
+  filters can recognise the duplicate. The claim is atomic, so of several runners sharing the
+  database one sends each row (docs/runners.md). A connection-level failure backs off
+  (exponential, with jitter) for the whole queue, which keeps emails in order; a message refused
+  for good (5xx) is marked `failed` at once; a row older than `email.max_age` is marked `failed`
+  and logged.
 """
 
 from __future__ import annotations
@@ -86,8 +89,12 @@ class AlertService:
         jitter: Callable[[], float] = random.random,
         backlog_path: Path | None = None,
         on_eval_error: Callable[[BaseException], None] | None = None,
+        owner: str = "local",
+        lease_s: float = 30.0,
     ) -> None:
         self.clock = clock
+        self.owner = owner  # who claims outbox rows (the runner's id)
+        self.lease_s = lease_s  # how long a claimed row is ours before another runner may send
         self.redactor = redactor
         self.tick_interval = tick_interval
         self._jitter = jitter
@@ -123,8 +130,9 @@ class AlertService:
         interrupted = await self._db(self._core.repo.count_interrupted)
         if interrupted:
             log.warning(
-                "%d alert email(s) were being sent when seamwatch stopped; they will be sent "
-                "again with the same Message-ID (a recipient may see a duplicate)", interrupted,
+                "%d alert email(s) are being sent, or were when a runner stopped; one whose "
+                "sender stopped is sent again once its lease passes, with the same Message-ID "
+                "(a recipient may see a duplicate)", interrupted,
             )
         self._task = asyncio.create_task(self._loop(), name="seamwatch-alerts")
 
@@ -286,9 +294,8 @@ class AlertService:
     # -- time-driven work ----------------------------------------------------------------------
 
     def _timed_and_flush(self) -> int:
-        now = self.clock()
-        self._core.timed(self._settings, now)
-        return self._core.flush(self._settings, now)
+        """Emails queued (0 also when another runner holds the alert lock and does it)."""
+        return self._core.tick(self._settings, self.clock()) or 0
 
     async def tick(self) -> None:
         """One pass of time-driven work; concurrent calls run one after the other."""
@@ -301,35 +308,31 @@ class AlertService:
         return timedelta(seconds=base * (0.5 + 0.5 * self._jitter()))
 
     async def _deliver(self) -> int:
+        """Send due outbox rows, one claimed at a time (docs/runners.md, "One sender")."""
         email = self._settings.email
         now = self.clock()
         if email is None or (self._smtp_retry_at is not None and now < self._smtp_retry_at):
             return 0
-        rows = await self._db(self._core.repo.due_outbox, now)
-        max_age = timedelta(seconds=email.max_age)
-        live: list[OutboxRow] = []
-        for row in rows:
-            if now - row.created_at > max_age:
-                error = f"gave up after {row.attempts} attempt(s): older than email.max_age"
-                log.error("alert email %s (%s) failed: %s", row.message_id, row.subject, error)
-                await self._db(self._core.repo.mark_failed, row, error)
-            else:
-                live.append(row)
-        if not live:
-            return 0
+        for old in await self._db(self._core.repo.expire_outbox,
+                                  now - timedelta(seconds=email.max_age)):
+            log.error("alert email %s (%s) failed: gave up after %d attempt(s): older than "
+                      "email.max_age", old.message_id, old.subject, old.attempts)
         sent = 0
-        current: OutboxRow | None = None
-        attempted = False
+        row: OutboxRow | None = None
         try:
-            async with SmtpSession(email.smtp, self.redactor) as session:
-                for row in live:
-                    if self._stopping:
+            async with contextlib.AsyncExitStack() as stack:
+                session: SmtpSession | None = None
+                while not self._stopping:
+                    row = await self._db(self._core.repo.claim_next, self.clock(), self.owner,
+                                         self.lease_s)
+                    if row is None:
                         break
-                    current, attempted = row, False
-                    if row.status == "sending":
-                        log.warning("re-sending interrupted alert email %s", row.message_id)
-                    await self._db(self._core.repo.mark_sending, row)
-                    attempted = True
+                    if session is None:
+                        session = await stack.enter_async_context(
+                            SmtpSession(email.smtp, self.redactor))
+                    if row.interrupted:
+                        log.warning("re-sending alert email %s, whose sender stopped mid-send",
+                                    row.message_id)
                     try:
                         await session.send(self._message(row), self._envelope(row))
                     except EmailDeliveryError as exc:
@@ -337,15 +340,17 @@ class AlertService:
                             raise
                         log.error("alert email %s refused: %s", row.message_id, exc)
                         await self._db(self._core.repo.mark_failed, row, str(exc))
+                        row = None
                         continue
                     await self._db(self._core.repo.mark_sent, row, self.clock())
                     sent += 1
+                    row = None
         except EmailDeliveryError as exc:
             self._smtp_failures += 1
             retry_at = now + self._backoff()
             self._smtp_retry_at = retry_at
-            head = current or live[0]
-            await self._db(self._core.repo.mark_retry, head, str(exc), retry_at, not attempted)
+            if row is not None:
+                await self._db(self._core.repo.mark_retry, row, str(exc), retry_at)
             log.warning("alert email delivery failed (retry at %s): %s", retry_at, exc)
             return sent
         self._smtp_failures = 0

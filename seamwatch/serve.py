@@ -21,6 +21,7 @@ from probes.heartbeats import HeartbeatRegistry
 from probes.run import run_probe
 from seamwatch.config import Config, ConfigError, ConfigWatcher, ProbeEntry, load_config
 from seamwatch.fdlimit import raise_open_file_limit
+from seamwatch.fleet import Fleet
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
 from seamwatch.runtime_pool import RuntimePool
@@ -70,6 +71,13 @@ class ServeProcess:
         self.redactor = redactor
         self.metrics = ServeMetrics()
         self.store: Store = open_store(config.storage_url)
+        try:
+            self.store.hold_as_only_runner()  # SQLite: one serve per file
+        except Exception:
+            self.store.close()
+            raise
+        self.fleet = Fleet(self.store, config.runner.location, config.runner.lease,
+                           self._entry_keys, self._schedule)
         self.heartbeats = HeartbeatRegistry()  # in memory: a restart resets each probe's clock
         self.pool = RuntimePool(redactor, self.heartbeats)
         self.scheduler = ProbeScheduler(self._run_scheduled, on_missed=self.metrics.missed.inc)
@@ -81,7 +89,8 @@ class ServeProcess:
         )
         self.metrics.writer_backlog.set_function(lambda: self.writer.pending)
         self.alerts = AlertService(self.store, config, redactor=redactor,
-                                   backlog_path=config.state_path / BACKLOG_NAME)
+                                   backlog_path=config.state_path / BACKLOG_NAME,
+                                   owner=self.fleet.id, lease_s=config.runner.lease)
         # Alerts evaluate runs only once they are committed, in commit order.
         self.writer.add_listener(self._evaluate_alerts)
         self._entries: dict[str, ProbeEntry] = {e.key: e for e in config.entries}
@@ -105,9 +114,17 @@ class ServeProcess:
         self.alerts.on_results(batch)
 
     # ------------------------------------------------------------------ running probes
+    def _entry_keys(self) -> list[str]:
+        return list(self._entries)
+
+    def _schedule(self, keys: set[str]) -> None:
+        """Schedule the probes this runner may own (all of them when it runs alone)."""
+        self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval)
+                            for e in self._entries.values() if e.key in keys)
+
     async def _run_scheduled(self, key: str, scheduled: datetime) -> None:
         entry = self._entries.get(key)
-        if entry is None or self._stopping.is_set():
+        if entry is None or self._stopping.is_set() or not self.fleet.owns(key, scheduled):
             return
         task = asyncio.current_task()
         if task is not None:
@@ -135,7 +152,8 @@ class ServeProcess:
         await self.pool.apply(config)
         self.writer.update_probe_ids(sync_catalog(self.store, catalog_rows(config)))
         self._entries = {e.key: e for e in config.entries}
-        self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in config.entries)
+        await self.fleet.refresh()
+        self._schedule(self.fleet.scheduled)  # also when only intervals changed
         self.metrics.retain((e.integration.name, e.probe.name) for e in config.entries)
         self.alerts.reload(config)
         self.config = config
@@ -154,6 +172,8 @@ class ServeProcess:
             ("storage.url", self.config.storage_url, config.storage_url),
             ("runner.concurrency", self.config.runner.concurrency, config.runner.concurrency),
             ("runner.listen", self.config.runner.listen, config.runner.listen),
+            ("runner.location", self.config.runner.location, config.runner.location),
+            ("runner.lease", self.config.runner.lease, config.runner.lease),
         ):
             if old != new:
                 log.warning("%s changed: it takes effect when seamwatch restarts", key)
@@ -197,6 +217,10 @@ class ServeProcess:
             "alert_backlog_runs": alerts.runs,
             "written": self.writer.stats.written,
             "missed_runs": self.scheduler.missed,
+            "runner": self.fleet.id,
+            "location": self.config.runner.location,
+            "probes_owned": self.fleet.owned_now,
+            "runner_error": self.fleet.last_error,
             "config_error": self.last_reload_error,
             "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
         }
@@ -215,7 +239,7 @@ class ServeProcess:
         await self.alerts.start()  # first: evaluations left by the last stop go before new ones
         await self.writer.start()
         await self.pool.apply(self.config)
-        self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in self.config.entries)
+        await self.fleet.start()  # registers, reads the other runners, schedules our probes
         freeze_long_lived_objects()
         loop.call_later(self._steady_state_after(), freeze_long_lived_objects)
         self.scheduler.start()
@@ -263,6 +287,7 @@ class ServeProcess:
     async def _shutdown(self) -> None:
         log.info("stopping: waiting for %d runs in flight", len(self._inflight))
         self.scheduler.pause()
+        await self.fleet.stop()  # the other runners take our probes over at once
         if self._inflight:
             bound = max((e.probe.timeout for e in self._entries.values()), default=10.0) + 2.0
             await asyncio.wait(set(self._inflight), timeout=bound)

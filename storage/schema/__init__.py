@@ -1,6 +1,7 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
-`storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
-`AlertEvent` row type (`alerts.py`). docs/architecture.md, "Tables", describes them."""
+`storage/migrations`): the catalog, runs and rollups (`runs.py`), the alert tables with the
+`AlertEvent` row type (`alerts.py`) and the runner registry (`runners.py`).
+docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from storage.schema.alerts import (
     alert_states_t,
 )
 from storage.schema.base import metadata
+from storage.schema.runners import runners_t
 from storage.schema.runs import (
     RUN_ID_SEQUENCE,
     RUN_TABLES,
@@ -45,5 +47,6 @@ __all__ = [
     "rollup_state_t",
     "rollups_t",
     "run_steps_t",
+    "runners_t",
     "runs_t",
 ]
