@@ -7,24 +7,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.support.cli import wait_until
 from tests.support.fleet import CountingTarget, Runners, fleet_config, runner_rows
-from tests.support.servers import UvicornThread
 
 PROBES = [f"p{i:02d}" for i in range(12)]
 INTERVAL_S, LEASE_S = 1.0, 4.0
-
-
-@pytest.fixture
-def target() -> Iterator[tuple[CountingTarget, str]]:
-    app = CountingTarget()
-    with UvicornThread(app.app) as server:
-        yield app, server.url
 
 
 def _all_sharing(db: str, n: int) -> bool:

@@ -103,15 +103,23 @@ class Runners:
         self.close()
 
 
-def runner_rows(db_url: str) -> list[Any]:
+def _query(db_url: str, sql: str) -> list[Any]:
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:
-            return list(conn.exec_driver_sql(
-                "SELECT id, location, pid, probes_owned, stopped_ms, heartbeat_ms, "
-                "floor(extract(epoch from clock_timestamp()) * 1000) - heartbeat_ms AS silent_ms "
-                "FROM runners"))
+            return list(conn.exec_driver_sql(sql))
     except sa.exc.ProgrammingError:  # not migrated yet
         return []
     finally:
         engine.dispose()
+
+
+def runner_rows(db_url: str) -> list[Any]:
+    return _query(db_url, "SELECT id, location, pid, probes_owned, stopped_ms, heartbeat_ms, "
+                  "floor(extract(epoch from clock_timestamp()) * 1000) - heartbeat_ms "
+                  "AS silent_ms FROM runners")
+
+
+def outbox_rows(db_url: str) -> list[Any]:
+    return _query(db_url, "SELECT o.id, o.status, o.subject, o.attempts, r.pid "
+                  "FROM alert_outbox o LEFT JOIN runners r ON r.id = o.claimed_by ORDER BY o.id")

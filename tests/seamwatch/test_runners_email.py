@@ -1,0 +1,92 @@
+"""Three real `serve` runners on one PostgreSQL database email exactly one FIRING and one
+RESOLVED per incident, also when the runner sending the FIRING is killed (SIGKILL) in the
+middle of the SMTP conversation: another runner sends it once the lease has passed
+(docs/runners.md, "One sender")."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli import wait_until
+from tests.support.fleet import CountingTarget, Runners, fleet_config, outbox_rows, runner_rows
+from tests.support.smtp import SmtpServer, start_smtp
+
+PROBES = ["flaky", "steady-1", "steady-2"]
+EMAIL = """
+  alerts: {{failure_threshold: 2, recovery_threshold: 2}}
+email:
+  smtp: {{host: 127.0.0.1, port: {port}, security: none, timeout: 30s}}
+  from: "seamwatch <alerts@example.test>"
+  to: [oncall@example.test]
+  group_wait: 0s
+"""
+
+
+class HeldMail:
+    """Holds the first MAIL FROM until released, so a sender can be killed mid-send."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: Any) -> str:
+        if not self.started.is_set():
+            self.started.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
+        envelope.mail_from = address
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpServer, HeldMail]]:
+    server = start_smtp()
+    held = HeldMail()
+    server.collector.handle_MAIL = held.handle_MAIL  # type: ignore[attr-defined]
+    yield server, held
+    held.release.set()
+    server.stop()
+
+
+def _sent(db: str, n: int) -> bool:
+    rows = outbox_rows(db)
+    return len(rows) == n and all(r.status == "sent" for r in rows)
+
+
+def test_one_firing_and_one_resolved_though_the_sender_is_killed_mid_send(
+    tmp_path: Path, postgres_url: str, target: tuple[CountingTarget, str],
+    smtp: tuple[SmtpServer, HeldMail],
+) -> None:
+    app, url = target
+    server, held = smtp
+    config = fleet_config(tmp_path, postgres_url, url, PROBES, lease="4s",
+                          extra=EMAIL.format(port=server.port))
+    with Runners(config) as runners:
+        procs = [runners.start("eu") for _ in range(3)]
+        wait_until(lambda: sum(r.probes_owned for r in runner_rows(postgres_url)) == 3,
+                   timeout=90, what="three runners sharing the probes")
+        app.failing.add(("*", "flaky"))
+        assert held.started.wait(60), "no runner started sending the FIRING email"
+        [sending] = wait_until(lambda: [r for r in outbox_rows(postgres_url) if r.pid],
+                               what="the claimed outbox row")
+        assert sending.status == "sending"
+        [victim] = [p for p in procs if p.proc.pid == sending.pid]
+        runners.kill(victim)
+        held.release.set()  # the killed sender's connection is gone: nothing is delivered
+        wait_until(lambda: _sent(postgres_url, 1), what="the FIRING email sent by another")
+        app.failing.clear()
+        wait_until(lambda: _sent(postgres_url, 2), what="the RESOLVED email")
+        for proc in procs:
+            if proc is not victim:
+                assert proc.terminate() == 0, proc.log
+    subjects = [s.split(" ")[0:2] for s in server.collector.subjects]
+    assert subjects == [["[FIRING]", "target/flaky"], ["[RESOLVED]", "target/flaky"]]
+    firing = server.collector.messages[0][1]
+    assert firing["X-Seamwatch-Attempt"] == "2"  # the killed sender's claim was the first
+    assert [r.attempts for r in outbox_rows(postgres_url)] == [2, 1]
