@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from alerts.maintenance import SilenceMap
 from alerts.message import new_message_id
+from alerts.quorum import failing_from, seen_across_locations
 from alerts.render import render_group
 from alerts.repo import AlertRepo, NewNotice
 from alerts.settings import Settings
@@ -52,7 +53,8 @@ RunInput = ProbeResult | CommittedRun
 
 
 def _clone(st: ProbeState) -> ProbeState:
-    return replace(st, recent=list(st.recent), last_failure=dict(st.last_failure))
+    return replace(st, recent=list(st.recent), last_failure=dict(st.last_failure),
+                   locations=dict(st.locations))
 
 
 class AlertEvaluator:
@@ -95,7 +97,7 @@ class AlertEvaluator:
             "degraded_reason": self.redactor.redact(lf.get("degraded_reason")),
             "incident_start": st.incident_start.isoformat() if st.incident_start else None,
             "recent": list(st.recent), "flaps": st.flaps if kind == NoticeKind.FIRING else 0,
-            "after_maintenance": after_maintenance,
+            "after_maintenance": after_maintenance, "failing_from": failing_from(st),
         }
         if kind == NoticeKind.RESOLVED and st.incident_start and st.since:
             payload["lasted_s"] = max(0.0, (st.since - st.incident_start).total_seconds())
@@ -170,11 +172,14 @@ class AlertEvaluator:
             policy = s.policy(run.integration, run.probe)
             window = silence.window_for(run.integration) if silence else None
             ended = self._silence(st, window.name if window else None, now, transitions)
-            tr = apply_run(st, run, policy, now)
+            tr = apply_run(st, seen_across_locations(st, run, policy, s.stale_ms(*key)),
+                           policy, now)
             for field in ("message", "degraded_reason"):
                 st.last_failure[field] = self.redactor.redact(st.last_failure.get(field))
             if tr is not None:
                 reason = self.redactor.redact(tr.reason) or ""
+                if tr.condition != "ok" and (where := failing_from(st)):
+                    reason = f"{reason} from {where}"  # the incident records its locations
                 transitions.append(replace(tr, reason=reason, run_id=getattr(item, "run_id", None)))
             kind = reconcile(st, policy, s.rules, now) if s.email else None
             if kind is not None:

@@ -50,7 +50,7 @@ def state_row(st: ProbeState, now: datetime) -> dict[str, Any]:
     row.update(
         integration=st.integration, probe=st.probe, state=str(st.state),
         condition=str(st.condition), last_failure=st.last_failure, recent=st.recent,
-        updated_ms=to_ms(now),
+        locations=st.locations, updated_ms=to_ms(now),
     )
     return row
 
@@ -64,6 +64,7 @@ def state_from_row(row: sa.Row[Any]) -> ProbeState:
         setattr(st, name, _dt(m[column]))
     st.last_failure = dict(m["last_failure"] or {})
     st.recent = list(m["recent"] or [])
+    st.locations = dict(m["locations"] or {})
     return st
 
 

@@ -17,6 +17,8 @@ from alerts.state import NotifyRules
 from core.policy import AlertPolicy
 
 _DEFAULT_POLICY = AlertPolicy()
+DEFAULT_INTERVAL_S = 60.0
+STALE_INTERVALS = 3
 
 
 class _Named(Protocol):
@@ -29,6 +31,8 @@ class _Probe(Protocol):
     def name(self) -> str: ...
     @property
     def alerts(self) -> AlertPolicy: ...
+    @property
+    def interval(self) -> float | None: ...
 
 
 class _Entry(Protocol):
@@ -53,6 +57,7 @@ class Settings:
     rules: NotifyRules
     calendar: MaintenanceCalendar
     policies: dict[tuple[str, str], AlertPolicy] = field(default_factory=dict)
+    intervals: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: AlertConfig) -> Settings:
@@ -61,10 +66,19 @@ class Settings:
             NotifyRules(email.send_resolved, email.repeat_interval) if email else NotifyRules()
         )
         policies = {(e.integration.name, e.probe.name): e.probe.alerts for e in config.entries}
-        return cls(email, rules, MaintenanceCalendar(config.maintenance or ()), policies)
+        intervals = {(e.integration.name, e.probe.name): e.probe.interval or DEFAULT_INTERVAL_S
+                     for e in config.entries}
+        return cls(email, rules, MaintenanceCalendar(config.maintenance or ()), policies,
+                   intervals)
 
     def policy(self, integration: str, probe: str) -> AlertPolicy:
         return self.policies.get((integration, probe), _DEFAULT_POLICY)
+
+    def stale_ms(self, integration: str, probe: str) -> int:
+        """After this long without a run from a location, it no longer counts for the probe's
+        quorum (three intervals: its runners are gone or the probe left its list)."""
+        return int(STALE_INTERVALS * self.intervals.get((integration, probe),
+                                                        DEFAULT_INTERVAL_S) * 1000)
 
     def knows(self, integration: str, probe: str) -> bool:
         return (integration, probe) in self.policies

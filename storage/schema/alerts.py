@@ -47,6 +47,9 @@ class AlertStateRecord(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False))
     recent: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False))
+    # location -> its latest run (the quorum of `alerts.min_failed_locations`)
+    locations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
     updated_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     # Raised on every write under the alert lock: a runner re-reads only rows newer than the
     # highest it has seen (docs/runners.md, "One evaluator").

@@ -123,3 +123,8 @@ def runner_rows(db_url: str) -> list[Any]:
 def outbox_rows(db_url: str) -> list[Any]:
     return _query(db_url, "SELECT o.id, o.status, o.subject, o.attempts, r.pid "
                   "FROM alert_outbox o LEFT JOIN runners r ON r.id = o.claimed_by ORDER BY o.id")
+
+
+def alert_state(db_url: str, probe: str) -> str | None:
+    rows = _query(db_url, f"SELECT state FROM alert_states WHERE probe = '{probe}'")
+    return rows[0].state if rows else None

@@ -1,5 +1,6 @@
 """several runners on one database: the `runners` registry, a revision counter on alert states
-(so a runner re-reads only what others changed) and a sending lease on outbox rows
+(so a runner re-reads only what others changed), each location's latest run per alert state
+(quorum alerts) and a sending lease on outbox rows
 
 Revision ID: 0005_scale13
 Revises: 0004_alert_times_ms
@@ -33,6 +34,8 @@ def upgrade() -> None:
     op.create_index("ix_runners_location_heartbeat", "runners", ["location", "heartbeat_ms"])
     with op.batch_alter_table("alert_states") as batch:
         batch.add_column(sa.Column("rev", sa.BigInteger, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("locations", sa.JSON, nullable=False,
+                                   server_default=sa.text("'{}'")))
     op.create_index("ix_alert_states_rev", "alert_states", ["rev"])
     with op.batch_alter_table("alert_outbox") as batch:
         batch.add_column(sa.Column("claimed_by", sa.String(64), nullable=True))
@@ -45,6 +48,7 @@ def downgrade() -> None:
         batch.drop_column("claimed_by")
     op.drop_index("ix_alert_states_rev", table_name="alert_states")
     with op.batch_alter_table("alert_states") as batch:
+        batch.drop_column("locations")
         batch.drop_column("rev")
     op.drop_index("ix_runners_location_heartbeat", table_name="runners")
     op.drop_table("runners")
