@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
                                help="send one message through the configured SMTP server"))
     status = with_config(sub.add_parser("status", help="each probe's state and recent figures"))
     status.add_argument("--json", action="store_true", help="print as JSON")
+    status.add_argument("--runners", action="store_true",
+                        help="list the runners only (location, heartbeat, probes owned)")
     dash = with_config(sub.add_parser("dashboard", help="the Streamlit dashboard"))
     dash.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     dash.add_argument("--host", default="127.0.0.1",
@@ -171,7 +173,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from seamwatch.status import print_status
 
     config = _load(args)
-    return print_status(config, as_json=args.json)
+    return print_status(config, as_json=args.json, only_runners=args.runners)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

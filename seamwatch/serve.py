@@ -78,6 +78,9 @@ class ServeProcess:
             raise
         self.fleet = Fleet(self.store, config.runner.location, config.runner.lease,
                            self._entry_keys, self._schedule)
+        self.metrics.runner_info.labels(self.fleet.id, config.runner.location,
+                                        self.fleet.info.version).set(1)
+        self.metrics.probes_owned.set_function(lambda: self.fleet.owned_now)
         self.heartbeats = HeartbeatRegistry()  # in memory: a restart resets each probe's clock
         self.pool = RuntimePool(redactor, self.heartbeats)
         self.scheduler = ProbeScheduler(self._run_scheduled, on_missed=self.metrics.missed.inc)

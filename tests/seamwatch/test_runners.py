@@ -1,15 +1,17 @@
 """Three real `seamwatch serve` runners of one location on the local PostgreSQL share the
 probes: each probe is requested once per interval (± one at the edges), and when one runner is
 killed (SIGKILL) its probes are taken over within one interval plus the lease
-(docs/runners.md)."""
+(docs/runners.md). `seamwatch status` then flags the killed runner as silent."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from pathlib import Path
+from typing import Any
 
-from tests.support.cli import wait_until
+from tests.support.cli import run_cli, wait_until
 from tests.support.fleet import CountingTarget, Runners, fleet_config, runner_rows
 
 PROBES = [f"p{i:02d}" for i in range(12)]
@@ -34,6 +36,16 @@ def _once_per_interval(app: CountingTarget, location: str, intervals: int) -> di
 
     return wait_until(counted, timeout=intervals * INTERVAL_S * 4 + 30,
                       what=f"{intervals} runs of every probe")
+
+
+ENV = {"LOC": "eu", "STATE": "state-status"}
+
+
+def _runners_if_one_silent(config: Path) -> list[dict[str, Any]] | None:
+    out = run_cli(["status", "-c", str(config), "--runners", "--json"], env=ENV)
+    assert out.returncode == 0, out.stderr
+    fleet: list[dict[str, Any]] = json.loads(out.stdout)
+    return fleet if any(r["state"] == "silent" for r in fleet) else None
 
 
 def _longest_gap(times: list[float], start: float) -> float:
@@ -62,6 +74,12 @@ def test_three_runners_share_a_location_and_take_over_a_killed_one(
         assert max(gaps.values()) <= INTERVAL_S + LEASE_S + 1.0, gaps
         counts = _once_per_interval(app, "eu", 4)
         assert max(counts.values()) <= 5, counts
+        fleet = wait_until(lambda: _runners_if_one_silent(config), what="a silent runner")
+        assert sorted(r["state"] for r in fleet) == ["running", "running", "silent"]
+        assert {r["pid"] for r in fleet if r["state"] == "silent"} == {procs[0].proc.pid}
+        assert sum(r["probes_owned"] for r in fleet) == len(PROBES)
+        table = run_cli(["status", "-c", str(config)], env=ENV).stdout
+        assert "SILENT" in table and "LAST HEARTBEAT" in table
         for proc in procs[1:]:
             assert proc.terminate() == 0, proc.log
 

@@ -6,6 +6,7 @@ two locations with `min_failed_locations: 2` fire only when both fail (docs/runn
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import wait_until
+from tests.support.cli import run_cli, wait_until
 from tests.support.fleet import (
     CountingTarget,
     Runners,
@@ -131,6 +132,12 @@ def test_two_locations_with_a_quorum_of_two_fire_only_when_both_fail(
         app.failing.add(("us", "flaky"))
         wait_until(lambda: _sent(postgres_url, 1), what="the FIRING email")
         assert alert_state(postgres_url, "flaky") == "firing"
+        out = run_cli(["status", "-c", str(config), "--json"], env={"LOC": "eu", "STATE": "s"})
+        assert out.returncode == 1  # firing
+        [flaky] = json.loads(out.stdout)
+        assert {x["location"]: x["status"] for x in flaky["locations"]} == {
+            "eu": "failed", "us": "failed"}
+        assert all(x["runs_24h"] >= 2 for x in flaky["locations"])
         for proc in procs:
             assert proc.terminate() == 0, proc.log
     [subject] = server.collector.subjects
