@@ -1,5 +1,6 @@
 """Pure transforms from storage read models to what the pages show: each probe's and each
-integration's state, the overview rows (worst first) and their filters."""
+integration's state, the overview rows (worst first), their filters and how one location sees
+each integration."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from dashboard.states import DEGRADED, FAILING, NO_DATA, OK, severity, worst_state
 from storage.reads.alert_history import AlertNow
 from storage.reads.analytics import IntegrationOverview, ProbeOverview
+from storage.reads.locations import LocationStatus
 
 _FROM_LAST_RUN = {"failed": FAILING, "degraded": DEGRADED, "ok": OK}
 
@@ -87,3 +89,28 @@ def default_probe(row_probes: Sequence[ProbeOverview], states: dict[str, str]) -
     ranked = sorted(row_probes, key=lambda p: (severity(states.get(p.probe)),
                                                p.last_run_ms is None, p.probe))
     return ranked[0].probe
+
+
+@dataclass(frozen=True, slots=True)
+class AtLocation:
+    """An integration as one location sees it: the worst latest run of its probes there, and
+    the share of passing runs there over 24 h."""
+
+    state: str
+    uptime_24h: float | None
+
+
+def at_location(rows: Iterable[LocationStatus], location: str) -> dict[str, AtLocation]:
+    """Integration name -> how `location` sees it (integrations it ran today only)."""
+    states: dict[str, list[str]] = {}
+    runs: Counter[str] = Counter()
+    good: Counter[str] = Counter()
+    for x in rows:
+        if x.location != location:
+            continue
+        states.setdefault(x.integration, []).append(_FROM_LAST_RUN[str(x.last_status)])
+        runs[x.integration] += x.runs_24h
+        good[x.integration] += round(x.runs_24h * (x.uptime_24h or 0.0) / 100)
+    return {name: AtLocation(worst_state(found), 100.0 * good[name] / runs[name]
+                             if runs[name] else None)
+            for name, found in states.items()}

@@ -18,11 +18,14 @@ if frame.no_database(ctx):
 assert ctx.url is not None
 URL = ctx.url
 
-f1, f2, f3 = st.columns([2, 2, 2])
+LOCATIONS = sorted({x.location for x in data.locations(URL)})
+f1, f2, f3, *f4 = st.columns(4 if len(LOCATIONS) > 1 else 3)
 name_filter = f1.text_input("Filter by name", key="ov_name", placeholder="integration name…")
 tag_options = sorted({t for i in (ctx.config.integrations if ctx.config else []) for t in i.tags})
 tag_filter = f2.multiselect("Tags", tag_options, key="ov_tags")
 state_filter = f3.multiselect("State", list(DISPLAY_STATES), key="ov_states")
+location = f4[0].selectbox("Location", LOCATIONS, key="ov_location", index=None,
+                           placeholder="every location") if f4 else None
 
 
 @st.fragment(run_every=ctx.run_every)
@@ -44,12 +47,15 @@ def panel() -> None:
     cols[3].metric("Silenced", counts[SILENCED], border=True)
     cols[4].metric("OK", counts[OK], border=True)
     shown = model.filter_rows(rows, name=name_filter, tags=tag_filter, states=state_filter)
+    seen = model.at_location(data.locations(URL), location) if location else None
+    if seen is not None:
+        shown = [r for r in shown if r.name in seen]
     st.caption(f"{len(shown)} of {len(rows)} integrations · latency over the {tr.label()} · "
                f"states and numbers as of {fmt_time(snapshot.computed_ms, ctx.tz, seconds=True)}")
     if not shown:
         st.info("No integration matches these filters.")
         return
-    st.dataframe(_table(shown, now, tr.to_param()), hide_index=True,
+    st.dataframe(_table(shown, now, tr.to_param(), location, seen), hide_index=True,
                  width="stretch", height=min(38 * len(shown) + 40, 720), column_config={
         "Integration": st.column_config.TextColumn(width="medium"),
         "Open": st.column_config.LinkColumn(display_text="details", width="small"),
@@ -64,7 +70,8 @@ def _preset(preset: str) -> str | None:
     return None if preset == "custom" else preset
 
 
-def _table(rows: list[model.OverviewRow], now: int, range_param: str) -> pd.DataFrame:
+def _table(rows: list[model.OverviewRow], now: int, range_param: str, location: str | None,
+           seen: dict[str, model.AtLocation] | None) -> pd.DataFrame:
     records = []
     for r in rows:
         integ = r.integration
@@ -88,6 +95,11 @@ def _table(rows: list[model.OverviewRow], now: int, range_param: str) -> pd.Data
             "Probes": len(r.probe_states),
             "Tags": ", ".join(integ.tags),
         })
+        if location and seen is not None:
+            records[-1][f"At {location}"] = state_text(seen[integ.name].state)
+            uptime = seen[integ.name].uptime_24h
+            records[-1][f"Uptime 24h at {location}"] = (
+                "" if uptime is None else f"{uptime:.2f}%")
     return pd.DataFrame.from_records(records)
 
 
