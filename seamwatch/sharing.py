@@ -17,7 +17,9 @@ joins or leaves, only the probes it gains or loses move.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -47,13 +49,28 @@ class Membership:
     def __post_init__(self) -> None:
         self.members: list[Member] = []
         self._owned: dict[tuple[str, ...], dict[str, bool]] = {}
+        self._points: list[int] = []  # every time at which the counted members may change
+        self._span: tuple[float, float, tuple[str, ...]] | None = None  # [from, to): members
 
     def update(self, members: Iterable[Member]) -> None:
         self.members = list(members)
         self._owned.clear()
+        self._points = self.changes(-(2**62), 2**62)
+        self._span = None
 
     def counted(self, at_ms: int) -> tuple[str, ...]:
-        """The ids of the members that share the probes scheduled at `at_ms`."""
+        """The ids of the members that share the probes scheduled at `at_ms` (constant between
+        two change points, so computed once per span)."""
+        span = self._span
+        if span is not None and span[0] <= at_ms < span[1]:
+            return span[2]
+        ids = self._counted(at_ms)
+        i = bisect.bisect_right(self._points, at_ms)
+        self._span = (self._points[i - 1] if i else -math.inf,
+                      self._points[i] if i < len(self._points) else math.inf, ids)
+        return ids
+
+    def _counted(self, at_ms: int) -> tuple[str, ...]:
         silent, settle = self.lease_ms * SILENT_FRACTION, self.lease_ms * SETTLE_FRACTION
         live = [m for m in self.members if m.id == self.me or (
             at_ms < m.heartbeat_ms + silent and (m.stopped_ms is None or at_ms < m.stopped_ms))]
