@@ -16,7 +16,6 @@ import multiprocessing as mp
 import os
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,12 @@ from typing import Any
 import psutil
 import sqlalchemy as sa
 
-from bench.targets import target_processes
+from bench.targets import PostgresUnavailable, scratch_postgres, target_processes
 from seamwatch.sharing import HEARTBEAT_FRACTION
 
 PROBES = int(os.environ.get("BENCH_RUNNERS_PROBES", "10000"))
 SECONDS = float(os.environ.get("BENCH_RUNNERS_SECONDS", "200"))
 RUNNERS = int(os.environ.get("BENCH_RUNNERS", "3"))
-PG_URL = os.environ.get("SEAMWATCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 INTERVAL_S = 60.0
 LEASE_S = 20.0
 PER_INTEGRATION = 100
@@ -127,15 +125,17 @@ def _slots(results: list[dict[str, Any]], start: float, end: float) -> tuple[int
 
 def main() -> dict[str, Any]:
     os.environ.setdefault("SEAMWATCH_LOG_LEVEL", "WARNING")
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    database = f"seamwatch_bench_{uuid.uuid4().hex[:8]}"
     try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
-    except sa.exc.OperationalError as exc:
-        print(f"runners: skipped, PostgreSQL unreachable ({str(exc.orig).splitlines()[0]})")
+        with scratch_postgres() as db_url:
+            return _measure(db_url)
+    except PostgresUnavailable as exc:
+        print(f"runners: skipped, PostgreSQL unreachable ({exc})")
         return {}
-    db_url = sa.make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _measure(db_url: str) -> dict[str, Any]:
+    database = sa.make_url(db_url).database or ""
+    admin = sa.create_engine(db_url)
     try:
         with target_processes(4) as urls, tempfile.TemporaryDirectory() as tmp:
             config = _config(Path(tmp), db_url, urls)
@@ -154,8 +154,6 @@ def main() -> dict[str, Any]:
                 results = [p.get(timeout=SECONDS + 600) for p in pending]
         return _report(results, window_start, window_end, db_cpu)
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         admin.dispose()
 
 
