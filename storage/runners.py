@@ -43,10 +43,17 @@ def db_now_ms(conn: sa.Connection) -> int:
     return int(conn.execute(_PG_NOW_MS).scalar_one())
 
 
+FORGET_MS = 7 * 24 * 3600 * 1000  # rows of runners gone this long are deleted at a start
+
+
 def register(store: Store, info: RunnerInfo, probes_total: int) -> int:
-    """Insert this runner's row; returns its start time (database clock)."""
+    """Insert this runner's row (and forget runners gone for a week); returns its start time
+    (database clock)."""
+    t = runners_t
     with store.write() as conn:
         now = db_now_ms(conn)
+        conn.execute(t.delete().where(
+            sa.func.coalesce(t.c.stopped_ms, t.c.heartbeat_ms) < now - FORGET_MS))
         conn.execute(runners_t.insert().values(
             id=info.id, location=info.location, host=info.host[:255], pid=info.pid,
             version=info.version[:64], started_ms=now, heartbeat_ms=now,
