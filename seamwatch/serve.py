@@ -118,7 +118,9 @@ class ServeProcess:
 
     # ------------------------------------------------------------------ running probes
     def _entry_keys(self) -> list[str]:
-        return list(self._entries)
+        """The probes this runner's location runs (all, unless a probe names `locations:`)."""
+        location = self.config.runner.location
+        return [key for key, e in self._entries.items() if e.runs_at(location)]
 
     def _schedule(self, keys: set[str]) -> None:
         """Schedule the probes this runner may own (all of them when it runs alone)."""

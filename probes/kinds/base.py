@@ -37,6 +37,10 @@ class ProbeCommon(StrictModel):
     timeout: Duration = Field(10.0, gt=0, description="whole run, all steps and retries")
     retries: int = Field(1, ge=0, le=10, description="extra attempts after a failure")
     alerts: AlertPolicy = Field(default_factory=AlertPolicy)
+    locations: list[str] | None = Field(
+        None, min_length=1,
+        description="the runner locations (runner.location) that run this probe; every "
+                    "location when unset")
     type: str  # each kind narrows it to a Literal of its name (the union's discriminator)
 
     def kind_defaults(self) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Real `serve` runners on one PostgreSQL database: three of one location email exactly one
 FIRING and one RESOLVED per incident, also when the runner sending the FIRING is killed
 (SIGKILL) in the middle of the SMTP conversation (another sends it once the lease has passed);
-two locations with `min_failed_locations: 2` fire only when both fail (docs/runners.md)."""
+two locations with `min_failed_locations: 2` fire only when both fail, and a probe limited to
+one location (`locations:`) runs there only (docs/runners.md)."""
 
 from __future__ import annotations
 
@@ -115,8 +116,9 @@ def test_two_locations_with_a_quorum_of_two_fire_only_when_both_fail(
 ) -> None:
     app, url, server, postgres_url = world.app, world.url, world.server, world.db
     world.held.started.set()  # nothing held
-    config = fleet_config(tmp_path, postgres_url, url, PROBES[:1], lease="4s", extra=EMAIL.format(
-        port=server.port, quorum=", min_failed_locations: 2"))
+    config = fleet_config(tmp_path, postgres_url, url, ["flaky", "eu-only@eu"], lease="4s",
+                          extra=EMAIL.format(port=server.port,
+                                             quorum=", min_failed_locations: 2"))
     with Runners(config) as runners:
         procs = [runners.start("eu"), runners.start("us")]
         wait_until(lambda: all(len(app.times(loc)["flaky"]) >= 2 for loc in ("eu", "us"))
@@ -134,7 +136,7 @@ def test_two_locations_with_a_quorum_of_two_fire_only_when_both_fail(
         assert alert_state(postgres_url, "flaky") == "firing"
         out = run_cli(["status", "-c", str(config), "--json"], env={"LOC": "eu", "STATE": "s"})
         assert out.returncode == 1  # firing
-        [flaky] = json.loads(out.stdout)
+        [flaky] = [p for p in json.loads(out.stdout) if p["probe"] == "flaky"]
         assert {x["location"]: x["status"] for x in flaky["locations"]} == {
             "eu": "failed", "us": "failed"}
         assert all(x["runs_24h"] >= 2 for x in flaky["locations"])
@@ -142,5 +144,6 @@ def test_two_locations_with_a_quorum_of_two_fire_only_when_both_fail(
             assert proc.terminate() == 0, proc.log
     [subject] = server.collector.subjects
     assert subject.startswith("[FIRING] target/flaky")
+    assert app.times("eu")["eu-only"] and not app.times("us")["eu-only"]  # its `locations:`
     body = server.collector.messages[0][1].get_body(("plain",)).get_content()
     assert "from eu, us" in body

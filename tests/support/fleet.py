@@ -54,8 +54,7 @@ class CountingTarget:
 def fleet_config(folder: Path, db_url: str, target: str, probes: list[str], *,
                  interval: str = "1s", lease: str = "4s", extra: str = "") -> Path:
     path = folder / "seamwatch.yaml"
-    steps = "\n".join(
-        f"      - {{name: {p}, steps: [{{name: get, path: /p/{p}}}]}}" for p in probes)
+    steps = "\n".join(_probe(p) for p in probes)
     path.write_text(f"""
 storage: {{url: "{db_url}", flush_interval: 100ms}}
 runner: {{location: "${{LOC}}", listen: null, state_dir: "${{STATE}}", lease: {lease}}}
@@ -72,6 +71,13 @@ integrations:
 {steps}
 """)
     return path
+
+
+def _probe(spec: str) -> str:
+    """`name`, or `name@loc` for a probe run from location `loc` only."""
+    name, _, where = spec.partition("@")
+    locations = f", locations: [{where}]" if where else ""
+    return f"      - {{name: {name}{locations}, steps: [{{name: get, path: /p/{name}}}]}}"
 
 
 class Runners:
