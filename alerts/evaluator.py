@@ -73,7 +73,10 @@ class AlertEvaluator:
         return self._states
 
     def _sync(self, conn: sa.Connection) -> None:
-        """Read the states written since the last read (by this runner or another)."""
+        """Read the states written since the last read (by this runner or another); once read,
+        a sole runner (SQLite) knows every write already."""
+        if self._rev >= 0 and self.repo.store.sole_runner:
+            return
         for st, rev in self.repo.states_since(conn, self._rev):
             self._states[(st.integration, st.probe)] = st
             self._rev = max(self._rev, rev)

@@ -175,27 +175,27 @@ class AlertRepo:
         return outbox_id
 
     def expire_outbox(self, cutoff: datetime) -> list[OutboxRow]:
-        """Mark undelivered rows created before `cutoff` `failed`; returns them."""
+        """Mark undelivered rows created before `cutoff` `failed`; returns them. (A read first:
+        this runs every tick and there is usually nothing to write.)"""
         t = alert_outbox_t
+        old = (sa.select(t).where(t.c.status.in_(("queued", "sending")),
+                                  t.c.created_ms < to_ms(cutoff)).order_by(t.c.id))
+        with self.store.engine.connect() as conn:
+            if not conn.execute(old.limit(1)).first():
+                return []
         with self.store.write() as conn:
-            rows = conn.execute(
-                sa.select(t).where(t.c.status.in_(("queued", "sending")),
-                                   t.c.created_ms < to_ms(cutoff)).order_by(t.c.id)
-            ).all()
+            rows = conn.execute(old).all()
             for r in rows:
                 error = f"gave up after {r.attempts} attempt(s): older than email.max_age"
                 conn.execute(t.update().where(t.c.id == r.id)
                              .values(status="failed", last_error=error, lease_until_ms=None))
         return [_outbox_row(r) for r in rows]
 
-    def claim_next(self, now: datetime, owner: str, lease_s: float) -> OutboxRow | None:
-        """Claim the oldest deliverable row for `owner` until `now + lease_s`: a `queued` row
-        that is due, or a `sending` row whose sender's lease has passed (it died mid-send).
-        The claim is atomic, so of several runners exactly one gets each row
-        (docs/runners.md, "One sender")."""
+    @staticmethod
+    def _deliverable(at: int) -> sa.Select[Any]:
+        """Rows to send now: `queued` and due, or `sending` past their sender's lease."""
         t = alert_outbox_t
-        at = to_ms(now)
-        due = (
+        return (
             sa.select(t)
             .where(t.c.next_attempt_ms <= at,
                    sa.or_(t.c.status == "queued",
@@ -204,6 +204,20 @@ class AlertRepo:
             .order_by(t.c.id)
             .limit(1)
         )
+
+    def any_deliverable(self, now: datetime) -> bool:
+        """A read-only look before claiming (the tick asks every second)."""
+        with self.store.engine.connect() as conn:
+            return conn.execute(self._deliverable(to_ms(now))).first() is not None
+
+    def claim_next(self, now: datetime, owner: str, lease_s: float) -> OutboxRow | None:
+        """Claim the oldest deliverable row for `owner` until `now + lease_s`: a `queued` row
+        that is due, or a `sending` row whose sender's lease has passed (it died mid-send).
+        The claim is atomic, so of several runners exactly one gets each row
+        (docs/runners.md, "One sender")."""
+        t = alert_outbox_t
+        at = to_ms(now)
+        due = self._deliverable(at)
         values = {"status": "sending", "attempts": t.c.attempts + 1, "claimed_by": owner,
                   "lease_until_ms": at + int(lease_s * 1000)}
         with self.store.write() as conn:

@@ -317,6 +317,8 @@ class AlertService:
                                   now - timedelta(seconds=email.max_age)):
             log.error("alert email %s (%s) failed: gave up after %d attempt(s): older than "
                       "email.max_age", old.message_id, old.subject, old.attempts)
+        if not await self._db(self._core.repo.any_deliverable, self.clock()):
+            return 0
         sent = 0
         row: OutboxRow | None = None
         try:

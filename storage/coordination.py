@@ -8,6 +8,7 @@ transaction pooling mode.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -54,8 +55,15 @@ def upsert(
     """INSERT … ON CONFLICT (keys) DO UPDATE every other column given (PostgreSQL and SQLite)."""
     if not rows:
         return
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    stmt = _upsert(conn.dialect.name, table, tuple(rows[0]), tuple(keys))
+    conn.execute(stmt, [dict(r) for r in rows])
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert(dialect_name: str, table: sa.Table, columns: tuple[str, ...],
+            keys: tuple[str, ...]) -> sa.Insert:
+    """The statement, built once per shape (its construction costs more than a small batch)."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
     stmt = dialect.insert(table)
-    update = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=update),
-                 [dict(r) for r in rows])
+    update = {c: stmt.excluded[c] for c in columns if c not in keys}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=update)

@@ -62,6 +62,12 @@ class Store:
         self._runner_lock = lock
 
     @property
+    def sole_runner(self) -> bool:
+        """This process holds the SQLite file as its only runner: no other process writes the
+        alert tables, so what it wrote is what is there."""
+        return self._runner_lock is not None
+
+    @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
