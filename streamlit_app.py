@@ -25,6 +25,8 @@ PAGES = {
                          icon=":material/event_upcoming:", url_path="foresight"),
     "notifications": st.Page("dashboard/pages/notifications.py", title="Notifications",
                              icon=":material/mail:", url_path="notifications"),
+    "runners": st.Page("dashboard/pages/runners.py", title="Runners",
+                       icon=":material/dns:", url_path="runners"),
     "configuration": st.Page("dashboard/pages/configuration.py", title="Configuration",
                              icon=":material/settings:", url_path="configuration"),
 }

@@ -27,6 +27,7 @@ from alerts.settings import Settings
 from core.redact import Redactor
 from core.types import format_duration
 from storage.codes import to_ms
+from storage.coordination import ALERTS_LOCK, xact_lock
 from storage.database import Store
 from storage.schema.expiries import expiries_t
 
@@ -113,38 +114,41 @@ class ExpiryWarnings:
         return self.evaluate(s, now)
 
     def evaluate(self, s: Settings, now: datetime) -> int:
-        """One pass over every warning item; returns the notices owed."""
+        """One pass over every warning item, in one transaction under the alert lock (so of
+        several runners one decides; docs/runners.md, "One evaluator"); returns the notices
+        owed (0 also when another runner holds the lock)."""
         t = expiries_t
         now_ms = to_ms(now)
         silence = s.calendar.silencing(now) if s.calendar else None
         notices: list[NewNotice] = []
         updates: list[dict[str, Any]] = []
-        with self.repo.store.engine.connect() as conn:
+        with self.repo.store.write() as conn:
+            if not xact_lock(conn, ALERTS_LOCK, wait=False):
+                return 0
             rows = conn.execute(sa.select(t).where(t.c.kind != "access_token")).all()
-        for row in rows:
-            if not s.knows(row.integration, row.probe):
-                continue  # an item of a probe no longer configured
-            if silence is not None and silence.window_for(row.integration) is not None:
-                continue  # held until the maintenance window ends
-            thresholds = [int(w * 1000) for w in s.policy(row.integration, row.probe)
-                          .expiry_warning]
-            decision = decide(row.expires_ms, row.warned_ms, thresholds, now_ms)
-            warned_for = (row.expires_ms if decision.kind == EXPIRING
-                          else None if decision.warned_ms is None else row.warned_for_ms)
-            if (decision.warned_ms, warned_for) != (row.warned_ms, row.warned_for_ms):
-                updates.append({"i": row.integration, "k": row.kind, "s": row.subject,
-                                "w": decision.warned_ms, "f": warned_for})
-            if decision.kind is not None:
-                notices += self._notices(s, row, decision, now_ms)
-        if updates or notices:
-            with self.repo.store.write() as conn:
-                if updates:
-                    conn.execute(t.update().where(
-                        t.c.integration == sa.bindparam("i"), t.c.kind == sa.bindparam("k"),
-                        t.c.subject == sa.bindparam("s"),
-                    ).values(warned_ms=sa.bindparam("w"), warned_for_ms=sa.bindparam("f")),
-                        updates)
-                self.repo.save(conn, now, [], [], [], notices)
+            for row in rows:
+                if not s.knows(row.integration, row.probe):
+                    continue  # an item of a probe no longer configured
+                if silence is not None and silence.window_for(row.integration) is not None:
+                    continue  # held until the maintenance window ends
+                thresholds = [int(w * 1000) for w in s.policy(row.integration, row.probe)
+                              .expiry_warning]
+                decision = decide(row.expires_ms, row.warned_ms, thresholds, now_ms)
+                warned_for = (row.expires_ms if decision.kind == EXPIRING
+                              else None if decision.warned_ms is None else row.warned_for_ms)
+                if (decision.warned_ms, warned_for) != (row.warned_ms, row.warned_for_ms):
+                    updates.append({"i": row.integration, "k": row.kind, "s": row.subject,
+                                    "w": decision.warned_ms, "f": warned_for})
+                if decision.kind is not None:
+                    notices += self._notices(s, row, decision, now_ms)
+            if updates:
+                conn.execute(t.update().where(
+                    t.c.integration == sa.bindparam("i"), t.c.kind == sa.bindparam("k"),
+                    t.c.subject == sa.bindparam("s"),
+                ).values(warned_ms=sa.bindparam("w"), warned_for_ms=sa.bindparam("f")),
+                    updates)
+            if notices:
+                self.repo.save(conn, now, [], [], notices)
         return len(notices)
 
     def _notices(self, s: Settings, row: Any, decision: Decision,

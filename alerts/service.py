@@ -11,11 +11,14 @@
   flapping alerts, grouping owed notices into outbox rows after each channel's `group_wait`, and
   delivering each channel's due rows in order, the channels side by side (one channel's failure
   or slowness never holds up another). `start()` runs it in a background loop.
-- Delivery is at-least-once. A row is marked `sending` before it is sent and `sent` after; a row
-  found in `sending` (the process died between the two) is sent again with the same id
+- Delivery is at-least-once. A row is claimed (`sending`, with this runner's id and a lease of
+  `lease_s`) before it is sent and marked `sent` after; a row still `sending` after its lease
+  (its sender died between the two) is claimed by any runner and sent again with the same id
   (Message-ID with an incremented `X-Seamwatch-Attempt` header, webhook-id), so receivers can
-  recognise the duplicate. A transient failure backs that channel off (exponential with jitter,
-  or the receiver's Retry-After: `alerts.outbox_state`), which keeps its rows in order; a row
+  recognise the duplicate. The claim is atomic, so of several runners sharing the database one
+  sends each row (docs/runners.md). A transient failure backs that channel off (exponential
+  with jitter, or the receiver's Retry-After: `alerts.outbox_state`), which keeps its rows in
+  order; a row
   refused for good is marked `failed` at once; a 410 from a webhook receiver disables its
   channel; a row older than its channel's `max_age` is marked `failed` and logged.
 """
@@ -38,6 +41,7 @@ from typing import Any, NamedTuple, TypeVar
 import sqlalchemy as sa
 
 from alerts import backlog
+from alerts.channels.base import Sender
 from alerts.channels.registry import AnyChannel, channel_kind
 from alerts.delivery import DeliveryError
 from alerts.evaluator import AlertEvaluator, RunInput
@@ -90,6 +94,8 @@ class AlertService:
         backlog_path: Path | None = None,
         on_eval_error: Callable[[BaseException], None] | None = None,
         observer: DeliveryObserver | None = None,
+        owner: str = "local",
+        lease_s: float = 30.0,
     ) -> None:
         self.clock = clock
         self.redactor = redactor
@@ -111,6 +117,8 @@ class AlertService:
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._observer = observer
+        self.owner = owner  # who claims outbox rows (the runner's id)
+        self.lease_s = lease_s  # how long a claimed row is ours before another runner may send
         self._channels: dict[str, DeliveryState] = {}  # per channel: backoff, failure, counts
         self._tick_lock = asyncio.Lock()
 
@@ -129,9 +137,9 @@ class AlertService:
         interrupted = await self._db(self._core.repo.count_interrupted)
         if interrupted:
             log.warning(
-                "%d alert notice(s) were being sent when seamwatch stopped; they will be sent "
-                "again with the same Message-ID / webhook-id (a recipient may see a duplicate)",
-                interrupted,
+                "%d alert notice(s) are being sent, or were when a runner stopped; one whose "
+                "sender stopped is sent again once its lease passes, with the same Message-ID / "
+                "webhook-id (a recipient may see a duplicate)", interrupted,
             )
         self._task = asyncio.create_task(self._loop(), name="seamwatch-alerts")
 
@@ -294,11 +302,13 @@ class AlertService:
     # -- time-driven work ----------------------------------------------------------------------
 
     def _timed_and_flush(self) -> int:
+        """Rows queued (0 also when another runner holds the alert lock and does it). The SLO
+        and expiry passes take the same lock in their own transactions (docs/runners.md,
+        "One evaluator")."""
         now = self.clock()
-        self._core.timed(self._settings, now)
         self._burn.maybe_evaluate(self._settings, now)
         self._expiry.maybe_evaluate(self._settings, now)
-        return self._core.flush(self._settings, now)
+        return self._core.tick(self._settings, now) or 0
 
     async def tick(self) -> None:
         """One pass of time-driven work; concurrent calls run one after the other."""
@@ -330,64 +340,65 @@ class AlertService:
         return state
 
     async def _deliver_channel(self, name: str, spec: AnyChannel) -> int:
+        """`name`'s due rows in order, one claimed at a time (docs/runners.md, "One sender")."""
         state = self._channel(name)
         now = self.clock()
+        repo = self._core.repo
         if state.disabled is not None:
-            if await self._db(self._core.repo.due_outbox, now, name, 1):
-                failed = await self._db(self._core.repo.fail_queued, name, state.disabled)
+            if await self._db(repo.any_deliverable, now, name):
+                failed = await self._db(repo.fail_queued, name, state.disabled)
                 for _ in range(failed):
                     state.count_failed()
             return 0
         if state.retry_at is not None and now < state.retry_at:
             return 0
-        rows = await self._db(self._core.repo.due_outbox, now, name)
-        max_age = timedelta(seconds=self._settings.alerting.max_age(name))
-        live: list[OutboxRow] = []
-        for row in rows:
-            if now - row.created_at > max_age:
-                error = (f"gave up after {row.attempts} attempt(s): older than "
-                         f"{self._settings.alerting.max_age_key(name)}")
-                log.error("alert %s %s (%s) failed: %s", name, row.message_id, row.subject, error)
-                await self._db(self._core.repo.mark_failed, row, error)
-                state.count_failed()
-            else:
-                live.append(row)
-        if not live:
+        key = self._settings.alerting.max_age_key(name)
+        cutoff = now - timedelta(seconds=self._settings.alerting.max_age(name))
+        for old in await self._db(repo.expire_outbox, name, cutoff, key):
+            log.error("alert %s %s (%s) failed: gave up after %d attempt(s): older than %s",
+                      name, old.message_id, old.subject, old.attempts, key)
+            state.count_failed()
+        if not await self._db(repo.any_deliverable, now, name):
             return 0
         sent = 0
-        current: OutboxRow | None = None
-        attempted = False
+        row: OutboxRow | None = None
         try:
-            async with channel_kind(spec.type).sender(spec, self.redactor) as sender:
-                for row in live:
-                    if self._stopping:
+            async with contextlib.AsyncExitStack() as stack:
+                sender: Sender | None = None
+                while not self._stopping:
+                    row = await self._db(repo.claim_next, self.clock(), name, self.owner,
+                                         self.lease_s)
+                    if row is None:
                         break
-                    current, attempted = row, False
-                    if row.status == "sending":
-                        log.warning("re-sending interrupted alert %s %s", name, row.message_id)
-                    await self._db(self._core.repo.mark_sending, row)
-                    attempted = True
+                    if sender is None:
+                        sender = await stack.enter_async_context(
+                            channel_kind(spec.type).sender(spec, self.redactor))
+                    if row.interrupted:
+                        log.warning("re-sending alert %s %s, whose sender stopped mid-send",
+                                    name, row.message_id)
                     try:
                         await sender.send(row)
                     except DeliveryError as exc:
                         if exc.gone:
-                            await self._db(self._core.repo.mark_failed, row, str(exc))
+                            await self._db(repo.mark_failed, row, str(exc))
                             state.count_failed()
                             state.disable(str(exc))
                             return sent
                         if not exc.permanent:
                             raise
                         log.error("alert %s %s refused: %s", name, row.message_id, exc)
-                        await self._db(self._core.repo.mark_failed, row, str(exc))
+                        await self._db(repo.mark_failed, row, str(exc))
                         state.count_failed()
+                        row = None
                         continue
-                    await self._db(self._core.repo.mark_sent, row, self.clock())
+                    await self._db(repo.mark_sent, row, self.clock())
                     state.count_sent()
                     sent += 1
+                    row = None
         except DeliveryError as exc:
             retry_at = state.failed(now, str(exc), exc.retry_after)
-            head = current or live[0]
-            await self._db(self._core.repo.mark_retry, head, str(exc), retry_at, not attempted)
+            if row is not None:
+                await self._db(repo.mark_retry, row, str(exc), retry_at)
             return sent
         state.succeeded()
         return sent

@@ -20,6 +20,8 @@ from core.policy import AlertPolicy
 from core.slo import SloSpec
 
 _DEFAULT_POLICY = AlertPolicy()
+DEFAULT_INTERVAL_S = 60.0
+STALE_INTERVALS = 3
 
 
 class _Integration(Protocol):
@@ -34,6 +36,8 @@ class _Probe(Protocol):
     def name(self) -> str: ...
     @property
     def alerts(self) -> AlertPolicy: ...
+    @property
+    def interval(self) -> float | None: ...
 
 
 class _Entry(Protocol):
@@ -94,6 +98,7 @@ class Settings:
     policies: dict[tuple[str, str], AlertPolicy] = field(default_factory=dict)
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     slos: tuple[SloTarget, ...] = ()
+    intervals: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: AlertConfig) -> Settings:
@@ -102,8 +107,10 @@ class Settings:
         rules = NotifyRules(notify.send_resolved, notify.repeat_interval)
         policies = {(e.integration.name, e.probe.name): e.probe.alerts for e in config.entries}
         tags = {e.integration.name: tuple(e.integration.tags) for e in config.entries}
+        intervals = {(e.integration.name, e.probe.name): e.probe.interval or DEFAULT_INTERVAL_S
+                     for e in config.entries}
         return cls(alerting, rules, MaintenanceCalendar(config.maintenance or ()), policies, tags,
-                   slo_targets(config.entries))
+                   slo_targets(config.entries), intervals)
 
     @property
     def notifying(self) -> bool:
@@ -112,6 +119,12 @@ class Settings:
 
     def policy(self, integration: str, probe: str) -> AlertPolicy:
         return self.policies.get((integration, probe), _DEFAULT_POLICY)
+
+    def stale_ms(self, integration: str, probe: str) -> int:
+        """After this long without a run from a location, it no longer counts for the probe's
+        quorum (three intervals: its runners are gone or the probe left its list)."""
+        return int(STALE_INTERVALS * self.intervals.get((integration, probe),
+                                                        DEFAULT_INTERVAL_S) * 1000)
 
     def knows(self, integration: str, probe: str) -> bool:
         return (integration, probe) in self.policies

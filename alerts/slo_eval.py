@@ -29,6 +29,7 @@ from alerts.repo import AlertRepo, NewNotice
 from alerts.settings import Settings, SloTarget
 from core.types import format_duration
 from storage.codes import from_ms, to_ms
+from storage.coordination import ALERTS_LOCK, xact_lock
 from storage.database import Store
 from storage.reads.slo import Count, WindowCounts, counts_between, probe_ids, window_counts
 from storage.schema.slo import slo_events_t, slo_states_t
@@ -156,31 +157,37 @@ class BurnEvaluator:
         return self.evaluate(s, now)
 
     def evaluate(self, s: Settings, now: datetime) -> int:
-        """One evaluation cycle of every SLO target; returns the number of notices owed."""
-        known = self.states
+        """One evaluation cycle of every SLO target; returns the number of notices owed. The
+        window counts are read first; the states are then read, advanced and written in one
+        transaction under the alert lock, so of several runners sharing the database one
+        decides each cycle (docs/runners.md, "One evaluator"); 0 when another holds it."""
+        counted = self.counter.count(s, s.slos, to_ms(now))
         changed: dict[str, BurnState] = {}
         transitions: list[BurnTransition] = []
         notices: list[NewNotice] = []
-        for tc in self.counter.count(s, s.slos, to_ms(now)):
-            target = tc.target
-            old = known.get(target.key)
-            st = replace(old) if old else BurnState(target.key)
-            found, reason = assess(tc.windows, target.spec)
-            tr = apply_assessment(st, found, reason, now)
-            if tr is not None:
-                transitions.append(tr)
-            kind = None
-            if s.notifying and target.spec.alerts:
-                kind = reconcile_burn(st, s.rules.flap_window, s.rules.send_resolved, now)
-            if kind is not None:
-                notices += self._notices(s, target, tc.windows, kind, reason, now)
-            if old is None or st != old:
-                changed[target.key] = st
-        if changed or transitions or notices:
-            with self.repo.store.write() as conn:
-                self._save(conn, now, changed, transitions)
-                self.repo.save(conn, now, [], [], [], notices)
-            known.update(changed)
+        with self.repo.store.write() as conn:
+            if not xact_lock(conn, ALERTS_LOCK, wait=False):
+                return 0
+            rows = conn.execute(sa.select(slo_states_t)).mappings().all()
+            known = {r["target"]: state_from_row(r) for r in rows}
+            for tc in counted:
+                target = tc.target
+                old = known.get(target.key)
+                st = replace(old) if old else BurnState(target.key)
+                found, reason = assess(tc.windows, target.spec)
+                tr = apply_assessment(st, found, reason, now)
+                if tr is not None:
+                    transitions.append(tr)
+                kind = None
+                if s.notifying and target.spec.alerts:
+                    kind = reconcile_burn(st, s.rules.flap_window, s.rules.send_resolved, now)
+                if kind is not None:
+                    notices += self._notices(s, target, tc.windows, kind, reason, now)
+                if old is None or st != old:
+                    changed[target.key] = st
+            self._save(conn, now, changed, transitions)
+            self.repo.save(conn, now, [], [], notices)
+        self._states = {**known, **changed}
         return len(notices)
 
     def _save(self, conn: sa.Connection, now: datetime, changed: dict[str, BurnState],

@@ -70,6 +70,8 @@ class ProbeState:
     flaps: int = 0  # firing episodes since the last FIRING email
     last_failure: dict[str, Any] = field(default_factory=dict)
     recent: list[dict[str, Any]] = field(default_factory=list)
+    # location -> its latest run: {"at": ms, "failed": bool, "failure": snapshot or None}
+    locations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -13,6 +13,7 @@ BENCHES = {
     "ingest": "bench.bench_ingest",
     "alerts": "bench.bench_alerts",
     "scale": "bench.bench_scale",
+    "runners": "bench.bench_runners",
     "dashboard": "bench.bench_dashboard",
     "openapi": "bench.bench_openapi",
     "drift": "bench.bench_drift",

@@ -22,6 +22,7 @@ from bench.targets import cpu_seconds, target_processes
 
 REQUESTS = 3000
 CONCURRENCY = 10
+PEER_S = float(os.environ.get("BENCH_PEER_SECONDS", "120"))
 
 
 async def _bare_loop(url: str, n: int) -> float:
@@ -113,12 +114,15 @@ async def _engine_loop(config_path: Path, n: int) -> float:
     return elapsed
 
 
-def _serve_cpu_per_run(folder: Path, url: str, seconds: float = 30.0) -> tuple[float, int]:
-    """Run `seamwatch serve` with 50 probes at 1 s; CPU-s of the process per 1,000 runs."""
+def _serve_cpu_per_run(folder: Path, url: str, seconds: float = 30.0, probes: int = 50,
+                       interval: str = "1s") -> tuple[float, int]:
+    """Run `seamwatch serve` with `probes` probes every `interval`; CPU-s of the process per
+    1,000 runs."""
     import sqlite3
 
-    (folder / "serve").mkdir()
-    config = _write_config(folder / "serve", url, probes=50, interval="1s")
+    folder = folder / f"serve-{probes}-{interval}"
+    folder.mkdir()
+    config = _write_config(folder, url, probes=probes, interval=interval)
     proc = subprocess.Popen(
         [sys.executable, "-m", "seamwatch", "serve", "-c", str(config)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -126,7 +130,7 @@ def _serve_cpu_per_run(folder: Path, url: str, seconds: float = 30.0) -> tuple[f
     ps = psutil.Process(proc.pid)
     time.sleep(5)  # start-up (imports, migrations) is not per-run cost
     cpu0 = sum(ps.cpu_times()[:2])
-    db = sqlite3.connect(folder / "serve" / "bench.db")
+    db = sqlite3.connect(folder / "bench.db")
     runs0 = db.execute("select count(*) from runs").fetchone()[0]
     time.sleep(seconds)
     cpu1 = sum(ps.cpu_times()[:2])
@@ -146,9 +150,13 @@ def main() -> dict[str, Any]:
         engine = asyncio.run(_engine_loop(config_path, REQUESTS)) / REQUESTS * 1000
         paced = asyncio.run(_bare_paced(url, clients=50, interval=1.0, seconds=30.0))
         serve, serve_runs = _serve_cpu_per_run(folder, url)
+        # The peers' comparison workload: 200 probes every 20 s, one HTTP step, one runner.
+        peer_paced = asyncio.run(_bare_paced(url, clients=200, interval=20.0, seconds=PEER_S))
+        peer, peer_runs = _serve_cpu_per_run(folder, url, PEER_S, probes=200, interval="20s")
     figures = {"bare_cpu_s_per_1000": bare, "engine_cpu_s_per_1000": engine,
                "engine_ratio": engine / bare, "bare_paced_cpu_s_per_1000": paced,
-               "serve_cpu_s_per_1000": serve, "serve_ratio": serve / paced}
+               "serve_cpu_s_per_1000": serve, "serve_ratio": serve / paced,
+               "peer_serve_cpu_s_per_1000": peer, "peer_paced_cpu_s_per_1000": peer_paced}
     print(f"bare httpx loop: {bare:.2f} CPU-s / 1,000 requests")
     print(f"engine: {engine:.2f} CPU-s / 1,000 one-step runs  (ratio {engine / bare:.2f}, "
           "target ≤ 1.5)")
@@ -156,6 +164,9 @@ def main() -> dict[str, Any]:
     print(f"serve process (50 probes at 1s, scheduler + engine + writer + alerts): {serve:.2f} "
           f"CPU-s / 1,000 runs over {serve_runs} runs  (ratio {serve / paced:.2f} vs paced "
           f"bare httpx, target ≤ 1.5; vs Uptime Kuma's 9.3: {serve / 9.3:.2f}×, target ≤ 0.25)")
+    print(f"serve at the peers' workload (200 probes every 20s, one step): {peer:.2f} CPU-s / "
+          f"1,000 runs over {peer_runs} runs (target ≤ 2.3; Uptime Kuma 9.3); bare httpx paced "
+          f"the same: {peer_paced:.2f}")
     return figures
 
 

@@ -4,27 +4,20 @@ PostgreSQL when reachable on loopback). Prints figures; asserts nothing."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import random
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from bench.targets import PostgresUnavailable, scratch_postgres
 from probes.result import PhaseTimings, ProbeResult, RunStatus, StepResult, StepStatus
 from storage.database import Store, open_store
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.writer import ResultWriter
-
-PG_ADMIN_URL = os.environ.get(
-    "SEAMWATCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def make_results(n: int, probes: int, seed: int = 7) -> list[ProbeResult]:
@@ -109,36 +102,16 @@ def bench_sqlite(n: int = 200_000, probes: int = 1000, batch: int = 1000) -> dic
     }
 
 
-@contextlib.contextmanager
-def pg_database() -> Iterator[str]:
-    """The URL of a fresh PostgreSQL database, dropped afterwards; OperationalError when the
-    server is not reachable."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"seamwatch_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    except sa.exc.OperationalError:
-        admin.dispose()
-        raise
-    try:
-        yield str(sa.make_url(PG_ADMIN_URL).set(database=name))
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
-
-
 def bench_postgres(n: int = 50_000, probes: int = 1000, batch: int = 1000) -> dict[str, Any]:
     try:
-        with pg_database() as url:
+        with scratch_postgres() as url:
             store = open_store(url)
             ids = _catalog(store, probes)
             elapsed = _run(_ingest(store, ids, make_results(n, probes), batch))
             store.close()
             return {"postgres_results_per_s": n / elapsed}
-    except sa.exc.OperationalError as exc:
-        return {"postgres_skipped": str(exc).splitlines()[0]}
+    except PostgresUnavailable as exc:
+        return {"postgres_skipped": str(exc)}
 
 
 def _run(coro: Any) -> float:

@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from alerts.settings import Settings
 from alerts.slo_eval import BurnEvaluator
 from alerts.spec import EmailSpec
 from bench.bench_dashboard import DAY, best_ms, seed
-from bench.bench_ingest import pg_database
+from bench.targets import PostgresUnavailable, scratch_postgres
 from core.policy import AlertPolicy
 from core.slo import SloSpec
 from storage.database import Store, open_store
@@ -112,12 +110,12 @@ def main() -> None:
         figures(store, "sqlite", keys, now)
         store.close()
         try:
-            with pg_database() as url:
+            with scratch_postgres() as url:
                 pg = copy_to_postgres(db, url)
                 figures(pg, "postgresql", keys, now)
                 pg.close()
-        except sa.exc.OperationalError as exc:
-            print(f"slo: postgresql skipped ({str(exc).splitlines()[0]})")
+        except PostgresUnavailable as exc:
+            print(f"slo: postgresql skipped ({exc})")
 
 if __name__ == "__main__":
     main()

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import sqlalchemy as sa
 
 BODY = b'{"data":[{"id":"ch_1","amount":100}],"ok":true}'
 
@@ -76,3 +80,30 @@ def target_processes(count: int = 1, *, black_hole: bool = False) -> Iterator[li
 
 def cpu_seconds() -> float:
     return time.process_time()
+
+
+PG_ADMIN_URL = os.environ.get(
+    "SEAMWATCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+class PostgresUnavailable(Exception):
+    """The local PostgreSQL cannot be reached (the bench prints this and skips)."""
+
+
+@contextlib.contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL database for one bench (dropped at the end); yields its URL."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"seamwatch_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        raise PostgresUnavailable(str(exc.orig).splitlines()[0]) from None
+    try:
+        yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

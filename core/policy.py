@@ -6,7 +6,9 @@ It lives on the ground floor because two layers read it: probes/ (the degraded r
 
 from __future__ import annotations
 
-from pydantic import Field
+import math
+
+from pydantic import Field, field_validator
 
 from core.model import StrictModel
 from core.types import Duration
@@ -44,3 +46,20 @@ class AlertPolicy(StrictModel):
     )
     notify_degraded: bool = Field(False, description="email when a probe stays degraded")
     to: list[str] = Field(default_factory=list, description="extra recipients for this scope")
+    min_failed_locations: float = Field(
+        1, gt=0, description="locations failing at once before the probe counts as failing: a "
+        "number (2) or a fraction of the locations reporting (0.5); fewer is `degraded`",
+    )
+
+    @field_validator("min_failed_locations")
+    @classmethod
+    def _count_or_fraction(cls, value: float) -> float:
+        if value > 1 and value != int(value):
+            raise ValueError("expected a whole number of locations (2) or a fraction up to 1 "
+                             f"(0.5), got {value:g}")
+        return value
+
+    def failing_needed(self, locations: int) -> int:
+        """How many of `locations` reporting must fail for the probe to count as failing."""
+        q = self.min_failed_locations
+        return max(1, int(q) if q >= 1 else math.ceil(q * locations - 1e-9))

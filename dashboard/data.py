@@ -26,7 +26,10 @@ from dashboard.timerange import parse_range
 from seamwatch.config import Config, ConfigError, load_config, resolve_config_path
 from storage.database import Store, open_store
 from storage.reads import alert_history, analytics, probe_series
+from storage.reads.locations import LocationStatus, location_status
 from storage.reads.queries import RunRow, recent_runs
+from storage.reads.runners import RunnerRow
+from storage.reads.runners import runners as runner_rows
 
 TTL_S = 10
 # The oldest overview ever shown: within it a stale one is served while a fresh one is computed.
@@ -106,10 +109,8 @@ def store(url: str) -> Store | None:
     return s if _has_schema(url) else None
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
 def _has_schema(url: str) -> bool:
-    with _open(url).engine.connect() as conn:
-        return bool(sa.inspect(conn).has_table("runs"))
+    return _has_table(url, "runs")
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,27 @@ def channel_summaries(url: str) -> list[alert_history.ChannelSummary]:
 def outbox(url: str, limit: int = 200) -> list[alert_history.OutboxEmail]:
     s = store(url)
     return alert_history.outbox(s, limit) if s else []
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def runners(url: str, lease_s: float) -> list[RunnerRow]:
+    s = store(url)
+    if s is None or not _has_table(url, "runners"):
+        return []
+    return runner_rows(s, lease_s)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def locations(url: str) -> list[LocationStatus]:
+    """Each probe's latest run, p95 (1 h) and uptime (24 h) per location that ran it today."""
+    s = store(url)
+    return location_status(s) if s else []
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _has_table(url: str, name: str) -> bool:
+    with _open(url).engine.connect() as conn:
+        return bool(sa.inspect(conn).has_table(name))
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -1,6 +1,6 @@
 """Pure transforms from storage read models to what the pages show: each probe's and each
 integration's alert state and last run (two columns, dashboard/states.py), the overview rows
-(worst first) and their filters."""
+(worst first), their filters and how one location sees each integration."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from dashboard.states import UNKNOWN, run_severity, severity, worst_run, worst_state
 from storage.reads.alert_history import AlertNow
 from storage.reads.analytics import IntegrationOverview, ProbeOverview
+from storage.reads.locations import LocationStatus
 
 
 def alert_state(alert: AlertNow | None) -> str:
@@ -106,3 +107,28 @@ def default_probe(row_probes: Sequence[ProbeOverview], states: dict[str, str]) -
     ranked = sorted(row_probes, key=lambda p: (severity(states.get(p.probe)),
                                                run_severity(p.last_status), p.probe))
     return ranked[0].probe
+
+
+@dataclass(frozen=True, slots=True)
+class AtLocation:
+    """An integration as one location sees it: the worst latest run of its probes there (the
+    *last run* vocabulary, dashboard/states.py), and the share of passing runs there over 24 h."""
+
+    last_run: str | None
+    uptime_24h: float | None
+
+
+def at_location(rows: Iterable[LocationStatus], location: str) -> dict[str, AtLocation]:
+    """Integration name -> how `location` sees it (integrations it ran today only)."""
+    states: dict[str, list[str]] = {}
+    runs: Counter[str] = Counter()
+    good: Counter[str] = Counter()
+    for x in rows:
+        if x.location != location:
+            continue
+        states.setdefault(x.integration, []).append(str(x.last_status))
+        runs[x.integration] += x.runs_24h
+        good[x.integration] += round(x.runs_24h * (x.uptime_24h or 0.0) / 100)
+    return {name: AtLocation(worst_run(found), 100.0 * good[name] / runs[name]
+                             if runs[name] else None)
+            for name, found in states.items()}

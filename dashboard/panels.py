@@ -138,3 +138,23 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
                                if s.rl_limit is not None else ""),
                 "Category": s.category or "", "Message": ctx.redact(s.message),
             } for s in r.steps]), hide_index=True, width="stretch")
+
+
+def by_location(ctx: Context, integ: IntegrationOverview) -> None:
+    """Each probe's latest result, p95 (1 h) and uptime (24 h) per location, when the
+    integration is run from more than one."""
+    assert ctx.url is not None
+    rows = [x for x in data.locations(ctx.url) if x.integration == integ.name]
+    if len({x.location for x in rows}) < 2:
+        return
+    st.subheader("By location")
+    st.dataframe(pd.DataFrame.from_records([{
+        "Probe": x.probe,
+        "Location": x.location,
+        "Last run": fmt_time(int(x.last_started_at.timestamp() * 1000), ctx.tz, seconds=True),
+        "Status": str(x.last_status).upper(),
+        "Category": x.last_category or "",
+        "Last latency": fmt_ms(x.last_latency_ms),
+        "p95 1h": fmt_ms(x.p95_latency_ms_1h),
+        "Uptime 24h": fmt_pct(x.uptime_24h),
+    } for x in rows]), hide_index=True, width="stretch")

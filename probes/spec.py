@@ -54,6 +54,8 @@ class IntegrationSpec(StrictModel):
     interval: Duration | None = Field(None, gt=0)
     timeout: Duration | None = Field(None, gt=0)
     retries: int | None = Field(None, ge=0, le=10)
+    locations: list[str] | None = Field(
+        None, min_length=1, description="the runner locations that run this integration's probes")
     verify_tls: bool = True
     ca_file: str | None = Field(None, description="PEM bundle to trust for this integration")
     openapi: OpenApiSource | None = Field(

@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--period", default="30d", help="how far back (default 30d)")
     report.add_argument("--format", choices=("text", "json", "csv"), default="text",
                         help="output format (default text)")
+    status.add_argument("--runners", action="store_true",
+                        help="list the runners only (location, heartbeat, probes owned)")
     dash = with_config(sub.add_parser("dashboard", help="the Streamlit dashboard"))
     dash.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     dash.add_argument("--host", default="127.0.0.1",
@@ -231,7 +233,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from seamwatch.status import print_status
 
     config = _load(args)
-    return print_status(config, as_json=args.json)
+    return print_status(config, as_json=args.json, only_runners=args.runners)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -56,6 +56,14 @@ class ServeMetrics:
             "(accepted, duplicate, rejected).",
             ["integration", "probe", "outcome"], registry=self.registry,
         )
+        self.runner_info = Gauge(
+            "seamwatch_runner_info", "This runner (1): its id, location and version.",
+            ["runner", "location", "version"], registry=self.registry,
+        )
+        self.probes_owned = Gauge(
+            "seamwatch_probes_owned", "Probes this runner runs (its share of its location's).",
+            registry=self.registry,
+        )
         self.config_reload_errors = Counter(
             "seamwatch_config_reload_errors", "Config reloads rejected as invalid.",
             registry=self.registry,

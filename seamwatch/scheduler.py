@@ -1,10 +1,12 @@
 """One APScheduler 3 job per probe.
 
 Start times are spread over each probe's interval by a stable hash of its key, so 1,000 probes
-with a 60 s interval start ~17 per second instead of all at once, and a restart keeps the same
-phase. `coalesce` folds missed fires into one, `max_instances=1` never overlaps a probe with
-itself, and a fire later than half an interval is skipped (counted as missed) rather than run
-late.
+with a 60 s interval start ~17 per second instead of all at once. The phase is counted from the
+Unix epoch, not from the start of the process: a restart keeps the same start times, and so do
+all runners sharing a location, so a probe handed from one runner to another runs in the same
+slots (docs/runners.md). `coalesce` folds missed fires into one, `max_instances=1` never
+overlaps a probe with itself, and a fire later than half an interval is skipped (counted as
+missed) rather than run late.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ def phase_offset(key: str, interval_s: float) -> float:
     """A stable offset in [0, interval) derived from the probe key."""
     digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return (int.from_bytes(digest, "big") % 1_000_000) / 1_000_000 * interval_s
+
+
+def first_slot(probe: ScheduledProbe, now: datetime) -> datetime:
+    """The first start at or after `now`: epoch + phase + k × interval."""
+    phase = phase_offset(probe.key, probe.interval_s)
+    wait = (phase - now.timestamp()) % probe.interval_s
+    return now + timedelta(seconds=wait)
 
 
 class ProbeScheduler:
@@ -93,8 +102,8 @@ class ProbeScheduler:
 
     @staticmethod
     def _trigger(probe: ScheduledProbe, now: datetime) -> IntervalTrigger:
-        first = now + timedelta(seconds=phase_offset(probe.key, probe.interval_s))
-        return IntervalTrigger(seconds=probe.interval_s, start_date=first, timezone=UTC)
+        return IntervalTrigger(seconds=probe.interval_s, start_date=first_slot(probe, now),
+                               timezone=UTC)
 
     async def _fire(self, key: str) -> None:
         job = self._scheduler.get_job(key)

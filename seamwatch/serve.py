@@ -23,6 +23,7 @@ from probes.run import run_probe
 from seamwatch.config import Config, ConfigError, ConfigWatcher, ProbeEntry, load_config
 from seamwatch.drift_sync import SYNC_INTERVAL_S, DriftSync
 from seamwatch.fdlimit import raise_open_file_limit
+from seamwatch.fleet import Fleet
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
 from seamwatch.report_mail import queue_due_report
@@ -76,6 +77,16 @@ class ServeProcess:
         self.redactor = redactor
         self.metrics = ServeMetrics()
         self.store: Store = open_store(config.storage_url)
+        try:
+            self.store.hold_as_only_runner()  # SQLite: one serve per file
+        except Exception:
+            self.store.close()
+            raise
+        self.fleet = Fleet(self.store, config.runner.location, config.runner.lease,
+                           self._entry_keys, self._schedule)
+        self.metrics.runner_info.labels(self.fleet.id, config.runner.location,
+                                        self.fleet.info.version).set(1)
+        self.metrics.probes_owned.set_function(lambda: self.fleet.owned_now)
         # Last-seen times are stored (storage/inbound.py) and restored when `run` starts.
         self.heartbeats = HeartbeatRegistry()
         self.webhooks = WebhookReceiver(self.heartbeats, on_receipt=self.metrics.receipt)
@@ -93,7 +104,8 @@ class ServeProcess:
         self.metrics.writer_backlog.set_function(lambda: self.writer.pending)
         self.alerts = AlertService(self.store, config, redactor=redactor,
                                    backlog_path=config.state_path / BACKLOG_NAME,
-                                   observer=self.metrics)
+                                   observer=self.metrics, owner=self.fleet.id,
+                                   lease_s=config.runner.lease)
         # Alerts evaluate runs only once they are committed, in commit order.
         self.writer.add_listener(self._evaluate_alerts)
         self._entries: dict[str, ProbeEntry] = {e.key: e for e in config.entries}
@@ -117,9 +129,19 @@ class ServeProcess:
         self.alerts.on_results(batch)
 
     # ------------------------------------------------------------------ running probes
+    def _entry_keys(self) -> list[str]:
+        """The probes this runner's location runs (all, unless a probe names `locations:`)."""
+        location = self.config.runner.location
+        return [key for key, e in self._entries.items() if e.runs_at(location)]
+
+    def _schedule(self, keys: set[str]) -> None:
+        """Schedule the probes this runner may own (all of them when it runs alone)."""
+        self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval)
+                            for e in self._entries.values() if e.key in keys)
+
     async def _run_scheduled(self, key: str, scheduled: datetime) -> None:
         entry = self._entries.get(key)
-        if entry is None or self._stopping.is_set():
+        if entry is None or self._stopping.is_set() or not self.fleet.owns(key, scheduled):
             return
         task = asyncio.current_task()
         if task is not None:
@@ -148,7 +170,8 @@ class ServeProcess:
         self._probe_ids = sync_catalog(self.store, catalog_rows(config))
         self.writer.update_probe_ids(self._probe_ids)
         self._entries = {e.key: e for e in config.entries}
-        self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in config.entries)
+        await self.fleet.refresh()
+        self._schedule(self.fleet.scheduled)  # also when only intervals changed
         self.metrics.retain((e.integration.name, e.probe.name) for e in config.entries)
         self.alerts.reload(config)
         self.config = config
@@ -167,6 +190,8 @@ class ServeProcess:
             ("storage.url", self.config.storage_url, config.storage_url),
             ("runner.concurrency", self.config.runner.concurrency, config.runner.concurrency),
             ("runner.listen", self.config.runner.listen, config.runner.listen),
+            ("runner.location", self.config.runner.location, config.runner.location),
+            ("runner.lease", self.config.runner.lease, config.runner.lease),
         ):
             if old != new:
                 log.warning("%s changed: it takes effect when seamwatch restarts", key)
@@ -212,6 +237,10 @@ class ServeProcess:
                          for c in self.alerts.channel_health()},
             "written": self.writer.stats.written,
             "missed_runs": self.scheduler.missed,
+            "runner": self.fleet.id,
+            "location": self.config.runner.location,
+            "probes_owned": self.fleet.owned_now,
+            "runner_error": self.fleet.last_error,
             "config_error": self.last_reload_error,
             "uptime_s": round(time.monotonic() - self.started_monotonic, 1),
         }
@@ -232,7 +261,7 @@ class ServeProcess:
         await asyncio.to_thread(self.drift.load)
         await self.pool.apply(self.config)
         self._restore_seen()
-        self.scheduler.sync(ScheduledProbe(e.key, e.probe.interval) for e in self.config.entries)
+        await self.fleet.start()  # registers, reads the other runners, schedules our probes
         freeze_long_lived_objects()
         loop.call_later(self._steady_state_after(), freeze_long_lived_objects)
         self.scheduler.start()
@@ -337,6 +366,7 @@ class ServeProcess:
     async def _shutdown(self) -> None:
         log.info("stopping: waiting for %d runs in flight", len(self._inflight))
         self.scheduler.pause()
+        await self.fleet.stop()  # the other runners take our probes over at once
         if self._inflight:
             bound = max((e.probe.timeout for e in self._entries.values()), default=10.0) + 2.0
             await asyncio.wait(set(self._inflight), timeout=bound)

@@ -1,11 +1,13 @@
 """`seamwatch status`: each probe's latest run, p95 latency over the last hour and uptime over
-24 h, and the expiry list (what runs saw will expire, soonest first), read from the database that
-`serve` (or `once`) writes."""
+24 h, read from the database that `serve` (or `once`) writes; with several locations the same
+per location, the runners that registered (docs/runners.md, "Health of the fleet"), and the
+expiry list (what runs saw will expire, soonest first)."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,37 +19,70 @@ from seamwatch.config import Config
 from seamwatch.report import render_table
 from storage.database import open_store
 from storage.reads.expiries import ExpiryView, list_expiries
+from storage.reads.locations import LocationStatus, location_status
 from storage.reads.queries import ProbeStatus, probe_status
+from storage.reads.runners import RunnerRow, runners
 
 
-def _age(row: ProbeStatus) -> str:
-    return row.last_started_at.isoformat(timespec="seconds") if row.last_started_at else "never"
+def _at(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else "never"
 
 
 Row = tuple[ProbeStatus, ProbeState | None]
 
 
-def status_rows(config: Config) -> tuple[list[Row], list[ExpiryView]]:
+@dataclass
+class StatusReport:
+    rows: list[Row]
+    locations: list[LocationStatus] = field(default_factory=list)
+    runners: list[RunnerRow] = field(default_factory=list)
+    expiries: list[ExpiryView] = field(default_factory=list)
+
+
+def status_report(config: Config) -> StatusReport:
     """The configured probes' status and alert state (probes retired from the config are left
-    out; the alert state is what `serve` last recorded, none before its first evaluation), and
-    the configured integrations' expiries, soonest first."""
+    out), per location, the runners and the expiries. The alert state is what `serve` last
+    recorded; none before its first evaluation."""
     store = open_store(config.storage_url)
     try:
         rows = probe_status(store)
         states = AlertRepo(store).load_states()
+        per_location = location_status(store)
+        fleet = runners(store, config.runner.lease)
         expiries = list_expiries(store, [i.name for i in config.integrations])
     finally:
         store.close()
     wanted = {e.key for e in config.entries}
-    return [(r, states.get((r.integration, r.probe))) for r in rows
-            if f"{r.integration}/{r.probe}" in wanted], expiries
+    return StatusReport(
+        [(r, states.get((r.integration, r.probe))) for r in rows
+         if f"{r.integration}/{r.probe}" in wanted],
+        [x for x in per_location if f"{x.integration}/{x.probe}" in wanted], fleet, expiries)
 
 
 def _state(state: ProbeState | None) -> str:
     return str(state.state) if state else "unknown"
 
 
-def _as_json(row: ProbeStatus, state: ProbeState | None) -> dict[str, Any]:
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}ms"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}%"
+
+
+def _location_json(x: LocationStatus) -> dict[str, Any]:
+    return {
+        "location": x.location, "status": str(x.last_status),
+        "category": str(x.last_category) if x.last_category else None,
+        "reason": x.last_reason, "last_run_at": _at(x.last_started_at),
+        "latency_ms": x.last_latency_ms, "p95_latency_ms_1h": x.p95_latency_ms_1h,
+        "uptime_24h": x.uptime_24h, "runs_24h": x.runs_24h,
+    }
+
+
+def _as_json(row: ProbeStatus, state: ProbeState | None,
+             locations: list[LocationStatus]) -> dict[str, Any]:
     return {
         "integration": row.integration,
         "probe": row.probe,
@@ -64,6 +99,7 @@ def _as_json(row: ProbeStatus, state: ProbeState | None) -> dict[str, Any]:
         "runs_1h": row.runs_1h,
         "uptime_24h": row.uptime_24h,
         "runs_24h": row.runs_24h,
+        "locations": [_location_json(x) for x in locations],
     }
 
 
@@ -97,27 +133,73 @@ def expiry_note(e: ExpiryView, now_ms: int) -> str:
     return "; ".join(notes)
 
 
-def print_status(config: Config, *, as_json: bool = False) -> int:
-    rows, expiries = status_rows(config)
-    now_ms = int(time.time() * 1000)
-    if as_json:
-        print(json.dumps({"probes": [_as_json(r, s) for r, s in rows],
-                          "expiries": [expiry_json(e, now_ms) for e in expiries]}, indent=2))
-    else:
-        print(render_table(
-            ("integration", "probe", "alert", "last run", "status", "category", "reason",
-             "p95 1h", "uptime 24h"),
-            [(r.integration, r.probe, _state(s), _age(r), r.last_status or "no runs",
-              r.last_category, r.last_reason,
-              "" if r.p95_latency_ms_1h is None else f"{r.p95_latency_ms_1h:.0f}ms",
-              "" if r.uptime_24h is None else f"{r.uptime_24h:.2f}%") for r, s in rows],
+def expiries_table(expiries: list[ExpiryView], now_ms: int) -> str:
+    return "Expiries, soonest first:\n" + render_table(
+        ("integration", "what", "subject", "expires", "when"),
+        [(e.integration, e.kind.replace("_", " "), e.subject, _iso(e.expires_ms),
+          expiry_note(e, now_ms)) for e in expiries],
+    )
+
+
+def runner_json(r: RunnerRow) -> dict[str, Any]:
+    return {
+        "id": r.id, "location": r.location, "host": r.host, "pid": r.pid,
+        "version": r.version, "started_at": _at(r.started_at),
+        "heartbeat_at": _at(r.heartbeat_at), "heartbeat_age_s": round(r.heartbeat_age_s, 1),
+        "probes_owned": r.probes_owned, "probes_total": r.probes_total, "state": r.state,
+    }
+
+
+def _tables(report: StatusReport) -> str:
+    out = [render_table(
+        ("integration", "probe", "alert", "last run", "status", "category", "reason",
+         "p95 1h", "uptime 24h"),
+        [(r.integration, r.probe, _state(s), _at(r.last_started_at),
+          r.last_status or "no runs", r.last_category, r.last_reason,
+          _ms(r.p95_latency_ms_1h), _pct(r.uptime_24h)) for r, s in report.rows],
+    )]
+    if len({x.location for x in report.locations}) > 1:
+        out.append(render_table(
+            ("integration", "probe", "location", "last run", "status", "category", "p95 1h",
+             "uptime 24h"),
+            [(x.integration, x.probe, x.location, _at(x.last_started_at), x.last_status,
+              x.last_category, _ms(x.p95_latency_ms_1h), _pct(x.uptime_24h))
+             for x in report.locations],
         ))
-        if expiries:
-            print("\nExpiries, soonest first:")
-            print(render_table(
-                ("integration", "what", "subject", "expires", "when"),
-                [(e.integration, e.kind.replace("_", " "), e.subject, _iso(e.expires_ms),
-                  expiry_note(e, now_ms)) for e in expiries],
-            ))
-    firing = any(s is not None and s.state is AlertState.FIRING for _, s in rows)
+    if report.runners:
+        out.append(runners_table(report.runners))
+    if report.expiries:
+        out.append(expiries_table(report.expiries, int(time.time() * 1000)))
+    return "\n\n".join(out)
+
+
+def runners_table(rows: list[RunnerRow]) -> str:
+    return render_table(
+        ("location", "runner", "host", "version", "started", "last heartbeat", "probes",
+         "state"),
+        [(r.location, r.id, f"{r.host}:{r.pid}", r.version, _at(r.started_at),
+          f"{r.heartbeat_age_s:.0f}s ago", f"{r.probes_owned}/{r.probes_total}",
+          r.state.upper() if r.state == "silent" else r.state) for r in rows],
+    )
+
+
+def print_status(config: Config, *, as_json: bool = False, only_runners: bool = False) -> int:
+    report = status_report(config)
+    if only_runners:
+        print(json.dumps([runner_json(r) for r in report.runners], indent=2) if as_json
+              else runners_table(report.runners))
+    elif as_json:
+        by_probe: dict[tuple[str, str], list[LocationStatus]] = {}
+        for x in report.locations:
+            by_probe.setdefault((x.integration, x.probe), []).append(x)
+        now_ms = int(time.time() * 1000)
+        print(json.dumps({
+            "probes": [_as_json(r, s, by_probe.get((r.integration, r.probe), []))
+                       for r, s in report.rows],
+            "expiries": [expiry_json(e, now_ms) for e in report.expiries],
+            "runners": [runner_json(r) for r in report.runners],
+        }, indent=2))
+    else:
+        print(_tables(report))
+    firing = any(s is not None and s.state is AlertState.FIRING for _, s in report.rows)
     return 1 if firing else 0

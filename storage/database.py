@@ -8,13 +8,16 @@ import fcntl
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
+
+from core.errors import SeamwatchError
+from storage.filelock import try_lock
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,10 @@ _PG_MIGRATION_LOCK = 0x5EA3_0001
 WAL_AUTOCHECKPOINT_PAGES = 10000
 
 
+class DatabaseInUse(SeamwatchError):
+    """A second `serve` on one SQLite file (several runners need PostgreSQL)."""
+
+
 class Store:
     """An opened database: the SQLAlchemy engine plus what callers need to know about it."""
 
@@ -36,6 +43,29 @@ class Store:
         self.url = url
         self.dialect: str = engine.dialect.name
         self.lock_timeout_ms = lock_timeout_ms
+        self._runner_lock: IO[bytes] | None = None
+
+    def hold_as_only_runner(self) -> None:
+        """SQLite: hold a lock beside the file until `close`, so a second `serve` on the same
+        file is refused (DatabaseInUse) instead of sharing it unsafely. PostgreSQL: nothing
+        (runners coordinate in the database, docs/runners.md)."""
+        database = self.engine.url.database or ""
+        if not self.is_sqlite or not database or database == ":memory:" or self._runner_lock:
+            return
+        path = Path(database).expanduser()
+        lock = try_lock(path.with_name(path.name + ".serve-lock"))
+        if lock is None:
+            raise DatabaseInUse(
+                f"{path} is in use by another `seamwatch serve`; one SQLite file takes one "
+                "runner (stop the other, or use PostgreSQL to run several: see README, "
+                "\"Running several runners\")")
+        self._runner_lock = lock
+
+    @property
+    def sole_runner(self) -> bool:
+        """This process holds the SQLite file as its only runner: no other process writes the
+        alert tables, so what it wrote is what is there."""
+        return self._runner_lock is not None
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,6 +85,9 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._runner_lock is not None:
+            self._runner_lock.close()  # closing the file releases the lock
+            self._runner_lock = None
 
     def __repr__(self) -> str:
         return f"Store({redact_url(self.url)!r})"

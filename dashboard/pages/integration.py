@@ -96,6 +96,7 @@ def panel() -> None:
     current = fresh.get(name, row)
     fresh_probe = next((p for p in current.integration.probes if p.probe == probe_name), probe)
     panels.summary(current.integration, current.probe_states, tr, ctx.tz)
+    panels.by_location(ctx, current.integration)
     st.caption("States, uptime and percentiles as of "
                f"{fmt_time(computed_ms, ctx.tz, seconds=True)}")
     st.subheader(f"{probe_name}")

@@ -29,16 +29,20 @@ URL = ctx.url
 
 # pills, not multiselects: a click filters, and they draw at a fraction of the cost on a cold
 # page (docs/architecture.md, "Performance targets")
+LOCATIONS = sorted({x.location for x in data.locations(URL)})
 f1, f2 = st.columns([1, 2])
 name_filter = f1.text_input("Filter by name", key="ov_name", placeholder="integration name…")
 tag_options = sorted({t for i in (ctx.config.integrations if ctx.config else []) for t in i.tags})
 tag_filter = (f2.pills("Tags", tag_options, key="ov_tags", selection_mode="multi") or []
               if tag_options else [])
-f3, f4 = st.columns([3, 2])
+f3, f4, *f5 = st.columns([3, 2, 2] if len(LOCATIONS) > 1 else [3, 2])
 state_filter = f3.pills("Alert state", list(ALERT_STATES), key="ov_states",
                         selection_mode="multi", help=ALERT_STATE_HELP) or []
 run_filter = f4.pills("Last run", list(RUN_STATUSES), key="ov_runs", selection_mode="multi",
                       help=LAST_RUN_HELP) or []
+location = f5[0].pills("Location", LOCATIONS, key="ov_location",
+                       help="show the integrations as this runner location sees them") if f5 \
+    else None
 
 
 @st.fragment(run_every=ctx.run_every)
@@ -54,12 +58,15 @@ def panel() -> None:
     _cards(rows)
     shown = model.filter_rows(rows, name=name_filter, tags=tag_filter, states=state_filter,
                               last_runs=run_filter)
+    seen = model.at_location(data.locations(URL), location) if location else None
+    if seen is not None:
+        shown = [r for r in shown if r.name in seen]
     st.caption(f"{len(shown)} of {len(rows)} integrations · latency over the {tr.label()} · "
                f"states and numbers as of {fmt_time(snapshot.computed_ms, ctx.tz, seconds=True)}")
     if not shown:
         empty_state("No integration matches these filters.")
         return
-    table = _table(shown, now, tr.to_param())
+    table = _table(shown, now, tr.to_param(), location, seen)
     st.dataframe(table, hide_index=True,
                  width="stretch", height=min(38 * len(shown) + 40, 720), column_config={
         "Alert state": st.column_config.TextColumn(help=ALERT_STATE_HELP),
@@ -104,7 +111,8 @@ def _preset(preset: str) -> str | None:
     return None if preset == "custom" else preset
 
 
-def _table(rows: list[model.OverviewRow], now: int, range_param: str) -> pd.DataFrame:
+def _table(rows: list[model.OverviewRow], now: int, range_param: str, location: str | None,
+           seen: dict[str, model.AtLocation] | None) -> pd.DataFrame:
     records = []
     for r in rows:
         integ = r.integration
@@ -131,6 +139,11 @@ def _table(rows: list[model.OverviewRow], now: int, range_param: str) -> pd.Data
             "Probes": len(r.probe_states),
             "Tags": ", ".join(integ.tags),
         })
+        if location and seen is not None:
+            records[-1][f"Last run at {location}"] = run_text(seen[integ.name].last_run)
+            uptime = seen[integ.name].uptime_24h
+            records[-1][f"Uptime 24h at {location}"] = (
+                "" if uptime is None else f"{uptime:.2f}%")
     return pd.DataFrame.from_records(records)
 
 

@@ -39,6 +39,10 @@ class ProbeCommon(StrictModel):
     retries: int = Field(1, ge=0, le=10, description="extra attempts after a failure")
     alerts: AlertPolicy = Field(default_factory=AlertPolicy)
     slo: SloSpec | None = Field(None, description="this probe's own service level objective")
+    locations: list[str] | None = Field(
+        None, min_length=1,
+        description="the runner locations (runner.location) that run this probe; every "
+                    "location when unset")
     type: str  # each kind narrows it to a Literal of its name (the union's discriminator)
 
     def kind_defaults(self) -> dict[str, Any]:

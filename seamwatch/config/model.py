@@ -12,6 +12,7 @@ from alerts.channels.registry import AnyChannel
 from alerts.routing import RouteSpec
 from alerts.spec import EmailSpec, MaintenanceSpec, NotifySpec
 from core.model import NAME_PATTERN, StrictModel
+from core.types import Duration
 from probes.spec import IntegrationSpec, ProbeDefaults
 from storage.spec import StorageSpec
 
@@ -31,7 +32,8 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 class RunnerSpec(StrictModel):
-    """`runner:` — this process: the label on its results, its concurrency and its listener."""
+    """`runner:` — this process: the label on its results, its concurrency, its listener and
+    its lease among several runners."""
 
     location: str = Field("local", min_length=1, description="label stored on every result")
     concurrency: int = Field(100, ge=1, description="probe runs in flight at once")
@@ -42,6 +44,11 @@ class RunnerSpec(StrictModel):
     )
     state_dir: str = Field(
         ".seamwatch", description="folder for rotated refresh tokens, relative to the config file"
+    )
+    lease: Duration = Field(
+        30.0, ge=1.0, le=600.0,
+        description="PostgreSQL, several runners: how soon a runner that stopped answering has "
+                    "its probes and the email it was sending taken over by the others",
     )
 
     @field_validator("listen")

@@ -24,7 +24,7 @@ from probes.spec import AnyProbe, IntegrationSpec, ProbeDefaults
 from seamwatch.config.env import Span
 from seamwatch.config.errors import DataPath
 
-_INHERITED = ("interval", "timeout", "retries", "max_body")
+_INHERITED = ("interval", "timeout", "retries", "max_body", "locations")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api[-_]?key|credential)", re.IGNORECASE)
 _SQLITE = re.compile(r"^(?P<dialect>sqlite[^:]*):///(?P<path>[^?]*)(?P<query>\?.*)?$")
 _URL_HEAD = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)")
@@ -47,6 +47,10 @@ class ProbeEntry:
     @property
     def key(self) -> str:
         return f"{self.integration.name}/{self.probe.name}"
+
+    def runs_at(self, location: str) -> bool:
+        """Whether runners of `location` run this probe (its `locations:`, or everywhere)."""
+        return self.probe.locations is None or location in self.probe.locations
 
 
 def merge_levels(model: type[M], *levels: M) -> M:
@@ -94,7 +98,7 @@ def auth_probe(integration: IntegrationSpec, defaults: ProbeDefaults) -> AuthPro
     fields = AuthProbe.model_fields
     values = {
         key: _inherited(key, None, (integration, defaults), fields[key].default)
-        for key in ("interval", "timeout", "retries")
+        for key in ("interval", "timeout", "retries", "locations")
     }
     alerts = merge_alerts(defaults.alerts, integration.alerts)
     return AuthProbe.model_construct(

@@ -39,6 +39,7 @@ from probes.result import (
     StepResult,
     StepStatus,
 )
+from storage.filelock import try_lock
 
 log = logging.getLogger(__name__)
 SPILL_NAME = "unwritten-runs.jsonl"
@@ -166,15 +167,12 @@ class SpillFile:
         if self._lock is not None:
             return
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = open(self.path.with_name(self.path.name + ".lock"), "a+b")  # noqa: SIM115
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
+        lock = try_lock(self.path.with_name(self.path.name + ".lock"))
+        if lock is None:
             raise SpillFileInUse(
                 f"{self.path} is in use by another seamwatch process; give each `serve` its "
                 "own `runner.state_dir`"
-            ) from None
+            )
         self._lock = lock
 
     def _recover(self) -> None:

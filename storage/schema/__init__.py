@@ -1,8 +1,8 @@
 """Every seamwatch table, on one `metadata` (the target of the Alembic migrations in
-`storage/migrations`): the catalog, runs and rollups (`runs.py`) and the alert tables with the
+`storage/migrations`): the catalog, runs and rollups (`runs.py`), the alert tables with the
 `AlertEvent` row type (`alerts.py`), the drift baselines and events (`drift.py`), the
-inbound endpoints' last-seen times (`inbound.py`), the SLO burn-rate tables (`slo.py`) and what
-runs saw will expire (`expiries.py`).
+inbound endpoints' last-seen times (`inbound.py`), the SLO burn-rate tables (`slo.py`), what
+runs saw will expire (`expiries.py`) and the runner registry (`runners.py`).
 docs/architecture.md, "Tables", describes them."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from storage.schema.base import metadata
 from storage.schema.drift import DRIFT_TABLES, drift_baselines_t, drift_events_t
 from storage.schema.expiries import expiries_t
 from storage.schema.inbound import inbound_seen_t
+from storage.schema.runners import runners_t
 from storage.schema.runs import (
     RUN_ID_SEQUENCE,
     RUN_TABLES,
@@ -57,6 +58,7 @@ __all__ = [
     "rollup_state_t",
     "rollups_t",
     "run_steps_t",
+    "runners_t",
     "runs_t",
     "slo_events_t",
     "slo_states_t",

@@ -13,8 +13,8 @@ reads them.
   outbox row per channel, recipient set and kind, setting `outbox_id` in the same transaction
   that inserts the outbox row.
 - `alert_outbox_t`: rendered notices (an email, a webhook body, a chat message) per channel and
-  their delivery status (queued, sending, sent, failed). `html_body` is empty for channels
-  without an HTML rendering.
+  their delivery status (queued, sending, sent, failed); a `sending` row is claimed by one
+  runner until `lease_until_ms`. `html_body` is empty for channels without an HTML rendering.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from storage.schema.base import table_of
 
 class AlertStateRecord(SQLModel, table=True):
     __tablename__ = "alert_states"
+    __table_args__ = (Index("ix_alert_states_rev", "rev"),)
     integration: str = Field(sa_column=Column(String(200), primary_key=True))
     probe: str = Field(sa_column=Column(String(200), primary_key=True))
     state: str = Field(sa_column=Column(String(16), nullable=False))
@@ -49,7 +50,13 @@ class AlertStateRecord(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False))
     recent: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False))
+    # location -> its latest run (the quorum of `alerts.min_failed_locations`)
+    locations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, default=dict))
     updated_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Raised on every write under the alert lock: a runner re-reads only rows newer than the
+    # highest it has seen (docs/runners.md, "One evaluator").
+    rev: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
 class AlertEventRecord(SQLModel, table=True):
@@ -96,6 +103,9 @@ class AlertOutboxRecord(SQLModel, table=True):
     created_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     next_attempt_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     sent_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # The runner sending it and until when (a `sending` row past its lease is taken over).
+    claimed_by: str | None = Field(default=None, sa_column=Column(String(64)))
+    lease_until_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
 class AlertNoticeRecord(SQLModel, table=True):

@@ -94,6 +94,7 @@ class Integ:
 class Prb:
     name: str
     alerts: AlertPolicy = field(default_factory=AlertPolicy)
+    interval: float = 60.0
 
 
 @dataclass

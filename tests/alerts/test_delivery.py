@@ -108,7 +108,10 @@ async def test_crash_between_smtp_success_and_marking_sent(
     assert [r.status for r in outbox(store)] == ["sending"]
     await svc.stop()
 
-    again = AlertService(store, cfg, redactor=redactor, clock=clock)
+    again = AlertService(store, cfg, redactor=redactor, clock=clock, owner="another")
+    await again.tick()
+    assert len(smtp_server.collector.messages) == 1  # the first sender's lease still holds
+    clock.advance(again.lease_s)
     await again.tick()
     first, second = (m for _, m in smtp_server.collector.messages)
     assert first["Message-ID"] == second["Message-ID"]

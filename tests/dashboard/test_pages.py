@@ -17,6 +17,7 @@ PAGES = {
     "alerts": "dashboard/pages/alerts.py",
     "notifications": "dashboard/pages/notifications.py",
     "configuration": "dashboard/pages/configuration.py",
+    "runners": "dashboard/pages/runners.py",
 }
 
 

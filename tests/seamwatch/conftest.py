@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.fleet import CountingTarget
+from tests.support.servers import UvicornThread
 
 WriteConfig = Callable[[str], Path]
 
@@ -19,3 +22,11 @@ def write_config(tmp_path: Path) -> WriteConfig:
         return path
 
     return write
+
+
+@pytest.fixture
+def target() -> Iterator[tuple[CountingTarget, str]]:
+    """A loopback target counting requests per probe and location, and its URL."""
+    app = CountingTarget()
+    with UvicornThread(app.app) as server:
+        yield app, server.url

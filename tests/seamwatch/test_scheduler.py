@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seamwatch.scheduler import ProbeScheduler, ScheduledProbe, phase_offset
+from seamwatch.scheduler import ProbeScheduler, ScheduledProbe, first_slot, phase_offset
 
 
 @pytest.mark.parametrize("interval", [1.0, 30.0, 60.0, 3600.0])
@@ -83,3 +83,17 @@ async def test_a_run_still_going_when_the_next_is_due_counts_as_missed() -> None
     finally:
         release.set()
         scheduler.shutdown()
+
+
+@pytest.mark.parametrize("now_s", [1_772_442_000.0, 1_772_442_017.25, 1_772_442_059.999])
+def test_first_slot_is_counted_from_the_epoch_so_every_runner_picks_the_same(
+    now_s: float,
+) -> None:
+    probe = ScheduledProbe("payments/list", 20.0)
+    now = datetime.fromtimestamp(now_s, UTC)
+    first = first_slot(probe, now)
+    assert now <= first < now + timedelta(seconds=20)
+    offset = (first.timestamp() - phase_offset(probe.key, 20.0)) % 20.0
+    assert min(offset, 20.0 - offset) < 1e-3
+    later = first_slot(probe, now + timedelta(seconds=7))  # another runner, a little later
+    assert (later - first).total_seconds() % 20.0 == pytest.approx(0.0, abs=1e-3)

@@ -79,8 +79,10 @@ def to_result(integration: str, probe: str, r: R, kind: str = "http") -> ProbeRe
 
 
 def write_runs(store: Store, integration: str, probe: str, runs: Iterable[R],
-               kind: str = "http") -> None:
+               kind: str = "http", location: str = "local") -> None:
     results = [to_result(integration, probe, r, kind) for r in runs]
+    for res in results:
+        res.location = location
 
     async def go() -> None:
         async with ResultWriter(store, batch_size=5000) as writer:

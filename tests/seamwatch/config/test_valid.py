@@ -143,6 +143,27 @@ def test_timeout_retries_and_max_body_layering(write_config: WriteConfig) -> Non
     assert (c.timeout, c.retries) == (7.0, 3)
 
 
+def test_locations_inherit_from_the_integration(write_config: WriteConfig) -> None:
+    path = write_config("""\
+        integrations:
+          - name: shop
+            base_url: https://shop.example
+            auth: {type: bearer, token: t}
+            locations: [eu, us]
+            probes:
+              - {name: a, steps: [{name: get, path: /a}]}
+              - {name: b, locations: [us], steps: [{name: get, path: /b}]}
+          - name: crm
+            base_url: https://crm.example
+            probes: [{name: c, steps: [{name: get, path: /c}]}]
+    """)
+    config = load_config(path, environ={})
+    where = {e.key: [loc for loc in ("eu", "us", "ap") if e.runs_at(loc)]
+             for e in config.entries}
+    assert where == {"shop/auth": ["eu", "us"], "shop/a": ["eu", "us"], "shop/b": ["us"],
+                     "crm/c": ["eu", "us", "ap"]}
+
+
 def test_alerts_merge_key_by_key(write_config: WriteConfig) -> None:
     path = write_config("""\
         defaults:
