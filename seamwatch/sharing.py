@@ -54,7 +54,8 @@ class Membership:
 
     def update(self, members: Iterable[Member]) -> None:
         self.members = list(members)
-        self._owned.clear()
+        if len(self._owned) > 8:  # ownership depends on the ids only: keep it across heartbeats
+            self._owned.clear()
         self._points = self.changes(-(2**62), 2**62)
         self._span = None
 
