@@ -151,8 +151,9 @@ def by_location(ctx: Context, integ: IntegrationOverview) -> None:
     st.dataframe(pd.DataFrame.from_records([{
         "Probe": x.probe,
         "Location": x.location,
-        "Last run": fmt_time(int(x.last_started_at.timestamp() * 1000), ctx.tz, seconds=True),
-        "Status": str(x.last_status).upper(),
+        "Last run at": fmt_time(int(x.last_started_at.timestamp() * 1000), ctx.tz,
+                                seconds=True),
+        "Last run": run_text(str(x.last_status)),
         "Category": x.last_category or "",
         "Last latency": fmt_ms(x.last_latency_ms),
         "p95 1h": fmt_ms(x.p95_latency_ms_1h),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 
+import sqlalchemy as sa
+
 from alerts.channels.email import EmailChannel
 from alerts.message import new_message_id
 from alerts.repo import AlertRepo
@@ -18,7 +20,9 @@ from core.types import format_duration
 from seamwatch.config import Config
 from seamwatch.period_report import PeriodReport, as_text, build_report
 from storage.codes import from_ms
+from storage.coordination import ALERTS_LOCK, xact_lock
 from storage.database import Store
+from storage.schema import alert_outbox_t
 
 KIND = "report"
 
@@ -60,8 +64,7 @@ def queue_due_report(store: Store, config: Config, redactor: Redactor, now_ms: i
         return False
     spec, channel, email = found
     repo = AlertRepo(store)
-    last = repo.last_outbox_ms(KIND)
-    if last is not None and now_ms - last < spec.every * 1000:
+    if not _due(repo.last_outbox_ms(KIND), spec.every, now_ms):
         return False
     recipients = spec.to or email.to
     if not recipients:
@@ -71,8 +74,19 @@ def queue_due_report(store: Store, config: Config, redactor: Redactor, now_ms: i
     text = redactor.redact(as_text(report)) or ""
     page = redactor.redact(_html(text, dashboard_url)) or ""
     with store.write() as conn:
+        # Of several runners sharing the database one queues it (docs/runners.md).
+        if not xact_lock(conn, ALERTS_LOCK, wait=False):
+            return False
+        last = conn.execute(sa.select(sa.func.max(alert_outbox_t.c.created_ms))
+                            .where(alert_outbox_t.c.kind == KIND)).scalar()
+        if not _due(None if last is None else int(last), spec.every, now_ms):
+            return False
         repo.add_outbox(conn, from_ms(now_ms), message_id=new_message_id(email.from_), kind=KIND,
                         recipients="\n".join(sorted(recipients, key=str.lower)),
                         subject=redactor.redact(_subject(report)) or "", text=text, html=page,
                         notice_ids=[], channel=channel)
     return True
+
+
+def _due(last_ms: int | None, every_s: float, now_ms: int) -> bool:
+    return last_ms is None or now_ms - last_ms >= every_s * 1000

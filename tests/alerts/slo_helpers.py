@@ -29,6 +29,7 @@ class Prb:
     name: str
     alerts: AlertPolicy = field(default_factory=AlertPolicy)
     slo: SloSpec | None = None
+    interval: float = 60.0
 
 
 @dataclass

@@ -51,7 +51,7 @@ def test_a_probe_failing_at_20_percent_pages_on_the_1h_5m_pair(store: Store) -> 
     assert severity == "page"
     assert "over 1h and" in reason and "over 5m" in reason
     assert kinds == ["burn_rate"]
-    queued = AlertEvaluator(store, Redactor()).flush(settings("99.9%"), NOW)
+    queued = AlertEvaluator(store, Redactor()).tick(settings("99.9%"), NOW)
     assert queued == 1
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(alert_outbox_t)).mappings().one()

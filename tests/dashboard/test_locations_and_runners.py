@@ -47,13 +47,13 @@ def test_overview_filters_by_location(two_locations: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     at = _app(two_locations, monkeypatch).run()
     assert not at.exception
-    at.selectbox(key="ov_location").set_value("us").run()
+    at.pills(key="ov_location").set_value("us").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["Integration"]) == ["payments"]
-    assert table.iloc[0]["At us"].endswith("FAILING")
+    assert table.iloc[0]["Last run at us"].endswith("failed")
     assert table.iloc[0]["Uptime 24h at us"] == "0.00%"
-    at.selectbox(key="ov_location").set_value("eu").run()
+    at.pills(key="ov_location").set_value("eu").run()
     assert at.dataframe[0].value.iloc[0]["Uptime 24h at eu"] == "100.00%"
 
 
@@ -65,8 +65,8 @@ def test_integration_page_by_location(two_locations: Path,
     assert not at.exception, [e.value for e in at.exception]
     assert "By location" in [s.value for s in at.subheader]
     [table] = [d.value for d in at.dataframe if "Location" in d.value.columns]
-    assert dict(zip(table["Location"], table["Status"], strict=True)) == {
-        "eu": "OK", "us": "FAILED"}
+    assert dict(zip(table["Location"], table["Last run"], strict=True)) == {
+        "eu": "✔ ok", "us": "✖ failed"}
 
 
 def test_runners_page_flags_a_silent_runner(two_locations: Path,
