@@ -19,6 +19,7 @@ and acknowledge it. The steps and their timing are probes/brokers/roundtrip.py's
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -82,6 +83,7 @@ class _Amqp:
             password=ep.password or "guest", virtualhost=ep.path or "/", ssl=ep.tls,
             ssl_context=tls_context(self.base_dir, probe.ca_file) if ep.tls else None,
             timeout=probe.connect_within, client_properties={"connection_name": "seamwatch"},
+            connection_class=_closing_connection(),
         )
         channel = await self.connection.channel(publisher_confirms=True, on_return_raises=False)
         if probe.queue:
@@ -146,6 +148,23 @@ class _Amqp:
     async def close(self) -> None:
         if self.connection is not None:
             await self.connection.close()
+
+
+@functools.cache
+def _closing_connection() -> type[Any]:
+    """aio-pika's Connection, closed when connecting fails (aio-pika leaves that to the
+    garbage collector, whose un-awaited close leaks a warning and the half-open socket)."""
+    import aio_pika
+
+    class ClosingConnection(aio_pika.Connection):
+        async def connect(self, timeout: float | None = None) -> None:
+            try:
+                await super().connect(timeout)
+            except BaseException:
+                await self.close()
+                raise
+
+    return ClosingConnection
 
 
 def classify(exc: BaseException) -> Failure | None:
