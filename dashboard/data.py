@@ -27,6 +27,7 @@ from seamwatch.config import Config, ConfigError, load_config, resolve_config_pa
 from storage.database import Store, open_store
 from storage.reads import alert_history, analytics, probe_series
 from storage.reads.locations import LocationStatus, location_status
+from storage.reads.locations import location_names as location_names_of
 from storage.reads.queries import RunRow, recent_runs
 from storage.reads.runners import RunnerRow
 from storage.reads.runners import runners as runner_rows
@@ -282,6 +283,12 @@ def runners(url: str, lease_s: float) -> list[RunnerRow]:
     if s is None or not _has_table(url, "runners"):
         return []
     return runner_rows(s, lease_s)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def location_names(url: str) -> list[str]:
+    s = store(url)
+    return location_names_of(s) if s else []
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -144,6 +144,8 @@ def by_location(ctx: Context, integ: IntegrationOverview) -> None:
     """Each probe's latest result, p95 (1 h) and uptime (24 h) per location, when the
     integration is run from more than one."""
     assert ctx.url is not None
+    if len(data.location_names(ctx.url)) < 2:
+        return  # one location: nothing to compare (and no per-location query to pay for)
     rows = [x for x in data.locations(ctx.url) if x.integration == integ.name]
     if len({x.location for x in rows}) < 2:
         return

@@ -29,7 +29,7 @@ URL = ctx.url
 
 # pills, not multiselects: a click filters, and they draw at a fraction of the cost on a cold
 # page (docs/architecture.md, "Performance targets")
-LOCATIONS = sorted({x.location for x in data.locations(URL)})
+LOCATIONS = data.location_names(URL)
 f1, f2 = st.columns([1, 2])
 name_filter = f1.text_input("Filter by name", key="ov_name", placeholder="integration name…")
 tag_options = sorted({t for i in (ctx.config.integrations if ctx.config else []) for t in i.tags})

@@ -14,6 +14,7 @@ from storage.codes import RUN_STATUS, category_name, from_ms, from_us, now_ms, t
 from storage.database import Store
 from storage.reads.queries import DAY_MS, rank_sql
 from storage.rollups.format import HOUR_MS
+from storage.schema.runs import locations_t
 
 
 @dataclass(slots=True)
@@ -83,3 +84,10 @@ def location_status(store: Store, now: datetime | None = None) -> list[LocationS
             if (row := out.get((pid, lid))) is not None:
                 row.p95_latency_ms_1h = from_us(lat)
     return list(out.values())
+
+
+def location_names(store: Store) -> list[str]:
+    """Every location that ever recorded a run (the small `locations` catalog: cheap enough for
+    a page's filter on a cold start, unlike `location_status`)."""
+    with store.engine.connect() as conn:
+        return sorted(conn.execute(sa.select(locations_t.c.name)).scalars())
