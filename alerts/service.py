@@ -11,16 +11,9 @@
   flapping alerts, grouping owed notices into outbox rows after each channel's `group_wait`, and
   delivering each channel's due rows in order, the channels side by side (one channel's failure
   or slowness never holds up another). `start()` runs it in a background loop.
-- Delivery is at-least-once. A row is claimed (`sending`, with this runner's id and a lease of
-  `lease_s`) before it is sent and marked `sent` after; a row still `sending` after its lease
-  (its sender died between the two) is claimed by any runner and sent again with the same id
-  (Message-ID with an incremented `X-Seamwatch-Attempt` header, webhook-id), so receivers can
-  recognise the duplicate. The claim is atomic, so of several runners sharing the database one
-  sends each row (docs/runners.md). A transient failure backs that channel off (exponential
-  with jitter, or the receiver's Retry-After: `alerts.outbox_state`), which keeps its rows in
-  order; a row
-  refused for good is marked `failed` at once; a 410 from a webhook receiver disables its
-  channel; a row older than its channel's `max_age` is marked `failed` and logged.
+- Delivery (`alerts/outbox_delivery.py`) is at-least-once: each row is claimed with a lease
+  before it is sent, so of several runners sharing the database one sends it, and a sender that
+  died mid-send is replaced after the lease, with the same Message-ID / webhook-id.
 """
 
 from __future__ import annotations
@@ -34,20 +27,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 
 from alerts import backlog
-from alerts.channels.base import Sender
-from alerts.channels.registry import AnyChannel, channel_kind
-from alerts.delivery import DeliveryError
 from alerts.evaluator import AlertEvaluator, RunInput
 from alerts.expiry import ExpiryWarnings
-from alerts.outbox_state import ChannelHealth, DeliveryObserver, DeliveryState
-from alerts.repo import AlertRepo, OutboxRow
+from alerts.outbox_delivery import OutboxDelivery
+from alerts.outbox_state import ChannelHealth, DeliveryObserver
+from alerts.repo import AlertRepo
 from alerts.settings import AlertConfig, Settings
 from alerts.slo_eval import BurnEvaluator
 from alerts.state import ProbeState
@@ -116,10 +107,9 @@ class AlertService:
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = False
-        self._observer = observer
-        self.owner = owner  # who claims outbox rows (the runner's id)
-        self.lease_s = lease_s  # how long a claimed row is ours before another runner may send
-        self._channels: dict[str, DeliveryState] = {}  # per channel: backoff, failure, counts
+        self._outbox = OutboxDelivery(
+            self._core.repo, redactor, clock, self._db, jitter=jitter, observer=observer,
+            owner=owner, lease_s=lease_s, stopping=lambda: self._stopping)
         self._tick_lock = asyncio.Lock()
 
     @property
@@ -212,7 +202,7 @@ class AlertService:
 
     def reload(self, config: AlertConfig) -> None:
         self._settings = Settings.from_config(config)
-        self._channels.clear()  # a changed channel gets a fresh start (and a disabled one)
+        self._outbox.forget_channels()  # a changed channel gets a fresh start (a disabled one too)
 
     async def _loop(self) -> None:
         assert self._wake is not None
@@ -317,88 +307,12 @@ class AlertService:
             await self._deliver()
 
     async def _deliver(self) -> int:
-        """Each channel's due rows, the channels side by side: a slow or failing channel never
-        holds up another. Returns the number of rows sent."""
-        channels = self._settings.alerting.channels
-        for name in [n for n in self._channels if n not in channels]:
-            del self._channels[name]  # removed by a reload
-        counts = await asyncio.gather(*(
-            self._deliver_channel(name, spec) for name, spec in channels.items()))
-        return sum(counts)
+        return await self._outbox.deliver(self._settings.alerting)
 
     def channel_health(self) -> list[ChannelHealth]:
         """Every configured channel's delivery state (for `/metrics` and `/healthz`)."""
-        return [
-            ChannelHealth(name, spec.type, *self._channel(name).health())
-            for name, spec in self._settings.alerting.channels.items()
-        ]
+        return self._outbox.health(self._settings.alerting)
 
-    def _channel(self, name: str) -> DeliveryState:
-        state = self._channels.get(name)
-        if state is None:
-            state = self._channels[name] = DeliveryState(name, self._jitter, self._observer)
-        return state
-
-    async def _deliver_channel(self, name: str, spec: AnyChannel) -> int:
-        """`name`'s due rows in order, one claimed at a time (docs/runners.md, "One sender")."""
-        state = self._channel(name)
-        now = self.clock()
-        repo = self._core.repo
-        if state.disabled is not None:
-            if await self._db(repo.any_deliverable, now, name):
-                failed = await self._db(repo.fail_queued, name, state.disabled)
-                for _ in range(failed):
-                    state.count_failed()
-            return 0
-        if state.retry_at is not None and now < state.retry_at:
-            return 0
-        key = self._settings.alerting.max_age_key(name)
-        cutoff = now - timedelta(seconds=self._settings.alerting.max_age(name))
-        for old in await self._db(repo.expire_outbox, name, cutoff, key):
-            log.error("alert %s %s (%s) failed: gave up after %d attempt(s): older than %s",
-                      name, old.message_id, old.subject, old.attempts, key)
-            state.count_failed()
-        if not await self._db(repo.any_deliverable, now, name):
-            return 0
-        sent = 0
-        row: OutboxRow | None = None
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                sender: Sender | None = None
-                while not self._stopping:
-                    row = await self._db(repo.claim_next, self.clock(), name, self.owner,
-                                         self.lease_s)
-                    if row is None:
-                        break
-                    if sender is None:
-                        sender = await stack.enter_async_context(
-                            channel_kind(spec.type).sender(spec, self.redactor))
-                    if row.interrupted:
-                        log.warning("re-sending alert %s %s, whose sender stopped mid-send",
-                                    name, row.message_id)
-                    try:
-                        await sender.send(row)
-                    except DeliveryError as exc:
-                        if exc.gone:
-                            await self._db(repo.mark_failed, row, str(exc))
-                            state.count_failed()
-                            state.disable(str(exc))
-                            return sent
-                        if not exc.permanent:
-                            raise
-                        log.error("alert %s %s refused: %s", name, row.message_id, exc)
-                        await self._db(repo.mark_failed, row, str(exc))
-                        state.count_failed()
-                        row = None
-                        continue
-                    await self._db(repo.mark_sent, row, self.clock())
-                    state.count_sent()
-                    sent += 1
-                    row = None
-        except DeliveryError as exc:
-            retry_at = state.failed(now, str(exc), exc.retry_after)
-            if row is not None:
-                await self._db(repo.mark_retry, row, str(exc), retry_at)
-            return sent
-        state.succeeded()
-        return sent
+    @property
+    def lease_s(self) -> float:
+        return self._outbox.lease_s
