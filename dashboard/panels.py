@@ -131,7 +131,8 @@ def recent_runs(ctx: Context, integ: IntegrationOverview, probe: ProbeOverview) 
                 st.caption(f"Degraded: {ctx.redact(r.degraded_reason)}")
             st.dataframe(pd.DataFrame.from_records([{
                 "#": s.idx + 1, "Step": s.name, "Step status": s.status,
-                "HTTP": s.http_status or "", "Latency": fmt_ms(s.latency_ms),
+                "HTTP": "" if s.http_status is None else str(s.http_status),
+                "Latency": fmt_ms(s.latency_ms),
                 "DNS": fmt_ms(s.dns_ms), "Connect": fmt_ms(s.connect_ms), "TLS": fmt_ms(s.tls_ms),
                 "First byte": fmt_ms(s.ttfb_ms), "Transfer": fmt_ms(s.transfer_ms),
                 "Rate limit": (f"{s.rl_remaining}/{s.rl_limit}"

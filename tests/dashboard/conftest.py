@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,3 +47,27 @@ def empty_config(tmp_path: Path) -> Path:
 def sized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Sized:
     """Each of the three databases of tests/dashboard/sizes.py in turn."""
     return make(request.param, tmp_path_factory.mktemp(f"size-{request.param}"))
+
+
+class _ArrowFallbacks(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def arrow_compatible_tables() -> Iterator[None]:
+    """Every table a page sends converts to Arrow as it is: a column mixing types (an int and
+    "") makes Streamlit log a traceback and guess ("Applying automatic fixes"), which `serve`'s
+    and the demo's logs must never show."""
+    handler = _ArrowFallbacks()
+    logger = logging.getLogger("streamlit.dataframe_util")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    assert not handler.messages, handler.messages

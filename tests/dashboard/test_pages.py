@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from probes.result import Category, RunStatus
+from storage.database import open_store
+from storage.ingest.writer import ResultWriter
 from tests.dashboard.apptest import open_app
 from tests.dashboard.conftest import Scenario
 from tests.dashboard.seed import CANARY
+from tests.storage.factories import result
 
 PAGES = {
     "overview": "dashboard/pages/overview.py",
@@ -187,3 +195,31 @@ def test_sign_in_required_when_auth_is_configured(scenario: Scenario,
     _ok(at)
     assert "requires signing in" in _text(at)
     assert not at.dataframe and [b.label for b in at.button] == ["Log in"]
+
+
+def test_a_run_whose_step_got_no_http_status(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """A step that failed before any response (no HTTP status) beside one that got a 200: the
+    run's step table shows an empty status, not a mixed int/text column."""
+    db = tmp_path / "copy.db"
+    shutil.copy(scenario.db_url.removeprefix("sqlite:///"), db)
+    store = open_store(f"sqlite:///{db}")
+    at_ms = scenario.now_ms - 60_000
+    run = replace(result("crm", "contacts", at=datetime.fromtimestamp(at_ms / 1000, UTC),
+                         status=RunStatus.FAILED, category=Category.TIMEOUT, steps=2))
+    run.steps[1].http_status = None
+
+    async def write() -> None:
+        async with ResultWriter(store) as writer:
+            writer.submit(run)
+
+    asyncio.run(write())
+    store.close()
+    config = tmp_path / "seamwatch.yaml"
+    config.write_text(scenario.config_path.read_text(encoding="utf-8").replace(
+        scenario.db_url, f"sqlite:///{db}"), encoding="utf-8")
+    at = open_app(config, monkeypatch, integration="crm", probe="contacts").run()
+    _ok(at)
+    steps = [d.value for d in at.dataframe if "HTTP" in d.value.columns]
+    assert steps and list(steps[0]["HTTP"]) == ["200", ""]
