@@ -138,16 +138,7 @@ class BurnEvaluator:
     def __init__(self, store: Store) -> None:
         self.repo = AlertRepo(store)
         self.counter = SloCounter(store)
-        self._states: dict[str, BurnState] | None = None
         self._last: datetime | None = None
-
-    @property
-    def states(self) -> dict[str, BurnState]:
-        if self._states is None:
-            with self.repo.store.engine.connect() as conn:
-                rows = conn.execute(sa.select(slo_states_t)).mappings().all()
-            self._states = {r["target"]: state_from_row(r) for r in rows}
-        return self._states
 
     def maybe_evaluate(self, s: Settings, now: datetime) -> int:
         """`evaluate` at most once per `EVERY`."""
@@ -187,7 +178,6 @@ class BurnEvaluator:
                     changed[target.key] = st
             self._save(conn, now, changed, transitions)
             self.repo.save(conn, now, [], [], notices)
-        self._states = {**known, **changed}
         return len(notices)
 
     def _save(self, conn: sa.Connection, now: datetime, changed: dict[str, BurnState],

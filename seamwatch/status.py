@@ -121,23 +121,11 @@ def expiry_json(e: ExpiryView, now_ms: int) -> dict[str, Any]:
     }
 
 
-def expiry_note(e: ExpiryView, now_ms: int) -> str:
-    left = e.left_s(now_ms)
-    when = f"expired {format_duration(-left)} ago" if left <= 0 else f"in {format_duration(left)}"
-    notes = [when]
-    if not e.warns:
-        notes.append("renewed by seamwatch")
-    if e.shortened and e.lifetime_ms is not None and e.longest_lifetime_ms is not None:
-        notes.append(f"lifetime {format_duration(e.lifetime_ms / 1000)}, was "
-                     f"{format_duration(e.longest_lifetime_ms / 1000)}")
-    return "; ".join(notes)
-
-
 def expiries_table(expiries: list[ExpiryView], now_ms: int) -> str:
     return "Expiries, soonest first:\n" + render_table(
         ("integration", "what", "subject", "expires", "when"),
         [(e.integration, e.kind.replace("_", " "), e.subject, _iso(e.expires_ms),
-          expiry_note(e, now_ms)) for e in expiries],
+          e.when(now_ms, lambda ms: format_duration(ms / 1000))) for e in expiries],
     )
 
 

@@ -11,7 +11,6 @@ import streamlit as st
 from dashboard import foresight_data, frame
 from dashboard.figures.quota import quota_figure
 from dashboard.ui import chart, empty_state, fmt_duration, fmt_pct, fmt_time
-from storage.reads.expiries import ExpiryView
 
 ctx = frame.context()
 st.title("Expiries & quotas")
@@ -20,17 +19,6 @@ if frame.no_database(ctx):
 assert ctx.url is not None and ctx.config is not None
 URL = ctx.url
 NAMES = tuple(i.name for i in ctx.config.integrations)
-
-
-def _when(e: ExpiryView, now_ms: int) -> str:
-    left = e.expires_ms - now_ms
-    notes = [f"expired {fmt_duration(-left)} ago" if left <= 0 else f"in {fmt_duration(left)}"]
-    if not e.warns:
-        notes.append("renewed by seamwatch")
-    if e.shortened and e.lifetime_ms is not None and e.longest_lifetime_ms is not None:
-        notes.append(f"lifetime {fmt_duration(e.lifetime_ms)}, was "
-                     f"{fmt_duration(e.longest_lifetime_ms)}")
-    return "; ".join(notes)
 
 
 @st.fragment(run_every=ctx.run_every)
@@ -47,7 +35,7 @@ def panel() -> None:
         st.dataframe(pd.DataFrame.from_records([{
             "Integration": e.integration, "What": e.kind.replace("_", " "),
             "Subject": e.subject, "Expires": fmt_time(e.expires_ms, ctx.tz),
-            "When": _when(e, now), "Seen by": e.probe,
+            "When": e.when(now, fmt_duration), "Seen by": e.probe,
         } for e in found]), hide_index=True, width="stretch")
     st.subheader("Rate-limit quotas")
     views = foresight_data.quota_views(URL, tr.start_ms, tr.end_ms, NAMES)

@@ -3,7 +3,7 @@ for `seamwatch status`, the dashboard, `/metrics`, the report and the expiry war
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -39,6 +39,18 @@ class ExpiryView:
 
     def left_s(self, now_ms: int) -> float:
         return (self.expires_ms - now_ms) / 1000.0
+
+    def when(self, now_ms: int, duration: Callable[[float], str]) -> str:
+        """"in 5d" / "expired 2h ago", then what else is worth saying (renewed by seamwatch, a
+        shortened lifetime); `duration` writes milliseconds the caller's way."""
+        left = self.expires_ms - now_ms
+        notes = [f"expired {duration(-left)} ago" if left <= 0 else f"in {duration(left)}"]
+        if not self.warns:
+            notes.append("renewed by seamwatch")
+        if self.shortened and self.lifetime_ms is not None and self.longest_lifetime_ms is not None:
+            notes.append(f"lifetime {duration(self.lifetime_ms)}, was "
+                         f"{duration(self.longest_lifetime_ms)}")
+        return "; ".join(notes)
 
 
 def list_expiries(store: Store, integrations: Collection[str] | None = None) -> list[ExpiryView]:
