@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.cli import ServeProcess, wait_until
 from tests.support.servers import UvicornThread
+from tests.support.sqlite import runs_per_probe
 from tests.support.testapi import TestApi
 
 
@@ -38,19 +39,6 @@ integrations:
     return path
 
 
-def _runs(db: Path) -> dict[str, int]:
-    if not db.exists():
-        return {}
-    with sqlite3.connect(db, timeout=10) as conn:
-        try:
-            rows = conn.execute(
-                "select p.name, count(*) from runs r join probes p on p.id = r.probe_id "
-                "group by p.name").fetchall()
-        except sqlite3.OperationalError:  # tables not created yet
-            return {}
-    return {name: count for name, count in rows}
-
-
 def _integrity(db: Path) -> str:
     with sqlite3.connect(db) as conn:
         return str(conn.execute("pragma integrity_check").fetchone()[0])
@@ -61,24 +49,24 @@ def test_serve_schedules_reloads_and_stops_gracefully(tmp_path: Path, api_url: s
     db = tmp_path / "runs.db"
     with ServeProcess(config) as serve:
         serve.wait_for_log(r"serving 1 probes of 1 integrations")
-        wait_until(lambda: _runs(db).get("alpha", 0) >= 3, what="alpha runs")
+        wait_until(lambda: runs_per_probe(db).get("alpha", 0) >= 3, what="alpha runs")
 
         _write(config, api_url, ["alpha", "beta"])
         serve.wait_for_log(r"config reloaded: 1 integrations, 2 probes")
-        wait_until(lambda: _runs(db).get("beta", 0) >= 2, what="beta runs after reload")
+        wait_until(lambda: runs_per_probe(db).get("beta", 0) >= 2, what="beta runs after reload")
 
         config.write_text(config.read_text().replace("name: beta", "nmae: beta"))
         line = serve.wait_for_log(r"config not reloaded: .*unknown key `nmae`")
         assert f"{config}:10:10: integrations[shop].probes[1].nmae:" in line
         serve.wait_for_log(r"keeping the previous config \(2 probes\)")
-        before = _runs(db)
-        wait_until(lambda: _runs(db).get("beta", 0) > before["beta"] + 1,
+        before = runs_per_probe(db)
+        wait_until(lambda: runs_per_probe(db).get("beta", 0) > before["beta"] + 1,
                    what="beta still running on the previous config")
 
         assert serve.terminate() == 0
     written = int(serve.wait_for_log(r"stopped; \d+ runs written").split("stopped; ")[1]
                   .split()[0])
-    assert sum(_runs(db).values()) == written
+    assert sum(runs_per_probe(db).values()) == written
     assert "Traceback" not in serve.log
     assert _integrity(db) == "ok"
 
@@ -88,18 +76,19 @@ def test_kill_9_loses_no_committed_run(tmp_path: Path, api_url: str) -> None:
                     interval="100ms")
     db = tmp_path / "runs.db"
     with ServeProcess(config) as serve:
-        wait_until(lambda: sum(_runs(db).values()) >= 300, timeout=120, what="300 runs")
-        committed = sum(_runs(db).values())
+        wait_until(lambda: sum(runs_per_probe(db).values()) >= 300, timeout=120, what="300 runs")
+        committed = sum(runs_per_probe(db).values())
         serve.kill()
     assert _integrity(db) == "ok"
-    assert sum(_runs(db).values()) >= committed
+    assert sum(runs_per_probe(db).values()) >= committed
 
-    after_kill = sum(_runs(db).values())
+    after_kill = sum(runs_per_probe(db).values())
     with ServeProcess(config) as again:
-        wait_until(lambda: sum(_runs(db).values()) >= after_kill + 40, what="runs after restart")
+        wait_until(lambda: sum(runs_per_probe(db).values()) >= after_kill + 40,
+                   what="runs after restart")
         assert again.terminate() == 0
     assert _integrity(db) == "ok"
-    counts = _runs(db)
+    counts = runs_per_probe(db)
     assert set(counts) == {f"p{i}" for i in range(20)}  # history kept under the same probes
 
 
@@ -128,7 +117,7 @@ def test_serve_rolls_up_hours_and_applies_retention(tmp_path: Path, api_url: str
         store.close()
 
     asyncio.run(seed())
-    assert _runs(db)["alpha"] == 4
+    assert runs_per_probe(db)["alpha"] == 4
     with ServeProcess(config) as serve:
         line = serve.wait_for_log(r"storage upkeep: \d+ rollups written, \d+ runs")
         assert serve.terminate() == 0

@@ -12,6 +12,7 @@ import pytest
 from tests.support.cli import ServeProcess, run_cli, wait_until
 from tests.support.servers import UvicornThread, free_port
 from tests.support.smtp import SmtpServer, start_smtp
+from tests.support.sqlite import runs_per_probe
 from tests.support.testapi import TestApi
 
 
@@ -27,18 +28,6 @@ def smtp() -> Iterator[SmtpServer]:
     server = start_smtp()
     yield server
     server.stop()
-
-
-def _runs(db: Path, probe: str) -> int:
-    if not db.exists():
-        return 0
-    with sqlite3.connect(db, timeout=10) as conn:
-        try:
-            row = conn.execute("select count(*) from runs r join probes p on p.id = r.probe_id "
-                               "where p.name = ?", (probe,)).fetchone()
-        except sqlite3.OperationalError:
-            return 0
-    return int(row[0])
 
 
 def _config(folder: Path, api_url: str, smtp_port: int) -> Path:
@@ -76,11 +65,12 @@ def test_failure_fires_once_and_recovery_resolves_once(
     db = tmp_path / "runs.db"
     mails = smtp.collector
     with ServeProcess(config) as serve:
-        wait_until(lambda: _runs(db, "me") >= 3, what="healthy runs")
+        wait_until(lambda: runs_per_probe(db).get("me", 0) >= 3, what="healthy runs")
         app.valid_tokens.discard("good-token")  # the API starts rejecting our credential
         wait_until(lambda: any("[FIRING]" in s for s in mails.subjects), what="FIRING email")
-        failing_runs = _runs(db, "me")
-        wait_until(lambda: _runs(db, "me") >= failing_runs + 5, what="more failing runs")
+        failing_runs = runs_per_probe(db).get("me", 0)
+        wait_until(lambda: runs_per_probe(db).get("me", 0) >= failing_runs + 5,
+                   what="more failing runs")
 
         status = run_cli(["status", "-c", str(config), "--json"])
         assert status.returncode == 1  # an alert is firing
@@ -88,8 +78,9 @@ def test_failure_fires_once_and_recovery_resolves_once(
         app.valid_tokens.add("good-token")
         wait_until(lambda: any("[RESOLVED]" in s for s in mails.subjects),
                    what="RESOLVED email")
-        healthy_runs = _runs(db, "me")
-        wait_until(lambda: _runs(db, "me") >= healthy_runs + 5, what="more healthy runs")
+        healthy_runs = runs_per_probe(db).get("me", 0)
+        wait_until(lambda: runs_per_probe(db).get("me", 0) >= healthy_runs + 5,
+                   what="more healthy runs")
         assert serve.terminate() == 0
 
     subjects = mails.subjects
@@ -140,8 +131,9 @@ def test_kill_9_with_queued_emails_then_restart_delivers_once(
     try:
         with ServeProcess(config) as again:
             wait_until(lambda: smtp.collector.subjects, what="the queued email delivered")
-            runs = _runs(db, "me")
-            wait_until(lambda: _runs(db, "me") >= runs + 5, what="more failing runs")
+            runs = runs_per_probe(db).get("me", 0)
+            wait_until(lambda: runs_per_probe(db).get("me", 0) >= runs + 5,
+                       what="more failing runs")
             assert again.terminate() == 0
         assert smtp.collector.subjects == ["[FIRING] shop/me — auth: http_401"]
         assert _outbox(db) == [("firing", "sent")]

@@ -6,7 +6,6 @@ many runs see them."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from tests.support.cli import ServeProcess, wait_until
 from tests.support.oauth_app import OAuthServer, make_jwt
 from tests.support.servers import UvicornThread
 from tests.support.smtp import SmtpServer, start_smtp
+from tests.support.sqlite import runs_per_probe
 
 DAYS_5 = 5 * 86400
 
@@ -26,18 +26,6 @@ def smtp() -> Iterator[SmtpServer]:
     server = start_smtp()
     yield server
     server.stop()
-
-
-def _auth_runs(db: Path) -> int:
-    if not db.exists():
-        return 0
-    with sqlite3.connect(db, timeout=10) as conn:
-        try:
-            row = conn.execute("select count(*) from runs r join probes p on p.id = r.probe_id "
-                               "where p.name = 'auth'").fetchone()
-        except sqlite3.OperationalError:
-            return 0
-    return int(row[0])
 
 
 def test_one_expiring_email_per_item(tmp_path: Path, smtp: SmtpServer) -> None:
@@ -77,8 +65,9 @@ integrations:
         mails = smtp.collector
         with ServeProcess(config) as serve:
             wait_until(lambda: len(mails.messages) >= 2, what="two EXPIRING emails")
-            seen = _auth_runs(db)
-            wait_until(lambda: _auth_runs(db) >= seen + 20, what="20 more auth runs")
+            seen = runs_per_probe(db).get("auth", 0)
+            wait_until(lambda: runs_per_probe(db).get("auth", 0) >= seen + 20,
+                       what="20 more auth runs")
             assert serve.terminate() == 0
     by_team = {tuple(rcpt): str(msg["Subject"]) for rcpt, msg in mails.messages}
     assert len(mails.messages) == 2, mails.subjects

@@ -12,3 +12,18 @@ def hold_write_lock(db: Path) -> sqlite3.Connection:
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     return holder
+
+
+def runs_per_probe(db: Path) -> dict[str, int]:
+    """Runs recorded so far per probe name in a results database that `serve` writes (empty
+    while the file or its tables do not exist yet)."""
+    if not db.exists():
+        return {}
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            rows = conn.execute(
+                "select p.name, count(*) from runs r join probes p on p.id = r.probe_id "
+                "group by p.name").fetchall()
+        except sqlite3.OperationalError:  # tables not created yet
+            return {}
+    return {name: count for name, count in rows}
