@@ -105,13 +105,7 @@ class AlertEvaluator:
             payload["lasted_s"] = max(0.0, (st.since - st.incident_start).total_seconds())
         if kind == NoticeKind.REMINDER and st.incident_start:
             payload["firing_for_s"] = max(0.0, (now - st.incident_start).total_seconds())
-        notices = []
-        for channel in s.channels_for(st.integration, str(kind)):
-            recipients = s.recipients(channel, st.integration, st.probe)
-            if s.alerting.channels[channel].type == "email" and not recipients:
-                continue
-            notices.append(NewNotice(st.integration, st.probe, str(kind), "\n".join(recipients),
-                                     payload, channel))
+        notices = s.owed(st.integration, st.probe, str(kind), payload)
         if kind == NoticeKind.FIRING:
             st.flaps = 0
         return notices

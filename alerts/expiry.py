@@ -156,11 +156,4 @@ class ExpiryWarnings:
         assert decision.kind is not None
         payload = notice_payload(row, decision, now_ms)
         payload["message"] = self.redactor.redact(payload["message"])
-        out = []
-        for channel in s.channels_for(row.integration, decision.kind):
-            recipients = s.recipients(channel, row.integration, row.probe)
-            if s.alerting.channels[channel].type == "email" and not recipients:
-                continue
-            out.append(NewNotice(row.integration, row.probe, decision.kind,
-                                 "\n".join(recipients), payload, channel))
-        return out
+        return s.owed(row.integration, row.probe, decision.kind, payload)

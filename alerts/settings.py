@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from alerts.maintenance import MaintenanceCalendar
+from alerts.repo import NewNotice
 from alerts.routing import Alerting
 from alerts.spec import MaintenanceSpec
 from alerts.state import NotifyRules
@@ -132,23 +133,28 @@ class Settings:
     def channels_for(self, integration: str, kind: str) -> list[str]:
         return self.alerting.route(integration, self.tags.get(integration, ()), kind)
 
-    def recipients(self, channel: str, integration: str, probe: str) -> list[str]:
-        """For an email channel: its `to` plus the probe's merged `alerts.to`, deduplicated
+    def recipients(self, channel: str, integration: str, *probes: str) -> list[str]:
+        """For an email channel: its `to` plus the merged `alerts.to` of `probes`, deduplicated
         (case-insensitively) and sorted, the recipient set that groups emails. Other channels
         have none."""
         spec = self.alerting.channels.get(channel)
         if spec is None or spec.type != "email":
             return []
         seen: dict[str, str] = {}
-        for address in [*spec.to, *self.policy(integration, probe).to]:
+        extra = [a for probe in probes for a in self.policy(integration, probe).to]
+        for address in [*spec.to, *extra]:
             seen.setdefault(address.strip().lower(), address.strip())
         return sorted(seen.values(), key=str.lower)
 
-    def slo_recipients(self, channel: str, target: SloTarget) -> list[str]:
-        """For an email channel: the recipients of every probe the SLO counts (the same grouping
-        key rules)."""
-        seen: dict[str, str] = {}
-        for probe in target.probes:
-            for address in self.recipients(channel, target.integration, probe):
-                seen.setdefault(address.lower(), address)
-        return sorted(seen.values(), key=str.lower)
+    def owed(self, integration: str, probe: str, kind: str, payload: dict[str, Any],
+             recipients_of: Sequence[str] | None = None) -> list[NewNotice]:
+        """One notice per channel the routes send `kind` of `integration` to; an email channel
+        without recipients (those of `recipients_of`, default `probe`) gets none."""
+        notices = []
+        for channel in self.channels_for(integration, kind):
+            recipients = self.recipients(channel, integration, *(recipients_of or (probe,)))
+            if self.alerting.channels[channel].type == "email" and not recipients:
+                continue
+            notices.append(NewNotice(integration, probe, kind, "\n".join(recipients), payload,
+                                     channel))
+        return notices

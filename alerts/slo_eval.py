@@ -203,11 +203,5 @@ class BurnEvaluator:
             "budget_used": used,
             "rates": {name: burn_rate(windows[name], target.spec) for name in WINDOWS_MS},
         }
-        notices = []
-        for channel in s.channels_for(target.integration, str(kind)):
-            recipients = s.slo_recipients(channel, target)
-            if s.alerting.channels[channel].type == "email" and not recipients:
-                continue
-            notices.append(NewNotice(target.integration, target.probe or "", str(kind),
-                                     "\n".join(recipients), payload, channel))
-        return notices
+        return s.owed(target.integration, target.probe or "", str(kind), payload,
+                      recipients_of=target.probes)

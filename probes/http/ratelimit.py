@@ -42,7 +42,7 @@ _FAMILIES = ("x-ratelimit-", "ratelimit-", "x-rate-limit-")
 _INTERESTING = frozenset(
     {family + field for family in _FAMILIES for field in ("limit", "remaining", "reset")}
     | {"x-ratelimit-used", "x-ratelimit-resource", "ratelimit", "ratelimit-policy",
-       "retry-after", "date", "x-shopify-shop-api-call-limit"}
+       "retry-after", "x-shopify-shop-api-call-limit"}
 )
 _DICTIONARY_KEYS = {"limit": "limit", "remaining": "remaining", "reset": "reset"}
 _POLICY_NAME_MAX = 100
@@ -184,14 +184,17 @@ def parse_rate_limits(
 ) -> list[RateLimit]:
     """Every rate-limit policy the response reports, tightest first (empty when none)."""
     found: dict[str, str] = {}
+    date: str | None = None
     for name, value in headers.multi_items():  # names come lower-cased; one pass, no lookups
         if name in _INTERESTING and name not in found:
             found[name] = value
+        elif name == "date" and date is None:
+            date = value
     if not found and status != 429:
-        return []
+        return []  # every response has a Date: it is only read when there is more to read
     now = time.time() if now is None else now
-    if "date" in found:  # absolute times count from the server's clock
-        now = _http_date(found["date"]) or now
+    if date is not None:  # absolute times count from the server's clock
+        now = _http_date(date) or now
     named, dictionary_fields = _named_policies(found, now)
     unnamed = _unnamed(found, dictionary_fields, now)
     samples = sorted(named + ([unnamed] if unnamed else []), key=_tightness)
