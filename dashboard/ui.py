@@ -61,11 +61,12 @@ def chart(fig: Any, key: str) -> None:
     st.plotly_chart(fig, config=CHART_CONFIG, key=key)
 
 
-def fmt_time(ms: int | None, tz: str, *, seconds: bool = False) -> str:
+def fmt_time(ms: int | None, tz: str, *, seconds: bool = False, short: bool = False) -> str:
+    """`2026-12-01 14:05`; `short`: `12-01 14:05`, for a metric card."""
     if ms is None:
         return "—"
     fmt = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
-    return datetime.fromtimestamp(ms / 1000, zone(tz)).strftime(fmt)
+    return datetime.fromtimestamp(ms / 1000, zone(tz)).strftime(fmt[3:] if short else fmt)
 
 
 def fmt_duration(ms: float | None) -> str:

@@ -53,10 +53,12 @@ def panel() -> None:
                        border=True)
         cols[1].metric("Spent per minute", "—" if f is None else f"{f.rate_per_s * 60:.1f}",
                        border=True)
-        runs_out = ("needs 3 samples in this window" if f is None
-                    else "not before the reset" if not f.runs_out_before_reset
-                    else fmt_time(int((f.exhausted_at_s or 0) * 1000), ctx.tz))
-        cols[2].metric("Runs out", runs_out, border=True)
+        exhausted_ms = None if f is None or not f.runs_out_before_reset or \
+            f.exhausted_at_s is None else int(f.exhausted_at_s * 1000)
+        runs_out = ("needs 3 samples" if f is None else "not before reset"
+                    if exhausted_ms is None else fmt_time(exhausted_ms, ctx.tz, short=True))
+        cols[2].metric("Runs out", runs_out, border=True,
+                       help=None if exhausted_ms is None else fmt_time(exhausted_ms, ctx.tz))
         cols[3].metric("seamwatch's share", "—" if f is None or f.own_share is None
                        else fmt_pct(100 * f.own_share), border=True)
         chart(quota_figure(view, tr, ctx.tz), key=f"quota-{view.integration}-{view.policy}")
