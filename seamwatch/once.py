@@ -85,5 +85,5 @@ async def _run_and_record(config: Config, entries: Sequence[ProbeEntry], redacto
             writer.submit(result)
         await writer.close()
         if drift is not None:
-            await asyncio.to_thread(drift.sync)
+            await asyncio.to_thread(drift.sync, final=True)
     return results

@@ -45,11 +45,28 @@ def first_slot(probe: ScheduledProbe, now: datetime) -> datetime:
     return now + timedelta(seconds=wait)
 
 
+class _LoopScheduler(AsyncIOScheduler):
+    """APScheduler's asyncio scheduler, with its timer running the due jobs directly. The stock
+    timer calls `wakeup`, which is made safe to call from any thread by posting itself back to
+    the loop with `call_soon_threadsafe`: a write to the loop's self-pipe, a read, and one more
+    pass of the loop for every fire. The timer already runs on the loop thread. (`wakeup` itself,
+    called when jobs are added or changed, keeps its thread-safe hop.)"""
+
+    def _start_timer(self, wait_seconds: float | None) -> None:
+        self._stop_timer()
+        if wait_seconds is not None:
+            self._timeout = self._eventloop.call_later(wait_seconds, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._stop_timer()
+        self._start_timer(self._process_jobs())
+
+
 class ProbeScheduler:
     def __init__(self, run: RunCallback, on_missed: Callable[[], None] | None = None) -> None:
         self._run = run
         self._on_missed_hook = on_missed
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler = _LoopScheduler(timezone=UTC)
         self._intervals: dict[str, float] = {}
         self.missed = 0
         self._scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)

@@ -314,7 +314,7 @@ class ServeProcess:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), SYNC_INTERVAL_S)
             try:
-                await asyncio.to_thread(self.drift.sync)
+                await asyncio.to_thread(self.drift.sync, final=self._stopping.is_set())
             except Exception as exc:
                 log.warning("saving drift baselines failed (%s: %s); retrying later",
                             type(exc).__name__, exc)

@@ -47,6 +47,18 @@ def _key_filter(key: StepKey) -> sa.ColumnElement[bool]:
     return sa.and_(B.c.integration == key[0], B.c.probe == key[1], B.c.step == key[2])
 
 
+# The statements `save` runs for every owed record, built once (building them costs more than
+# running them on SQLite).
+_BY_KEY = sa.and_(B.c.integration == sa.bindparam("k_integration"),
+                  B.c.probe == sa.bindparam("k_probe"), B.c.step == sa.bindparam("k_step"))
+_STORED_GENERATION = sa.select(B.c.generation).where(_BY_KEY)
+_UPDATE_BY_KEY = B.update().where(_BY_KEY)
+
+
+def _key_params(key: StepKey) -> dict[str, str]:
+    return {"k_integration": key[0], "k_probe": key[1], "k_step": key[2]}
+
+
 def load(store: Store, *, since_ms: int | None = None
          ) -> tuple[list[BaselineRecord], dict[StepKey, set[str]]]:
     """Every baseline (or those updated since `since_ms`) and, per step, the signatures of the
@@ -55,12 +67,30 @@ def load(store: Store, *, since_ms: int | None = None
     return records, signatures(store, records)
 
 
-def load_records(store: Store, *, since_ms: int | None = None) -> list[BaselineRecord]:
+def load_records(store: Store, *, since_ms: int | None = None,
+                 keys: Iterable[StepKey] | None = None) -> list[BaselineRecord]:
+    """Every baseline, those updated since `since_ms`, or those of `keys`."""
     query = sa.select(B)
     if since_ms is not None:
         query = query.where(B.c.updated_ms >= since_ms)
+    wanted = None if keys is None else set(keys)
+    if wanted is not None:
+        query = query.where(B.c.integration.in_({key[0] for key in wanted}),
+                            B.c.probe.in_({key[1] for key in wanted}))
     with store.engine.connect() as conn:
-        return [_record(row) for row in conn.execute(query)]
+        records = [_record(row) for row in conn.execute(query)]
+    return records if wanted is None else [r for r in records if r.key in wanted]
+
+
+def generations(store: Store, since_ms: int | None = None) -> list[tuple[StepKey, int]]:
+    """Each baseline's key and generation (updated since `since_ms`): what tells a process
+    which stored baselines are newer than its own, without reading their schemas."""
+    query = sa.select(B.c.integration, B.c.probe, B.c.step, B.c.generation)
+    if since_ms is not None:
+        query = query.where(B.c.updated_ms >= since_ms)
+    with store.engine.connect() as conn:
+        return [((row.integration, row.probe, row.step), row.generation)
+                for row in conn.execute(query)]
 
 
 def signatures(store: Store, records: list[BaselineRecord]) -> dict[StepKey, set[str]]:
@@ -97,14 +127,14 @@ def save(store: Store, pending: Pending) -> list[StepKey]:
         return stale
     with store.write() as conn:
         for record in pending.records:
-            found = conn.execute(sa.select(B.c.generation).where(_key_filter(record.key)))
-            stored = found.scalar_one_or_none()
+            params = _key_params(record.key)
+            stored = conn.execute(_STORED_GENERATION, params).scalar_one_or_none()
             if stored is None:
-                conn.execute(B.insert().values(integration=record.integration,
-                                               probe=record.probe, step=record.step,
-                                               **_values(record)))
+                conn.execute(B.insert(), {"integration": record.integration,
+                                          "probe": record.probe, "step": record.step,
+                                          **_values(record)})
             elif stored == record.generation:
-                conn.execute(B.update().where(_key_filter(record.key)).values(**_values(record)))
+                conn.execute(_UPDATE_BY_KEY, {**params, **_values(record)})
             else:
                 stale.append(record.key)
         events, kept = [], set()

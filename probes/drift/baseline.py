@@ -100,9 +100,11 @@ def _add(values: list[Any], value: Any) -> None:
 
 
 def learn(record: BaselineRecord, status: int, media_type: str, reduced: Reduced,
-          now_ms: int) -> None:
-    """Add one successful response to a learning record."""
-    record.schema = merge_schemas(record.schema, schema_of(reduced))
+          now_ms: int, *, merge_schema: bool = True) -> None:
+    """Add one successful response to a learning record. `merge_schema` False: the caller knows
+    a document of the same shape was merged already (merging it again changes nothing)."""
+    if merge_schema or record.schema is None:
+        record.schema = merge_schemas(record.schema, schema_of(reduced))
     _add(record.statuses, status)
     _add(record.media_types, media_type)
     for path, digests in reduced.strings.items():

@@ -6,10 +6,16 @@ the bookkeeping takes a lock; comparing is done by the caller, outside it). The 
 (`seamwatch serve`/`once`) `install`s what storage holds and periodically hands `take_pending()`
 to storage: records to save (guarded by their generation, so a `baseline accept` or `reset` made
 meanwhile by the CLI wins) and events to insert. docs/architecture.md, "Drift".
+
+Learning is cheap on purpose (it runs on every successful run of every new step): a response
+whose reduced shape was merged already changes nothing in the schema, so genson is skipped for
+it; and a learning record is owed to storage when it starts and when it freezes, its progress in
+between only when the caller asks for it (`take_pending(learning=True)`, about once a minute).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -96,6 +102,12 @@ def example(baseline: Baseline, observed: Observed | None, change: Change) -> di
             "after": around(observed.paths, observed.types_of)}
 
 
+def _fingerprint(doc: Any) -> bytes:
+    """Equal for reduced documents of the same shape (their values are placeholders)."""
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 class DriftTracker:
     """`redactor`: keys are kept (never values), and a key could still be a secret a server
     echoes; everything handed to storage, and every degraded reason, passes through it."""
@@ -107,6 +119,8 @@ class DriftTracker:
         self._baselines: dict[StepKey, Baseline] = {}
         self._signatures: dict[StepKey, set[str]] = {}
         self._streaks: dict[StepKey, dict[tuple[str, ...], int]] = {}
+        self._shapes: dict[StepKey, set[bytes]] = {}  # learning: reduced shapes merged already
+        self._progressed: set[StepKey] = set()  # learning records changed, not yet owed
         self._pending = Pending()
 
     # ------------------------------------------------------------------ storage side
@@ -124,22 +138,32 @@ class DriftTracker:
         return taken
 
     def is_newer(self, record: BaselineRecord) -> bool:
-        held = self._records.get(record.key)
-        return held is None or held.generation < record.generation
+        return self.is_newer_generation(record.key, record.generation)
+
+    def is_newer_generation(self, key: StepKey, generation: int) -> bool:
+        held = self._records.get(key)
+        return held is None or held.generation < generation
 
     def _replace(self, record: BaselineRecord, signatures: set[str]) -> None:
         key = record.key
         self._records[key] = record
         self._signatures[key] = set(signatures)
         self._streaks.pop(key, None)
+        self._shapes.pop(key, None)
+        self._progressed.discard(key)
         if record.frozen:
             self._baselines[key] = compile_baseline(record)
         else:
             self._baselines.pop(key, None)
 
-    def take_pending(self) -> Pending:
-        """What is owed to storage since the last call (copies: the records live on)."""
+    def take_pending(self, *, learning: bool = True) -> Pending:
+        """What is owed to storage since the last call (copies: the records live on);
+        `learning`: with the progress of the records still learning."""
         with self._lock:
+            if learning:
+                for key in self._progressed:
+                    self._queue(self._records[key])
+                self._progressed.clear()
             pending, self._pending = self._pending, Pending()
             pending.records = [
                 replace(r, statuses=list(r.statuses), media_types=list(r.media_types),
@@ -179,15 +203,22 @@ class DriftTracker:
             record = self._records.get(key)
             if record is None:
                 record = self._records[key] = BaselineRecord(*key, updated_ms=at)
+            shapes = self._shapes.setdefault(key, set())
             for status, media_type, reduced in samples:
-                learn(record, status, media_type, reduced, at)
+                shape = _fingerprint(reduced.doc)
+                learn(record, status, media_type, reduced, at, merge_schema=shape not in shapes)
+                shapes.add(shape)
             if record.samples >= learn_runs:
                 freeze(record, at)
                 self._replace(record, set())
                 self._pending.events.append(DriftEvent(
                     *key, generation=record.generation, at_ms=at, kind="learned",
                     new=f"{record.samples} runs"))
-            self._queue(record)
+                self._queue(record)
+            elif record.samples == len(samples):  # a new record: listed at once
+                self._queue(record)
+            else:
+                self._progressed.add(key)
 
     def _queue(self, record: BaselineRecord) -> None:
         if all(r is not record for r in self._pending.records):

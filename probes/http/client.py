@@ -30,6 +30,7 @@ import httpcore
 import httpx
 
 from core.redact import Redactor, is_secret_header
+from probes.http.lean import use_response_cookies
 from probes.http.netbackend import AsyncioBackend
 from probes.http.origins import ALLOWED_ORIGINS, Origin, carries_secret, origin_of
 
@@ -96,7 +97,7 @@ def build_client(
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
-    return httpx.AsyncClient(
+    return use_response_cookies(httpx.AsyncClient(
         base_url=integration.base_url or "",
         headers=headers,
         transport=_Transport(verify, limits, network_backend()),
@@ -105,7 +106,7 @@ def build_client(
         trust_env=False,
         follow_redirects=False,
         event_hooks={"request": [_header_guard(integration, redactor)]},
-    )
+    ))
 
 
 def _header_guard(

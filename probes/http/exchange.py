@@ -64,6 +64,7 @@ from probes.http.expectations import (
 )
 from probes.http.hops import send_hops
 from probes.http.items import check_items
+from probes.http.lean import build_request
 from probes.http.openapi import step as openapi
 from probes.http.origins import Origin, literal_origin, origin_of
 from probes.http.ratelimit import parse_rate_limit
@@ -158,11 +159,9 @@ async def run_http_attempt(
 
 def _build(rt: IntegrationRuntime, step: Step, scope: Scope) -> httpx.Request:
     target = step.url if step.url is not None else step.path
+    params = {k: scope.render(v) if isinstance(v, str) else v
+              for k, v in step.params.items()} if step.params else None
     kwargs: dict[str, Any] = {}
-    if step.params:
-        kwargs["params"] = {
-            k: scope.render(v) if isinstance(v, str) else v for k, v in step.params.items()
-        }
     if step.headers:
         kwargs["headers"] = {k: scope.render(v) for k, v in step.headers.items()}
     if step.kind == "graphql":
@@ -173,7 +172,7 @@ def _build(rt: IntegrationRuntime, step: Step, scope: Scope) -> httpx.Request:
         kwargs["content"] = scope.render(step.body).encode()
     elif step.form is not None:
         kwargs["data"] = {k: scope.render(v) for k, v in step.form.items()}
-    return rt.client.build_request(step.method, scope.render(target or ""), **kwargs)
+    return build_request(rt.client, step.method, scope.render(target or ""), params, **kwargs)
 
 
 def _allowed_origins(rt: IntegrationRuntime, step: Step) -> frozenset[Origin]:

@@ -28,6 +28,7 @@ import re
 import time
 from collections import UserString
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 import http_sf
 import httpx
@@ -66,6 +67,7 @@ def _reset_seconds(value: float, now: float) -> float:
     return max(0.0, value)
 
 
+@lru_cache(maxsize=64)  # every response of the same second carries the same Date
 def _http_date(value: str) -> float | None:
     try:
         when = parsedate_to_datetime(value)

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from core.redact import Redactor
-from probes.drift.baseline import BaselineRecord, drifted_shape
+from probes.drift.baseline import BaselineRecord, drifted_shape, merge_schemas, schema_of
 from probes.drift.rules import Change, compare
 from probes.drift.session import DriftSession
 from probes.drift.shape import MAX_ITEMS, observe, reduce
@@ -169,3 +169,28 @@ def test_a_secret_echoed_as_a_key_is_redacted() -> None:
                         + [vars_of(e) for e in pending.events])
     assert secret not in dumped and "***" in dumped
     assert any(e.path == "$['***']" or e.path == "$.***" for e in pending.events)
+
+
+def test_a_repeated_shape_learns_the_same_schema_as_merging_every_response() -> None:
+    """The tracker skips genson for a shape it merged already; the result must not differ."""
+    docs: list[Any] = [{"a": 1, "b": [{"x": "s"}]}, {"a": None}, {"a": 2, "b": []},
+                       {"a": 1, "b": [{"x": "t"}]}, {"a": None}, {"a": 3, "c": {"d": True}}]
+    tracker = DriftTracker()
+    _teach(tracker, docs, learn_runs=len(docs))
+    record = tracker.record(KEY)
+    assert record is not None and record.frozen and record.samples == len(docs)
+    assert record.schema == merge_schemas(*(schema_of(reduce(doc)) for doc in docs))
+
+
+def test_learning_progress_is_owed_only_when_asked_for() -> None:
+    tracker = DriftTracker()
+    _teach(tracker, [{"a": 1}], learn_runs=5)
+    first = tracker.take_pending(learning=False)
+    assert [r.samples for r in first.records] == [1]  # a new baseline is listed at once
+    _teach(tracker, [{"a": 1}, {"a": 2}], learn_runs=5)
+    assert not tracker.take_pending(learning=False)
+    assert [r.samples for r in tracker.take_pending(learning=True).records] == [3]
+    _teach(tracker, [{"a": 1}, {"a": 2}], learn_runs=5)  # frozen: owed at once
+    frozen = tracker.take_pending(learning=False)
+    assert [(r.frozen, r.samples) for r in frozen.records] == [(True, 5)]
+    assert [e.kind for e in frozen.events] == ["learned"]
