@@ -20,7 +20,7 @@ from storage.database import Store
 log = logging.getLogger(__name__)
 
 SYNC_INTERVAL_S = 5.0
-LEARNING_SYNC_S = 60.0
+LEARNING_SYNC_S = 300.0
 # Rows committed by another process while the previous sync ran are read again next time.
 _OVERLAP_MS = 30_000
 

@@ -24,6 +24,7 @@ from seamwatch.config import Config, ConfigError, ConfigWatcher, ProbeEntry, loa
 from seamwatch.drift_sync import SYNC_INTERVAL_S, DriftSync
 from seamwatch.fdlimit import raise_open_file_limit
 from seamwatch.fleet import Fleet
+from seamwatch.inbound_sync import SAVE_INTERVAL_S, InboundSync
 from seamwatch.listener import Listener, bind_socket, build_app
 from seamwatch.metrics import ServeMetrics
 from seamwatch.report_mail import queue_due_report
@@ -31,7 +32,6 @@ from seamwatch.runtime_pool import RuntimePool
 from seamwatch.scheduler import ProbeScheduler, ScheduledProbe
 from seamwatch.webhooks import WebhookReceiver
 from storage.database import Store, open_store
-from storage.inbound import load_seen, save_seen
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.spill import SPILL_NAME, SpillFile
 from storage.ingest.writer import CloseReport, ResultWriter, WrittenRun
@@ -39,7 +39,6 @@ from storage.upkeep import upkeep_storage
 
 log = logging.getLogger("seamwatch.serve")
 UPKEEP_INTERVAL_S = 300.0
-SEEN_SAVE_INTERVAL_S = 10.0  # how often heartbeat/webhook last-seen times are stored
 
 
 def freeze_long_lived_objects(*, reclaim_frozen: bool = False) -> None:
@@ -87,14 +86,13 @@ class ServeProcess:
         self.metrics.runner_info.labels(self.fleet.id, config.runner.location,
                                         self.fleet.info.version).set(1)
         self.metrics.probes_owned.set_function(lambda: self.fleet.owned_now)
-        # Last-seen times are stored (storage/inbound.py) and restored when `run` starts.
         self.heartbeats = HeartbeatRegistry()
         self.webhooks = WebhookReceiver(self.heartbeats, on_receipt=self.metrics.receipt)
+        self.inbound = InboundSync(self.store, self.webhooks, self.heartbeats)
         self.drift = DriftSync(self.store, DriftTracker(redactor))  # learned response shapes
         self.pool = RuntimePool(redactor, self.heartbeats, self.drift.tracker, self.webhooks)
         self.scheduler = ProbeScheduler(self._run_scheduled, on_missed=self.metrics.missed.inc)
         self._probe_ids = sync_catalog(self.store, catalog_rows(config))
-        self._seen_saved: dict[str, float] = {}
         self.writer = ResultWriter(
             self.store, self._probe_ids,
             batch_size=config.storage.batch_size, flush_interval=config.storage.flush_interval,
@@ -260,7 +258,7 @@ class ServeProcess:
         await self.writer.start()
         await asyncio.to_thread(self.drift.load)
         await self.pool.apply(self.config)
-        self._restore_seen()
+        self.inbound.restore(self._probe_ids)  # resume the clocks where they were
         await self.fleet.start()  # registers, reads the other runners, schedules our probes
         freeze_long_lived_objects()
         loop.call_later(self._steady_state_after(), freeze_long_lived_objects)
@@ -321,36 +319,15 @@ class ServeProcess:
             if self._stopping.is_set():
                 return
 
-    def _restore_seen(self) -> None:
-        """Resume the heartbeat and webhook clocks where the previous `serve` left them."""
-        try:
-            seen = load_seen(self.store, self._probe_ids)
-        except Exception as exc:  # a database outage must not stop serve from starting
-            log.warning("last heartbeat/webhook times not restored (%s: %s)",
-                        type(exc).__name__, exc)
-            return
-        self.heartbeats.restore(seen)
-        self.webhooks.restore(seen)
-        self._seen_saved = dict(seen)
-
     async def save_seen(self) -> None:
-        """Store the last-seen times that changed since the last save."""
-        current = {**self.webhooks.seen(), **self.heartbeats.seen()}
-        changed = {k: v for k, v in current.items() if self._seen_saved.get(k) != v}
-        if not changed:
-            return
-        try:
-            await asyncio.to_thread(save_seen, self.store, self._probe_ids, changed)
-        except Exception as exc:
-            log.warning("last heartbeat/webhook times not stored (%s: %s); retrying later",
-                        type(exc).__name__, exc)
-            return
-        self._seen_saved.update(changed)
+        """Store the heartbeat/webhook times that moved (and, sharing the database, take the
+        other runners')."""
+        await asyncio.to_thread(self.inbound.save, self._probe_ids)
 
     async def _save_seen_every(self) -> None:
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), SEEN_SAVE_INTERVAL_S)
+                await asyncio.wait_for(self._stopping.wait(), SAVE_INTERVAL_S)
             await self.save_seen()  # also once more at the stop
 
     def _steady_state_after(self) -> float:

@@ -24,7 +24,9 @@ class StorageSpec(StrictModel):
         400 * 86400.0, gt=0, description="hourly rollups older are deleted"
     )
     batch_size: int = Field(1000, ge=1, le=100000, description="runs written per transaction")
-    flush_interval: Duration = Field(0.5, gt=0, description="longest a run waits to be written")
+    flush_interval: Duration = Field(
+        1.0, gt=0, description="longest a run waits to be written (each write is one transaction "
+        "and one alert evaluation: fewer, larger batches cost less CPU per run)")
     max_buffered_runs: int = Field(
         20000, ge=1,
         description="unwritten runs held in memory while the database takes no writes; the "

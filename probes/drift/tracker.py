@@ -10,7 +10,7 @@ meanwhile by the CLI wins) and events to insert. docs/architecture.md, "Drift".
 Learning is cheap on purpose (it runs on every successful run of every new step): a response
 whose reduced shape was merged already changes nothing in the schema, so genson is skipped for
 it; and a learning record is owed to storage when it starts and when it freezes, its progress in
-between only when the caller asks for it (`take_pending(learning=True)`, about once a minute).
+between only when the caller asks for it (`take_pending(learning=True)`, every few minutes).
 """
 
 from __future__ import annotations

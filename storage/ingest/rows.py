@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from probes.result import ProbeResult
 from storage.codes import CATEGORY_CODE, RUN_STATUS_CODE, STEP_STATUS_CODE, to_ms, to_us
-from storage.schema import id_counters_t
 
 _INT64 = 2**63 - 1
 
@@ -25,21 +24,19 @@ def _clamp(value: int | None, hi: int = _INT64) -> int | None:
     return None if value is None else max(-hi, min(hi, int(value)))
 
 
+_NEXT_RUN_IDS = {
+    "postgresql": "SELECT nextval('run_id_seq') FROM generate_series(1, %(n)s)",
+    # One statement (SQLite ≥ 3.35 has RETURNING); the batch's write lock makes it atomic.
+    "sqlite": "UPDATE id_counters SET value = value + ? WHERE name = 'runs' RETURNING value",
+}
+
+
 def allocate_run_ids(conn: sa.Connection, n: int) -> list[int]:
     """`n` unique run ids, inside the caller's write transaction."""
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(
-            sa.text("SELECT nextval('run_id_seq') FROM generate_series(1, :n)"), {"n": n}
-        )
+        rows = conn.exec_driver_sql(_NEXT_RUN_IDS["postgresql"], {"n": n})
         return [int(r[0]) for r in rows]
-    conn.execute(
-        id_counters_t.update()
-        .where(id_counters_t.c.name == "runs")
-        .values(value=id_counters_t.c.value + n)
-    )
-    end = conn.execute(
-        sa.select(id_counters_t.c.value).where(id_counters_t.c.name == "runs")
-    ).scalar_one()
+    end = int(conn.exec_driver_sql(_NEXT_RUN_IDS["sqlite"], (n,)).scalar_one())
     return list(range(end - n, end))
 
 
