@@ -34,7 +34,8 @@ from seamwatch.webhooks import WebhookReceiver
 from storage.database import Store, open_store
 from storage.ingest.catalog import sync_catalog
 from storage.ingest.spill import SPILL_NAME, SpillFile
-from storage.ingest.writer import CloseReport, ResultWriter, WrittenRun
+from storage.ingest.status import CloseReport
+from storage.ingest.writer import ResultWriter, WrittenRun
 from storage.upkeep import upkeep_storage
 
 log = logging.getLogger("seamwatch.serve")

@@ -18,10 +18,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
-
-import sqlalchemy as sa
 
 from probes.result import ProbeResult
 from storage.database import Store
@@ -36,6 +33,13 @@ from storage.ingest.rows import (
     executemany_insert,
 )
 from storage.ingest.spill import SpillFile, SpillFileInUse
+from storage.ingest.status import (
+    CloseReport,
+    WriterHealth,
+    WriterStats,
+    describe_error,
+    is_locked_error,
+)
 from storage.schema import run_steps_t, runs_t
 
 log = logging.getLogger(__name__)
@@ -54,53 +58,10 @@ class WrittenRun(NamedTuple):
 Listener = Callable[[Sequence[WrittenRun]], Awaitable[None] | None]
 
 
-@dataclass(slots=True)
-class WriterStats:
-    written: int = 0
-    batches: int = 0
-    retries: int = 0
-    spilled: int = 0  # runs ever moved to the spill file (overflow and at a bounded close)
-    last_error: str | None = None
-    last_error_at: float | None = None  # wall-clock time of the last failed attempt
-
-
-@dataclass(frozen=True, slots=True)
-class WriterHealth:
-    """How far behind the writer is (for `/healthz`)."""
-
-    buffered: int  # unwritten runs in memory
-    spilled: int  # unwritten runs in the spill file, not yet read back
-    oldest_unwritten_s: float | None  # age of the oldest unwritten run, since it was submitted
-    failing_for_s: float | None  # since the first failed attempt with no commit after it
-    last_error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CloseReport:
-    """What `close()` left behind: `left` unwritten runs, in `spill_path` when there is one."""
-
-    written: int
-    left: int
-    spill_path: str | None
-
-
 class _Queued(NamedTuple):
     result: ProbeResult
     queued_at: float  # wall-clock time of `submit()` (kept in the spill file across restarts)
     spill_end: int | None  # read back from the spill file: the file offset past its line
-
-
-def is_locked_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return ("database is locked" in text or "database table is locked" in text or "busy" in text
-            or "lock timeout" in text)
-
-
-def describe_error(exc: BaseException) -> str:
-    """One short line: the driver's error without SQLAlchemy's statement and parameters."""
-    inner = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
-    text = (str(inner).strip().splitlines() or [""])[0]
-    return f"{type(inner).__name__}: {text}"[:300]
 
 
 class ResultWriter:
