@@ -320,16 +320,13 @@ class ServeProcess:
             if self._stopping.is_set():
                 return
 
-    async def save_seen(self) -> None:
-        """Store the heartbeat/webhook times that moved (and, sharing the database, take the
-        other runners')."""
-        await asyncio.to_thread(self.inbound.save, self._probe_ids)
-
     async def _save_seen_every(self) -> None:
+        """Store the heartbeat/webhook times that moved (sharing the database, take the other
+        runners'), every few seconds and once more at the stop."""
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), SAVE_INTERVAL_S)
-            await self.save_seen()  # also once more at the stop
+            await asyncio.to_thread(self.inbound.save, self._probe_ids)
 
     def _steady_state_after(self) -> float:
         """Seconds until every probe has run once (its metrics, alert state and catalog rows

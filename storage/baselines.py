@@ -43,15 +43,12 @@ def _values(record: BaselineRecord) -> dict[str, Any]:
     }
 
 
-def _key_filter(key: StepKey) -> sa.ColumnElement[bool]:
-    return sa.and_(B.c.integration == key[0], B.c.probe == key[1], B.c.step == key[2])
-
-
-# The statements `save` runs for every owed record, built once (building them costs more than
-# running them on SQLite).
+# One baseline by its key, in statements built once (building them costs more than running
+# them on SQLite); `_key_params` fills the key in.
 _BY_KEY = sa.and_(B.c.integration == sa.bindparam("k_integration"),
                   B.c.probe == sa.bindparam("k_probe"), B.c.step == sa.bindparam("k_step"))
 _STORED_GENERATION = sa.select(B.c.generation).where(_BY_KEY)
+_SELECT_BY_KEY = sa.select(B).where(_BY_KEY)
 _UPDATE_BY_KEY = B.update().where(_BY_KEY)
 
 
@@ -195,7 +192,7 @@ def _change(store: Store, keys: Iterable[StepKey], kind: str, detail: str) -> li
     at = now_ms()
     with store.write() as conn:
         for key in keys:
-            row = conn.execute(sa.select(B).where(_key_filter(key))).first()
+            row = conn.execute(_SELECT_BY_KEY, _key_params(key)).first()
             if row is None:
                 continue
             record = _record(row)
@@ -204,7 +201,7 @@ def _change(store: Store, keys: Iterable[StepKey], kind: str, detail: str) -> li
                     continue
             else:
                 record = reset_record(record, at)
-            conn.execute(B.update().where(_key_filter(key)).values(**_values(record)))
+            conn.execute(_UPDATE_BY_KEY, {**_key_params(key), **_values(record)})
             conn.execute(E.insert(), [_event_row(DriftEvent(
                 *key, generation=record.generation, at_ms=at, kind=kind, new=detail))])
             done.append(key)
